@@ -1,0 +1,87 @@
+namespace PimPortal.Core;
+
+/// <summary>The portal's configuration, section <c>Pim</c>.</summary>
+public sealed class PimOptions
+{
+    public const string Section = "Pim";
+
+    /// <summary><c>Embedded</c> (local accounts, TOTP, embedded directory) or <c>Entra</c>.</summary>
+    public PimMode Mode { get; set; } = PimMode.Embedded;
+
+    public DatabaseOptions Database { get; set; } = new();
+
+    public StepUpOptions StepUp { get; set; } = new();
+
+    public DemoOptions Demo { get; set; } = new();
+
+    /// <summary>Whether to seed the demo: <c>Pim:Demo:Seed</c> when set, otherwise only in the embedded default.</summary>
+    public bool SeedsDemo => Demo.Seed ?? (Mode == PimMode.Embedded && Database.Provider == DatabaseProvider.Sqlite);
+
+    public JobOptions Jobs { get; set; } = new();
+}
+
+/// <summary>How people sign in and where grants go.</summary>
+public enum PimMode
+{
+    /// <summary>Local accounts, TOTP step-up, the portal's own directory tables.</summary>
+    Embedded,
+
+    /// <summary>Entra ID sign-in, Conditional Access step-up, grants written to Microsoft Graph.</summary>
+    Entra,
+}
+
+/// <summary>Section <c>Pim:Database</c>; the connection string is <c>ConnectionStrings:Pim</c>.</summary>
+public sealed class DatabaseOptions
+{
+    public DatabaseProvider Provider { get; set; } = DatabaseProvider.Sqlite;
+
+    /// <summary>Apply pending migrations on start (always true for SQLite; opt-in for shared servers).</summary>
+    public bool MigrateOnStart { get; set; }
+}
+
+/// <summary>The database engines the portal runs on; each has its own migrations.</summary>
+public enum DatabaseProvider
+{
+    Sqlite,
+    PostgreSql,
+    SqlServer,
+}
+
+/// <summary>Section <c>Pim:StepUp</c>: multi-factor step-up at activation.</summary>
+public sealed class StepUpOptions
+{
+    /// <summary>How long a proof of MFA counts as fresh (default 5 minutes).</summary>
+    public TimeSpan FreshFor { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How long step-up is locked after too many wrong codes in a row.</summary>
+    public TimeSpan LockoutFor { get; set; } = TimeSpan.FromMinutes(5);
+}
+
+/// <summary>Section <c>Pim:Demo</c>.</summary>
+public sealed class DemoOptions
+{
+    /// <summary>
+    /// Seed the demo organisation into an empty database. Unset: true in the embedded default (Embedded mode on
+    /// SQLite), false otherwise.
+    /// </summary>
+    public bool? Seed { get; set; }
+}
+
+/// <summary>Section <c>Pim:Jobs</c>: the background workers.</summary>
+public sealed class JobOptions
+{
+    /// <summary>Run the outbox and expiry workers in this instance.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>How often the outbox worker looks for work it was not told about (another instance's, a retry).</summary>
+    public TimeSpan OutboxPollInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Longest the expiry worker sleeps when nothing is due sooner.</summary>
+    public TimeSpan ExpiryMaxIdle { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Attempts at a directory write before it is given up (and the activation marked Failed).</summary>
+    public int OutboxMaxAttempts { get; set; } = 8;
+
+    /// <summary>How long a claimed outbox message is held before another worker may take it.</summary>
+    public TimeSpan OutboxLease { get; set; } = TimeSpan.FromSeconds(60);
+}

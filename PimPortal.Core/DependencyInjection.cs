@@ -1,0 +1,115 @@
+using FluentValidation;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using PimPortal.Core.Common.Behaviours;
+using PimPortal.Core.Directory;
+using PimPortal.Core.Directory.Local;
+using PimPortal.Core.Jobs;
+using PimPortal.Core.Persistence;
+using PimPortal.Core.Security;
+using PimPortal.Core.Seed;
+
+namespace PimPortal.Core;
+
+public static class DependencyInjection
+{
+    /// <summary>
+    /// Registers everything that decides: the database of the configured provider, Mediator with its pipeline
+    /// (logging → authorization → validation → handler), validators, the directory gateway, step-up and the job
+    /// processors. The host adds <see cref="ICurrentUser"/> and, where wanted, <see cref="AddPimPortalJobs"/>.
+    /// </summary>
+    public static IServiceCollection AddPimPortalCore(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var section = configuration.GetSection(PimOptions.Section);
+        services.AddOptions<PimOptions>().Bind(section);
+        var options = section.Get<PimOptions>() ?? new PimOptions();
+        services.AddPimDatabase(options.Database.Provider, configuration.GetConnectionString("Pim"));
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddMediator(mediator =>
+        {
+            mediator.ServiceLifetime = ServiceLifetime.Scoped;
+            mediator.PipelineBehaviors =
+            [
+                typeof(LoggingBehaviour<,>),
+                typeof(AuthorizationBehaviour<,>),
+                typeof(ValidationBehaviour<,>),
+            ];
+        });
+        services.AddValidatorsFromAssembly(typeof(DependencyInjection).Assembly, ServiceLifetime.Singleton, includeInternalTypes: true);
+        services.AddScoped<RequestContext>();
+
+        services.TryAddSingleton<IDirectoryGateway, LocalDirectoryGateway>();
+        services.TryAddSingleton<IMfaStepUp, TotpStepUp>();
+        services.AddSingleton<JobSignals>();
+        services.AddSingleton<PortalEvents>();
+        services.AddSingleton<OutboxProcessor>();
+        services.AddSingleton<ExpiryProcessor>();
+        services.AddSingleton<SignInAudit>();
+        services.AddScoped<DatabaseInitializer>();
+        services.AddScoped<DemoSeeder>();
+        return services;
+    }
+
+    /// <summary>Runs the outbox and expiry workers in this instance.</summary>
+    public static IServiceCollection AddPimPortalJobs(this IServiceCollection services)
+    {
+        services.AddHostedService<OutboxWorker>();
+        services.AddHostedService<ExpiryWorker>();
+        return services;
+    }
+
+    /// <summary>
+    /// One pooled context factory for the configured provider, exposed as <see cref="IDbContextFactory{PimDbContext}"/>
+    /// (handlers, one context per operation) and as a scoped <see cref="PimDbContext"/> (Identity's stores).
+    /// </summary>
+    public static IServiceCollection AddPimDatabase(this IServiceCollection services, DatabaseProvider provider, string? connectionString)
+    {
+        switch (provider)
+        {
+            case DatabaseProvider.Sqlite:
+                connectionString ??= "Data Source=pimportal.db";
+                services.AddPooledDbContextFactory<SqlitePimDbContext>(o => o.UseSqlite(connectionString, Sqlite));
+                services.AddSingleton<IDbContextFactory<PimDbContext>, FactoryOf<SqlitePimDbContext>>();
+                break;
+            case DatabaseProvider.PostgreSql:
+                RequireConnectionString(connectionString, provider);
+                services.AddPooledDbContextFactory<PostgresPimDbContext>(o => o.UseNpgsql(connectionString, n => n.MigrationsAssembly(typeof(PimDbContext).Assembly.GetName().Name)));
+                services.AddSingleton<IDbContextFactory<PimDbContext>, FactoryOf<PostgresPimDbContext>>();
+                break;
+            case DatabaseProvider.SqlServer:
+                RequireConnectionString(connectionString, provider);
+                services.AddPooledDbContextFactory<SqlServerPimDbContext>(o => o.UseSqlServer(connectionString));
+                services.AddSingleton<IDbContextFactory<PimDbContext>, FactoryOf<SqlServerPimDbContext>>();
+                break;
+            default:
+                throw new InvalidOperationException($"Pim:Database:Provider '{provider}' is not one of Sqlite, PostgreSql, SqlServer.");
+        }
+
+        services.AddScoped(sp => sp.GetRequiredService<IDbContextFactory<PimDbContext>>().CreateDbContext());
+        return services;
+    }
+
+    private static void Sqlite(Microsoft.EntityFrameworkCore.Infrastructure.SqliteDbContextOptionsBuilder sqlite) =>
+        sqlite.CommandTimeout(30);
+
+    private static void RequireConnectionString(string? connectionString, DatabaseProvider provider)
+    {
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            throw new InvalidOperationException($"Pim:Database:Provider is {provider}, so ConnectionStrings:Pim must be set.");
+        }
+    }
+
+    private sealed class FactoryOf<TContext>(IDbContextFactory<TContext> inner) : IDbContextFactory<PimDbContext>
+        where TContext : PimDbContext
+    {
+        public PimDbContext CreateDbContext() => inner.CreateDbContext();
+
+        public async Task<PimDbContext> CreateDbContextAsync(CancellationToken cancellationToken = default) =>
+            await inner.CreateDbContextAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,82 @@
+using PimPortal.Core.Domain;
+
+namespace PimPortal.Core.Directory;
+
+/// <summary>
+/// The directory the grants are written to: the portal's own tables in the embedded default, Microsoft Graph in
+/// production. Changes come in batches (Graph takes 20 per $batch; the local tables one transaction) and every change
+/// is idempotent, keyed by the activation id, so a retry never doubles or loses a grant.
+/// </summary>
+public interface IDirectoryGateway
+{
+    /// <summary>
+    /// Applies each change and says, per change and in the same order, how it went; one failing change does not stop
+    /// the others.
+    /// </summary>
+    Task<IReadOnlyList<DirectoryChangeResult>> ApplyAsync(IReadOnlyList<DirectoryChange> changes, CancellationToken cancellationToken);
+
+    /// <summary>Who holds the managed roles right now, as the directory says.</summary>
+    Task<IReadOnlyList<DirectoryHolder>> ListHoldersAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>What to do with a grant in the directory.</summary>
+public enum DirectoryChangeKind
+{
+    /// <summary>Make the assignment exist (nothing if it already does).</summary>
+    Assign,
+
+    /// <summary>Move the end of the assignment, where the directory enforces one.</summary>
+    Extend,
+
+    /// <summary>Make the assignment not exist (an assignment already gone counts as removed).</summary>
+    Remove,
+}
+
+/// <summary>One change to one grant.</summary>
+public sealed record DirectoryChange(DirectoryChangeKind Kind, DirectoryGrant Grant);
+
+/// <summary>One grant as the directory needs it.</summary>
+public sealed record DirectoryGrant(
+    Guid ActivationId,
+    Guid PrincipalId,
+    Guid RoleId,
+    RoleKind Kind,
+    string RoleExternalId,
+    string Scope,
+    DateTimeOffset NotBefore,
+    DateTimeOffset NotAfter);
+
+/// <summary>How one change went.</summary>
+public sealed record DirectoryChangeResult(DirectoryChange Change, DirectoryChangeOutcome Outcome, string? Error = null)
+{
+    public static DirectoryChangeResult Done(DirectoryChange change) => new(change, DirectoryChangeOutcome.Done);
+}
+
+/// <summary>The outcome of one directory change.</summary>
+public enum DirectoryChangeOutcome
+{
+    /// <summary>The directory is now as asked.</summary>
+    Done,
+
+    /// <summary>Not done, worth retrying (throttled, an outage, an ambiguous answer not yet reconciled).</summary>
+    RetryLater,
+
+    /// <summary>Refused for good (e.g. the role or principal does not exist there).</summary>
+    Refused,
+}
+
+/// <summary>One current holder of a role, as the directory reports it.</summary>
+public sealed record DirectoryHolder(
+    Guid PrincipalId,
+    string PrincipalName,
+    Guid RoleId,
+    string RoleName,
+    RoleKind Kind,
+    string Scope,
+    DateTimeOffset Since,
+    DateTimeOffset? Until,
+    Guid? ActivationId)
+{
+    /// <summary>A standing assignment: not made by an activation of the portal.</summary>
+    public bool IsStanding => ActivationId is null;
+}

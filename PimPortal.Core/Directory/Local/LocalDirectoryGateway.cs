@@ -1,0 +1,78 @@
+using Microsoft.EntityFrameworkCore;
+using PimPortal.Core.Domain;
+using PimPortal.Core.Persistence;
+
+namespace PimPortal.Core.Directory.Local;
+
+/// <summary>
+/// The embedded directory: the portal's own table of who holds which role now. A batch is one transaction;
+/// assignments are unique per activation id, so writing one twice leaves one.
+/// </summary>
+public sealed class LocalDirectoryGateway(IDbContextFactory<PimDbContext> dbFactory, TimeProvider time) : IDirectoryGateway
+{
+    public async Task<IReadOnlyList<DirectoryChangeResult>> ApplyAsync(IReadOnlyList<DirectoryChange> changes, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(changes);
+        if (changes.Count == 0)
+        {
+            return [];
+        }
+
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var ids = changes.Select(c => c.Grant.ActivationId).Distinct().ToList();
+        var existing = await db.DirectoryAssignments
+            .Where(a => a.ActivationId != null && ids.Contains(a.ActivationId.Value))
+            .ToDictionaryAsync(a => a.ActivationId!.Value, cancellationToken);
+        var now = time.GetUtcNow();
+
+        // Applied in order, so "assign then remove" of one grant in one batch ends removed.
+        foreach (var change in changes)
+        {
+            var grant = change.Grant;
+            existing.TryGetValue(grant.ActivationId, out var assignment);
+            switch (change.Kind)
+            {
+                case DirectoryChangeKind.Assign when assignment is null:
+                    assignment = new DirectoryAssignment(Guid.NewGuid(), grant.PrincipalId, grant.RoleId, grant.Scope, grant.ActivationId, now, grant.NotAfter);
+                    db.DirectoryAssignments.Add(assignment);
+                    existing[grant.ActivationId] = assignment;
+                    break;
+                case DirectoryChangeKind.Extend when assignment is not null:
+                    assignment.ExtendTo(grant.NotAfter);
+                    break;
+                case DirectoryChangeKind.Remove when assignment is not null:
+                    db.DirectoryAssignments.Remove(assignment);
+                    existing.Remove(grant.ActivationId);
+                    break;
+                default:
+                    break;
+            }
+        }
+
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException ex)
+        {
+            // Another writer touched the same grants meanwhile; the next attempt will see what it did.
+            return [.. changes.Select(c => new DirectoryChangeResult(c, DirectoryChangeOutcome.RetryLater, ex.InnerException?.Message ?? ex.Message))];
+        }
+
+        return [.. changes.Select(c => c.Kind == DirectoryChangeKind.Extend && !existing.ContainsKey(c.Grant.ActivationId)
+            ? new DirectoryChangeResult(c, DirectoryChangeOutcome.RetryLater, "The assignment to extend does not exist yet.")
+            : DirectoryChangeResult.Done(c))];
+    }
+
+    public async Task<IReadOnlyList<DirectoryHolder>> ListHoldersAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var rows = await (
+                from a in db.DirectoryAssignments.AsNoTracking()
+                join p in db.Principals on a.PrincipalId equals p.Id
+                join r in db.PrivilegedRoles on a.RoleId equals r.Id
+                select new DirectoryHolder(a.PrincipalId, p.DisplayName, a.RoleId, r.DisplayName, r.Kind, a.Scope, a.AssignedAt, a.ExpiresAt, a.ActivationId))
+            .ToListAsync(cancellationToken);
+        return [.. rows.OrderBy(h => h.RoleName, StringComparer.Ordinal).ThenBy(h => h.PrincipalName, StringComparer.Ordinal)];
+    }
+}

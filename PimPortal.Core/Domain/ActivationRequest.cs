@@ -1,0 +1,298 @@
+namespace PimPortal.Core.Domain;
+
+/// <summary>
+/// A principal's request to activate (or extend) a role from an eligibility. A request is decided — by the policy
+/// itself when the role needs no approval, or by approvers — and an approved request produces a
+/// <see cref="RoleActivation"/>, the grant.
+/// </summary>
+public sealed class ActivationRequest
+{
+    /// <summary>The longest justification accepted.</summary>
+    public const int MaxJustificationLength = 500;
+
+    private readonly List<ApprovalDecision> _decisions = [];
+
+    private ActivationRequest()
+    {
+    }
+
+    private ActivationRequest(
+        Guid id, ActivationRequestKind kind, RoleEligibility eligibility, Guid requesterId, TimeSpan duration,
+        RequestDetails details, DateTimeOffset now, DateTimeOffset? mfaVerifiedAt, Guid? targetActivationId)
+    {
+        if (eligibility.PrincipalId != requesterId)
+        {
+            throw new DomainRuleException("A request can only be made from one's own eligibility.");
+        }
+
+        if (duration <= TimeSpan.Zero)
+        {
+            throw new DomainRuleException("The duration must be positive.");
+        }
+
+        Id = id;
+        Kind = kind;
+        RequesterId = requesterId;
+        RoleId = eligibility.RoleId;
+        EligibilityId = eligibility.Id;
+        Scope = eligibility.Scope;
+        Justification = details.Justification;
+        TicketNumber = details.TicketNumber;
+        TicketSystem = details.TicketSystem;
+        RequestedStart = now;
+        Duration = duration;
+        CreatedAt = now;
+        MfaVerifiedAt = mfaVerifiedAt;
+        TargetActivationId = targetActivationId;
+        Version = Guid.NewGuid();
+    }
+
+    public Guid Id { get; private set; }
+
+    public ActivationRequestKind Kind { get; private set; }
+
+    public Guid RequesterId { get; private set; }
+
+    public Guid RoleId { get; private set; }
+
+    public PrivilegedRole Role { get; private set; } = null!;
+
+    public Guid EligibilityId { get; private set; }
+
+    public string Scope { get; private set; } = "";
+
+    public string? Justification { get; private set; }
+
+    public string? TicketNumber { get; private set; }
+
+    public string? TicketSystem { get; private set; }
+
+    public DateTimeOffset RequestedStart { get; private set; }
+
+    public TimeSpan Duration { get; private set; }
+
+    public ActivationRequestStatus Status { get; private set; }
+
+    public DateTimeOffset CreatedAt { get; private set; }
+
+    /// <summary>When a pending request stops waiting for a decision; null once decided.</summary>
+    public DateTimeOffset? ExpiresAt { get; private set; }
+
+    public DateTimeOffset? DecidedAt { get; private set; }
+
+    /// <summary>Distinct approvals needed, fixed when the request was made.</summary>
+    public int ApprovalsNeeded { get; private set; }
+
+    /// <summary>When the requester last proved MFA before asking; null when the role did not require it.</summary>
+    public DateTimeOffset? MfaVerifiedAt { get; private set; }
+
+    /// <summary>For an extension: the activation it extends.</summary>
+    public Guid? TargetActivationId { get; private set; }
+
+    /// <summary>The grant this request produced, once approved.</summary>
+    public Guid? ActivationId { get; private set; }
+
+    /// <summary>Changes on every transition; a concurrent second transition fails instead of counting twice.</summary>
+    public Guid Version { get; private set; }
+
+    public IReadOnlyList<ApprovalDecision> Decisions => _decisions;
+
+    /// <summary>A request the policy allowed outright: approved at once, by nobody.</summary>
+    public static ActivationRequest ApprovedByPolicy(
+        Guid id, ActivationRequestKind kind, RoleEligibility eligibility, Guid requesterId, TimeSpan duration,
+        RequestDetails details, DateTimeOffset now, DateTimeOffset? mfaVerifiedAt, Guid? targetActivationId = null)
+    {
+        var request = new ActivationRequest(id, kind, eligibility, requesterId, duration, details, now, mfaVerifiedAt, targetActivationId)
+        {
+            Status = ActivationRequestStatus.Approved,
+            DecidedAt = now,
+            ApprovalsNeeded = 0,
+        };
+        return request;
+    }
+
+    /// <summary>A request that waits for <paramref name="approvalsNeeded"/> approvals until <paramref name="timeout"/> passes.</summary>
+    public static ActivationRequest AwaitingApproval(
+        Guid id, ActivationRequestKind kind, RoleEligibility eligibility, Guid requesterId, TimeSpan duration,
+        RequestDetails details, DateTimeOffset now, DateTimeOffset? mfaVerifiedAt, int approvalsNeeded, TimeSpan timeout,
+        Guid? targetActivationId = null)
+    {
+        if (approvalsNeeded < 1)
+        {
+            throw new DomainRuleException("A request awaiting approval needs at least one approval.");
+        }
+
+        return new ActivationRequest(id, kind, eligibility, requesterId, duration, details, now, mfaVerifiedAt, targetActivationId)
+        {
+            Status = ActivationRequestStatus.Pending,
+            ApprovalsNeeded = approvalsNeeded,
+            ExpiresAt = now + timeout,
+        };
+    }
+
+    /// <summary>
+    /// Records one approver's verdict. Nobody decides their own request, an approver counts once, and any deny ends
+    /// the request. Returns true when this decision approved the request.
+    /// </summary>
+    public bool Decide(Guid approverId, ApprovalVerdict verdict, string? reason, DateTimeOffset now)
+    {
+        RequireStatus(ActivationRequestStatus.Pending, "decided");
+        if (approverId == RequesterId)
+        {
+            throw new DomainRuleException("Nobody can approve or deny their own request.");
+        }
+
+        if (_decisions.Exists(d => d.ApproverId == approverId))
+        {
+            throw new DomainRuleException("You have already decided on this request.");
+        }
+
+        if (verdict == ApprovalVerdict.Deny && string.IsNullOrWhiteSpace(reason))
+        {
+            throw new DomainRuleException("A reason is required to deny a request.");
+        }
+
+        if (ExpiresAt is { } expires && now >= expires)
+        {
+            throw new DomainRuleException("This request has expired.");
+        }
+
+        _decisions.Add(new ApprovalDecision(Guid.NewGuid(), Id, approverId, verdict, reason?.Trim(), now));
+        Version = Guid.NewGuid();
+        if (verdict == ApprovalVerdict.Deny)
+        {
+            Close(ActivationRequestStatus.Denied, now);
+            return false;
+        }
+
+        if (_decisions.Count(d => d.Verdict == ApprovalVerdict.Approve) >= ApprovalsNeeded)
+        {
+            Close(ActivationRequestStatus.Approved, now);
+            return true;
+        }
+
+        return false;
+    }
+
+    public void Cancel(Guid by, DateTimeOffset now)
+    {
+        if (by != RequesterId)
+        {
+            throw new DomainRuleException("Only the requester can cancel a request.");
+        }
+
+        RequireStatus(ActivationRequestStatus.Pending, "cancelled");
+        Close(ActivationRequestStatus.Cancelled, now);
+    }
+
+    public void Expire(DateTimeOffset now)
+    {
+        RequireStatus(ActivationRequestStatus.Pending, "expired");
+        if (ExpiresAt is not { } expires || now < expires)
+        {
+            throw new DomainRuleException("This request has not reached its expiry.");
+        }
+
+        Close(ActivationRequestStatus.Expired, now);
+    }
+
+    /// <summary>Links the approved request to the grant it produced.</summary>
+    public void Produced(RoleActivation activation)
+    {
+        RequireStatus(ActivationRequestStatus.Approved, "linked to a grant");
+        if (ActivationId is not null && ActivationId != activation.Id)
+        {
+            throw new DomainRuleException("This request already produced a grant.");
+        }
+
+        ActivationId = activation.Id;
+    }
+
+    private void Close(ActivationRequestStatus status, DateTimeOffset now)
+    {
+        Status = status;
+        DecidedAt = now;
+        ExpiresAt = null;
+        Version = Guid.NewGuid();
+    }
+
+    private void RequireStatus(ActivationRequestStatus expected, string verb)
+    {
+        if (Status != expected)
+        {
+            throw new DomainRuleException($"A request that is {Status.ToString().ToLowerInvariant()} cannot be {verb}.");
+        }
+    }
+}
+
+/// <summary>Justification and ticket given with a request.</summary>
+public sealed record RequestDetails(string? Justification, string? TicketNumber, string? TicketSystem);
+
+/// <summary>What a request asks for.</summary>
+public enum ActivationRequestKind
+{
+    /// <summary>Activate a role from an eligibility.</summary>
+    Activate,
+
+    /// <summary>Move the end of an active activation later.</summary>
+    Extend,
+}
+
+/// <summary>Where a request is in its life.</summary>
+public enum ActivationRequestStatus
+{
+    /// <summary>Waiting for approvers; it expires if nobody decides in time.</summary>
+    Pending,
+
+    /// <summary>Approved (by the policy itself, or by enough approvers); it produces a grant.</summary>
+    Approved,
+
+    /// <summary>An approver denied it; final.</summary>
+    Denied,
+
+    /// <summary>The requester withdrew it while pending; final.</summary>
+    Cancelled,
+
+    /// <summary>Nobody decided before its deadline; final.</summary>
+    Expired,
+}
+
+/// <summary>One approver's verdict on a request.</summary>
+public sealed class ApprovalDecision
+{
+    private ApprovalDecision()
+    {
+    }
+
+    internal ApprovalDecision(Guid id, Guid requestId, Guid approverId, ApprovalVerdict verdict, string? reason, DateTimeOffset decidedAt)
+    {
+        Id = id;
+        RequestId = requestId;
+        ApproverId = approverId;
+        Verdict = verdict;
+        Reason = reason;
+        DecidedAt = decidedAt;
+    }
+
+    public Guid Id { get; private set; }
+
+    public Guid RequestId { get; private set; }
+
+    public Guid ApproverId { get; private set; }
+
+    public ApprovalVerdict Verdict { get; private set; }
+
+    public string? Reason { get; private set; }
+
+    public DateTimeOffset DecidedAt { get; private set; }
+}
+
+/// <summary>An approver's answer.</summary>
+public enum ApprovalVerdict
+{
+    /// <summary>Counts towards the approvals needed.</summary>
+    Approve,
+
+    /// <summary>Ends the request at once.</summary>
+    Deny,
+}

@@ -1,0 +1,106 @@
+namespace PimPortal.Core.Domain;
+
+/// <summary>
+/// One line of the audit trail: who did what to what, when, from where, and how it ended. Written in the same
+/// transaction as the change it records; never updated or deleted.
+/// </summary>
+public sealed class AuditEvent
+{
+    private AuditEvent()
+    {
+    }
+
+    public AuditEvent(
+        DateTimeOffset occurredAt, Guid? actorId, string actorName, string action, string targetType, string targetId,
+        AuditOutcome outcome, string? details, Guid? subjectId = null, Guid? roleId = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(action);
+        ArgumentException.ThrowIfNullOrWhiteSpace(targetType);
+        OccurredAt = occurredAt;
+        ActorId = actorId;
+        ActorName = actorName;
+        Action = action;
+        TargetType = targetType;
+        TargetId = targetId;
+        Outcome = outcome;
+        Details = details;
+        SubjectId = subjectId;
+        RoleId = roleId;
+    }
+
+    public long Id { get; private set; }
+
+    public DateTimeOffset OccurredAt { get; private set; }
+
+    /// <summary>The principal who acted; null for the system itself (the expiry worker, the outbox worker).</summary>
+    public Guid? ActorId { get; private set; }
+
+    public string ActorName { get; private set; } = "";
+
+    /// <summary>What happened, e.g. <c>activation.requested</c>; see <see cref="AuditActions"/>.</summary>
+    public string Action { get; private set; } = "";
+
+    public string TargetType { get; private set; } = "";
+
+    public string TargetId { get; private set; } = "";
+
+    /// <summary>The principal the event is about (the requester, the holder), when there is one.</summary>
+    public Guid? SubjectId { get; private set; }
+
+    public Guid? RoleId { get; private set; }
+
+    public AuditOutcome Outcome { get; private set; }
+
+    /// <summary>A small JSON object with what else matters (duration, justification, reasons).</summary>
+    public string? Details { get; private set; }
+
+    public string? ClientAddress { get; private set; }
+
+    public string? UserAgent { get; private set; }
+
+    /// <summary>Ties together every event of one command or job run.</summary>
+    public string? CorrelationId { get; private set; }
+
+    public AuditEvent From(string? clientAddress, string? userAgent, string? correlationId)
+    {
+        ClientAddress = clientAddress;
+        UserAgent = userAgent is { Length: > 512 } ? userAgent[..512] : userAgent;
+        CorrelationId = correlationId;
+        return this;
+    }
+}
+
+/// <summary>How the recorded action ended.</summary>
+public enum AuditOutcome
+{
+    /// <summary>The change was made.</summary>
+    Success,
+
+    /// <summary>The portal refused it (policy, authorization, bad input); nothing changed.</summary>
+    Refused,
+
+    /// <summary>It was attempted and failed (e.g. the directory refused the grant).</summary>
+    Failed,
+}
+
+/// <summary>The names of audited actions.</summary>
+public static class AuditActions
+{
+    public const string ActivationRequested = "activation.requested";
+    public const string ActivationRefused = "activation.refused";
+    public const string ActivationProvisioned = "activation.provisioned";
+    public const string ActivationProvisioningFailed = "activation.provisioning-failed";
+    public const string ActivationGranted = "activation.granted";
+    public const string ActivationDeactivated = "activation.deactivated";
+    public const string ActivationRevoked = "activation.revoked";
+    public const string ActivationExpired = "activation.expired";
+    public const string ActivationExtended = "activation.extended";
+    public const string ActivationRemovedFromDirectory = "activation.removed-from-directory";
+    public const string RequestCancelled = "request.cancelled";
+    public const string MfaVerified = "mfa.verified";
+    public const string MfaFailed = "mfa.failed";
+    public const string SignInSucceeded = "signin.succeeded";
+    public const string SignInFailed = "signin.failed";
+    public const string SignedOut = "signin.signed-out";
+    public const string DemoSeeded = "system.demo-seeded";
+}

@@ -1,0 +1,90 @@
+namespace PimPortal.Core.Domain;
+
+/// <summary>A user or a group of the directory, keyed by its directory object id.</summary>
+public sealed class Principal
+{
+    private Principal()
+    {
+    }
+
+    public Principal(Guid id, PrincipalKind kind, string displayName, string? userPrincipalName)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(displayName);
+        Id = id;
+        Kind = kind;
+        DisplayName = displayName;
+        UserPrincipalName = userPrincipalName;
+        IsEnabled = true;
+    }
+
+    /// <summary>The directory object id (Entra object id, or the embedded directory's own id).</summary>
+    public Guid Id { get; private set; }
+
+    public PrincipalKind Kind { get; private set; }
+
+    public string DisplayName { get; private set; } = "";
+
+    /// <summary>Sign-in name of a user (e.g. alice@contoso.test); null for groups.</summary>
+    public string? UserPrincipalName { get; private set; }
+
+    /// <summary>A disabled principal can do nothing: every command refuses it, whatever its session says.</summary>
+    public bool IsEnabled { get; private set; }
+
+    /// <summary>The user's manager, when the directory knows one.</summary>
+    public Guid? ManagerId { get; private set; }
+
+    /// <summary>Break-glass (emergency access) account: permanently active, kept out of reviews and staleness alerts.</summary>
+    public bool IsBreakGlass { get; private set; }
+
+    public void Disable() => IsEnabled = false;
+
+    public void Enable() => IsEnabled = true;
+
+    public void SetManager(Guid? managerId)
+    {
+        if (managerId == Id)
+        {
+            throw new DomainRuleException("A principal cannot be its own manager.");
+        }
+
+        ManagerId = managerId;
+    }
+
+    public void MarkBreakGlass(bool isBreakGlass)
+    {
+        if (isBreakGlass && Kind != PrincipalKind.User)
+        {
+            throw new DomainRuleException("Only a user can be a break-glass account.");
+        }
+
+        IsBreakGlass = isBreakGlass;
+    }
+}
+
+/// <summary>What kind of directory object a <see cref="Principal"/> is.</summary>
+public enum PrincipalKind
+{
+    /// <summary>A person's account.</summary>
+    User,
+
+    /// <summary>A security group; its members inherit what is given to it.</summary>
+    Group,
+}
+
+/// <summary>Membership of a user in a group of the directory.</summary>
+public sealed class GroupMembership
+{
+    private GroupMembership()
+    {
+    }
+
+    public GroupMembership(Guid groupId, Guid memberId)
+    {
+        GroupId = groupId;
+        MemberId = memberId;
+    }
+
+    public Guid GroupId { get; private set; }
+
+    public Guid MemberId { get; private set; }
+}

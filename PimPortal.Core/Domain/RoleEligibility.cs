@@ -1,0 +1,68 @@
+namespace PimPortal.Core.Domain;
+
+/// <summary>
+/// The right of a principal to activate a role at a scope, from <see cref="NotBefore"/> until <see cref="NotAfter"/>
+/// (null: permanent). Eligibility is not access: nothing is granted until an activation is made from it.
+/// </summary>
+public sealed class RoleEligibility
+{
+    private RoleEligibility()
+    {
+    }
+
+    public RoleEligibility(Guid id, Guid principalId, Guid roleId, string scope, DateTimeOffset notBefore, DateTimeOffset? notAfter, Guid createdBy, DateTimeOffset createdAt)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(scope);
+        if (notAfter is { } end && end <= notBefore)
+        {
+            throw new DomainRuleException("An eligibility must end after it starts.");
+        }
+
+        Id = id;
+        PrincipalId = principalId;
+        RoleId = roleId;
+        Scope = scope;
+        NotBefore = notBefore;
+        NotAfter = notAfter;
+        CreatedBy = createdBy;
+        CreatedAt = createdAt;
+    }
+
+    public Guid Id { get; private set; }
+
+    public Guid PrincipalId { get; private set; }
+
+    public Guid RoleId { get; private set; }
+
+    public PrivilegedRole Role { get; private set; } = null!;
+
+    public string Scope { get; private set; } = "";
+
+    public DateTimeOffset NotBefore { get; private set; }
+
+    /// <summary>When the eligibility ends; null when it is permanent.</summary>
+    public DateTimeOffset? NotAfter { get; private set; }
+
+    public Guid CreatedBy { get; private set; }
+
+    public DateTimeOffset CreatedAt { get; private set; }
+
+    /// <summary>Set when the eligibility was removed before its end; a removed eligibility is never valid again.</summary>
+    public DateTimeOffset? RemovedAt { get; private set; }
+
+    public bool IsPermanent => NotAfter is null;
+
+    /// <summary>Whether activation may start from this eligibility at <paramref name="now"/>.</summary>
+    public bool IsValidAt(DateTimeOffset now) =>
+        RemovedAt is null && NotBefore <= now && (NotAfter is null || now < NotAfter);
+
+    public void Remove(DateTimeOffset now)
+    {
+        if (RemovedAt is not null)
+        {
+            throw new DomainRuleException("This eligibility was already removed.");
+        }
+
+        RemovedAt = now;
+    }
+}

@@ -1,0 +1,173 @@
+using Mediator;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using PimPortal.Core.Domain;
+using PimPortal.Core.Jobs;
+using PimPortal.Core.Persistence;
+using PimPortal.Core.Policy;
+using PimPortal.Core.Security;
+
+namespace PimPortal.Core.Features.Activation;
+
+/// <summary>
+/// Activates one or several of the user's eligible roles with one justification, one ticket and one MFA step-up.
+/// All or nothing: if the policy refuses any role, nothing is written but the refusal's audit event.
+/// </summary>
+public sealed record ActivateRoles(
+    IReadOnlyList<ActivationItem> Items,
+    string? Justification,
+    string? TicketNumber,
+    string? TicketSystem,
+    string? AuthenticatorCode) : ICommand<ActivationResult>;
+
+/// <summary>What became of each role: granted (Provisioning), or waiting for approval.</summary>
+public sealed record ActivationResult(IReadOnlyList<ActivationOutcome> Items);
+
+/// <summary>The request made for one role and, when the policy allowed it outright, the grant.</summary>
+public sealed record ActivationOutcome(Guid EligibilityId, string RoleName, Guid RequestId, ActivationRequestStatus RequestStatus, Guid? ActivationId, DateTimeOffset? NotAfter);
+
+public sealed class ActivateRolesValidator : ActivationInputValidator<ActivateRoles>
+{
+    public ActivateRolesValidator()
+    {
+        AddItemRules(x => x.Items);
+        AddDetailRules(x => x.Justification, x => x.TicketNumber, x => x.TicketSystem);
+        AddCodeRule(x => x.AuthenticatorCode);
+    }
+}
+
+public sealed class ActivateRolesHandler(
+    IDbContextFactory<PimDbContext> dbFactory,
+    RequestContext context,
+    IMfaStepUp stepUp,
+    TimeProvider time,
+    IOptions<PimOptions> options,
+    JobSignals signals,
+    PortalEvents events)
+    : ICommandHandler<ActivateRoles, ActivationResult>
+{
+    public async ValueTask<ActivationResult> Handle(ActivateRoles command, CancellationToken cancellationToken)
+    {
+        var me = context.Actor.PrincipalId;
+        var now = time.GetUtcNow();
+        var freshFor = options.Value.StepUp.FreshFor;
+        var justification = Normalize(command.Justification);
+        var ticketNumber = Normalize(command.TicketNumber);
+        var ticketSystem = Normalize(command.TicketSystem);
+
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var contexts = await PolicyContext.LoadAsync(db, me, [.. command.Items.Select(i => i.EligibilityId)], cancellationToken);
+        var mfaVerifiedAt = await stepUp.LastVerifiedAtAsync(db, me, cancellationToken);
+
+        PolicyDecision[] Decide() => [.. command.Items.Zip(contexts, (item, ctx) => ActivationPolicy.Evaluate(
+            ctx.Input(now, item.Duration, justification, ticketNumber, ticketSystem, mfaVerifiedAt, freshFor)))];
+
+        var decisions = Decide();
+        if (decisions.Any(d => d.Verdict == PolicyVerdict.Deny && !d.OnlyMfaMissing))
+        {
+            await RefuseAsync(db, command, contexts, decisions, now, cancellationToken);
+        }
+
+        if (decisions.Any(d => d.OnlyMfaMissing))
+        {
+            // The code is checked only once everything else passed, so a bad request does not burn it.
+            mfaVerifiedAt = await stepUp.VerifyAsync(db, context, command.AuthenticatorCode, now, cancellationToken);
+            decisions = Decide();
+        }
+
+        var details = new RequestDetails(justification, ticketNumber, ticketSystem);
+        var outcomes = new List<ActivationOutcome>();
+        for (var i = 0; i < command.Items.Count; i++)
+        {
+            outcomes.Add(Stage(db, contexts[i], command.Items[i].Duration, decisions[i], details, mfaVerifiedAt, now));
+        }
+
+        string? raced = null;
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            raced = "This authenticator code was just used by another request; wait for the next code.";
+        }
+        catch (DbUpdateException ex) when (DbErrors.IsUniqueViolation(ex))
+        {
+            // Two submissions raced (a double click, a second tab): the other one was written, this one is not.
+            raced = "This role was just activated or requested by another submission; nothing more was done.";
+        }
+
+        if (raced is not null)
+        {
+            await ActivationRefusals.RecordAsync(db, context, now, "eligibility", TargetOf(command), [raced], null, cancellationToken);
+            throw new RefusedException(raced);
+        }
+
+        signals.Outbox.Set();
+        signals.Expiry.Set();
+        events.RolesChanged([me]);
+        return new ActivationResult(outcomes);
+    }
+
+    private ActivationOutcome Stage(PimDbContext db, PolicyContext ctx, TimeSpan duration, PolicyDecision decision, RequestDetails details, DateTimeOffset? mfaVerifiedAt, DateTimeOffset now)
+    {
+        var eligibility = ctx.Eligibility!;
+        var settings = eligibility.Role.Settings;
+        var me = context.Actor.PrincipalId;
+        var mfa = settings.RequireMfa ? mfaVerifiedAt : null;
+        var request = decision.Verdict == PolicyVerdict.Allow
+            ? ActivationRequest.ApprovedByPolicy(Guid.NewGuid(), ActivationRequestKind.Activate, eligibility, me, duration, details, now, mfa)
+            : ActivationRequest.AwaitingApproval(Guid.NewGuid(), ActivationRequestKind.Activate, eligibility, me, duration, details, now, mfa, settings.ApprovalsNeeded, settings.ApprovalTimeout);
+        db.ActivationRequests.Add(request);
+        db.AuditEvents.Add(context.Audit(now, AuditActions.ActivationRequested, "request", request.Id.ToString(), AuditOutcome.Success, new
+        {
+            role = ctx.RoleName,
+            scope = request.Scope,
+            duration = request.Duration.ToString(),
+            justification = request.Justification,
+            ticketNumber = request.TicketNumber,
+            ticketSystem = request.TicketSystem,
+            status = request.Status.ToString(),
+            approvalsNeeded = request.ApprovalsNeeded,
+        }, me, request.RoleId));
+
+        if (request.Status != ActivationRequestStatus.Approved)
+        {
+            return new ActivationOutcome(ctx.EligibilityId, ctx.RoleName, request.Id, request.Status, null, null);
+        }
+
+        var activation = new RoleActivation(Guid.NewGuid(), request, now);
+        db.Activations.Add(activation);
+        db.Outbox.Add(new OutboxMessage(Guid.NewGuid(), OutboxMessageType.ProvisionGrant, activation.Id, now));
+        db.AuditEvents.Add(context.Audit(now, AuditActions.ActivationGranted, "activation", activation.Id.ToString(), AuditOutcome.Success,
+            new { request = request.Id, notBefore = activation.NotBefore, notAfter = activation.NotAfter, approvedBy = "policy" }, me, activation.RoleId));
+        return new ActivationOutcome(ctx.EligibilityId, ctx.RoleName, request.Id, request.Status, activation.Id, activation.NotAfter);
+    }
+
+    private async Task RefuseAsync(PimDbContext db, ActivateRoles command, IReadOnlyList<PolicyContext> contexts, PolicyDecision[] decisions, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var reasons = contexts.Zip(decisions)
+            .Where(x => x.Second.Verdict == PolicyVerdict.Deny)
+            .SelectMany(x => x.Second.Violations.Select(v => contexts.Count > 1 ? $"{x.First.RoleName}: {v.Message}" : v.Message))
+            .ToList();
+        await ActivationRefusals.RecordAsync(db, context, now, "eligibility", TargetOf(command), reasons,
+            contexts.Count == 1 ? contexts[0].Role?.Id : null, cancellationToken);
+        throw new RefusedException(reasons.Count == 1 ? reasons[0] : "The activation was refused: " + string.Join(" ", reasons), reasons);
+    }
+
+    private static string TargetOf(ActivateRoles command) => string.Join(",", command.Items.Select(i => i.EligibilityId));
+
+    internal static string? Normalize(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+}
+
+/// <summary>Writes the audit event of a refused activation or extension — the only thing a refusal writes.</summary>
+internal static class ActivationRefusals
+{
+    public static async Task RecordAsync(PimDbContext db, RequestContext context, DateTimeOffset now, string targetType, string targetId, IReadOnlyList<string> reasons, Guid? roleId, CancellationToken cancellationToken)
+    {
+        db.ChangeTracker.Clear();
+        var target = targetId.Length > 128 ? targetId[..128] : targetId;
+        db.AuditEvents.Add(context.Audit(now, AuditActions.ActivationRefused, targetType, target, AuditOutcome.Refused, new { reasons }, context.Actor.PrincipalId, roleId));
+        await db.SaveChangesAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,45 @@
+using FluentValidation;
+using Mediator;
+using Microsoft.EntityFrameworkCore;
+using PimPortal.Core.Domain;
+using PimPortal.Core.Jobs;
+using PimPortal.Core.Persistence;
+
+namespace PimPortal.Core.Features.Activation;
+
+/// <summary>The requester withdraws one of their requests while it is still pending.</summary>
+public sealed record CancelActivationRequest(Guid RequestId) : ICommand;
+
+public sealed class CancelActivationRequestValidator : AbstractValidator<CancelActivationRequest>
+{
+    public CancelActivationRequestValidator() =>
+        RuleFor(x => x.RequestId).NotEmpty().WithMessage("Choose the request to cancel.");
+}
+
+public sealed class CancelActivationRequestHandler(IDbContextFactory<PimDbContext> dbFactory, RequestContext context, TimeProvider time, PortalEvents events)
+    : ICommandHandler<CancelActivationRequest>
+{
+    public async ValueTask<Unit> Handle(CancelActivationRequest command, CancellationToken cancellationToken)
+    {
+        var me = context.Actor.PrincipalId;
+        var now = time.GetUtcNow();
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var request = await db.ActivationRequests.Include(r => r.Role)
+            .SingleOrDefaultAsync(r => r.Id == command.RequestId && r.RequesterId == me, cancellationToken)
+            ?? throw new NotFoundException("That request is not one of yours.");
+        request.Cancel(me, now);
+        db.AuditEvents.Add(context.Audit(now, AuditActions.RequestCancelled, "request", request.Id.ToString(), AuditOutcome.Success,
+            new { role = request.Role.DisplayName, scope = request.Scope, kind = request.Kind.ToString() }, me, request.RoleId));
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            throw new ConflictException("The request was decided meanwhile; reload to see its outcome.");
+        }
+
+        events.RolesChanged([me]);
+        return Unit.Value;
+    }
+}

@@ -1,0 +1,131 @@
+using Mediator;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using PimPortal.Core.Domain;
+using PimPortal.Core.Persistence;
+using PimPortal.Core.Security;
+
+namespace PimPortal.Core.Features.Activation;
+
+/// <summary>The signed-in user's roles: what they may activate, what is active now, and what waits for approval.</summary>
+public sealed record GetMyRoles : IQuery<MyRoles>;
+
+/// <summary>The My roles page, as of <see cref="Now"/>.</summary>
+/// <param name="MfaFreshUntil">Until when the user's last MFA proof counts, or null if it does not now.</param>
+public sealed record MyRoles(
+    IReadOnlyList<EligibleRole> Eligible,
+    IReadOnlyList<ActiveRole> Active,
+    IReadOnlyList<PendingRequest> Pending,
+    DateTimeOffset Now,
+    DateTimeOffset? MfaFreshUntil);
+
+/// <summary>A role the user may activate, and what activating it requires.</summary>
+public sealed record EligibleRole(
+    Guid EligibilityId,
+    Guid RoleId,
+    string RoleName,
+    RoleKind Kind,
+    string Scope,
+    TimeSpan MaxDuration,
+    bool RequiresMfa,
+    bool RequiresJustification,
+    bool RequiresTicket,
+    bool RequiresApproval,
+    int ApprovalsNeeded,
+    DateTimeOffset NotBefore,
+    DateTimeOffset? NotAfter,
+    bool IsActive,
+    bool IsPending);
+
+/// <summary>An open activation (Provisioning or Active) of the user.</summary>
+public sealed record ActiveRole(
+    Guid ActivationId,
+    Guid EligibilityId,
+    Guid RoleId,
+    string RoleName,
+    RoleKind Kind,
+    string Scope,
+    ActivationStatus Status,
+    DateTimeOffset NotBefore,
+    DateTimeOffset NotAfter,
+    DateTimeOffset? ConfirmedAt,
+    TimeSpan MaxDuration,
+    bool RequiresApproval,
+    string? Justification,
+    bool ExtensionPending);
+
+/// <summary>A request of the user waiting for approval.</summary>
+public sealed record PendingRequest(
+    Guid RequestId,
+    Guid RoleId,
+    string RoleName,
+    RoleKind Kind,
+    string Scope,
+    ActivationRequestKind RequestKind,
+    TimeSpan Duration,
+    string? Justification,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? ExpiresAt,
+    int ApprovalsNeeded,
+    int ApprovalsGiven);
+
+public sealed class GetMyRolesHandler(IDbContextFactory<PimDbContext> dbFactory, RequestContext context, IMfaStepUp stepUp, TimeProvider time, IOptions<PimOptions> options)
+    : IQueryHandler<GetMyRoles, MyRoles>
+{
+    public async ValueTask<MyRoles> Handle(GetMyRoles query, CancellationToken cancellationToken)
+    {
+        var me = context.Actor.PrincipalId;
+        var now = time.GetUtcNow();
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+
+        var active = await db.Activations.AsNoTracking()
+            .Where(a => a.PrincipalId == me && (a.Status == ActivationStatus.Provisioning || a.Status == ActivationStatus.Active))
+            .OrderBy(a => a.NotAfter)
+            .Select(a => new
+            {
+                a.Id, a.EligibilityId, a.RoleId, a.Role.DisplayName, a.Role.Kind, a.Scope, a.Status, a.NotBefore, a.NotAfter, a.ConfirmedAt,
+                a.Role.Settings.MaxActivationDuration, a.Role.Settings.RequireApproval,
+                Justification = db.ActivationRequests.Where(r => r.Id == a.RequestId).Select(r => r.Justification).FirstOrDefault(),
+            })
+            .ToListAsync(cancellationToken);
+
+        var pending = await db.ActivationRequests.AsNoTracking()
+            .Where(r => r.RequesterId == me && r.Status == ActivationRequestStatus.Pending)
+            .OrderBy(r => r.CreatedAt)
+            .Select(r => new PendingRequest(
+                r.Id, r.RoleId, r.Role.DisplayName, r.Role.Kind, r.Scope, r.Kind, r.Duration, r.Justification, r.CreatedAt, r.ExpiresAt,
+                r.ApprovalsNeeded, r.Decisions.Count(d => d.Verdict == ApprovalVerdict.Approve)))
+            .ToListAsync(cancellationToken);
+
+        var eligible = await db.Eligibilities.AsNoTracking()
+            .Where(e => e.PrincipalId == me && e.RemovedAt == null && (e.NotAfter == null || e.NotAfter > now))
+            .Select(e => new
+            {
+                e.Id, e.RoleId, e.Role.DisplayName, e.Role.Kind, e.Scope, e.NotBefore, e.NotAfter,
+                e.Role.Settings.MaxActivationDuration, e.Role.Settings.RequireMfa, e.Role.Settings.RequireJustification,
+                e.Role.Settings.RequireTicket, e.Role.Settings.RequireApproval, e.Role.Settings.ApprovalsNeeded,
+            })
+            .ToListAsync(cancellationToken);
+
+        var lastMfa = await stepUp.LastVerifiedAtAsync(db, me, cancellationToken);
+        var freshFor = options.Value.StepUp.FreshFor;
+        var mfaFreshUntil = lastMfa is { } at && at + freshFor > now ? at + freshFor : (DateTimeOffset?)null;
+
+        bool IsActive(Guid roleId, string scope) => active.Exists(a => a.RoleId == roleId && a.Scope == scope);
+        bool IsPending(Guid roleId, string scope, ActivationRequestKind kind) => pending.Exists(p => p.RoleId == roleId && p.Scope == scope && p.RequestKind == kind);
+
+        return new MyRoles(
+            [.. eligible
+                .Select(e => new EligibleRole(
+                    e.Id, e.RoleId, e.DisplayName, e.Kind, e.Scope, e.MaxActivationDuration, e.RequireMfa, e.RequireJustification,
+                    e.RequireTicket, e.RequireApproval, e.ApprovalsNeeded, e.NotBefore, e.NotAfter,
+                    IsActive(e.RoleId, e.Scope), IsPending(e.RoleId, e.Scope, ActivationRequestKind.Activate)))
+                .OrderBy(e => e.RoleName, StringComparer.CurrentCultureIgnoreCase).ThenBy(e => e.Scope, StringComparer.Ordinal)],
+            [.. active.Select(a => new ActiveRole(
+                a.Id, a.EligibilityId, a.RoleId, a.DisplayName, a.Kind, a.Scope, a.Status, a.NotBefore, a.NotAfter, a.ConfirmedAt,
+                a.MaxActivationDuration, a.RequireApproval, a.Justification, IsPending(a.RoleId, a.Scope, ActivationRequestKind.Extend)))],
+            pending,
+            now,
+            mfaFreshUntil);
+    }
+}

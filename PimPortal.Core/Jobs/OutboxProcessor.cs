@@ -1,0 +1,219 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using PimPortal.Core.Directory;
+using PimPortal.Core.Domain;
+using PimPortal.Core.Persistence;
+
+namespace PimPortal.Core.Jobs;
+
+/// <summary>
+/// Performs the outbox: claims due messages (a conditional update, so two instances never take the same one),
+/// applies them to the directory in one batch, and records each outcome — the activation's new state and its audit
+/// event — in one transaction.
+/// </summary>
+public sealed partial class OutboxProcessor(
+    IDbContextFactory<PimDbContext> dbFactory,
+    IDirectoryGateway gateway,
+    TimeProvider time,
+    IOptions<PimOptions> options,
+    PortalEvents events,
+    ILogger<OutboxProcessor> logger)
+{
+    /// <summary>Most messages taken in one claim.</summary>
+    public const int BatchSize = 200;
+
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromMinutes(5);
+
+    /// <summary>Claims and performs one batch of due messages; returns how many were claimed.</summary>
+    public async Task<int> ProcessBatchAsync(CancellationToken cancellationToken)
+    {
+        using var correlation = Correlation.Begin();
+        var claimed = await ClaimAsync(cancellationToken);
+        if (claimed.Count == 0)
+        {
+            return 0;
+        }
+
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var activationIds = claimed.Select(m => m.ActivationId).Distinct().ToList();
+        var activations = await db.Activations.Include(a => a.Role)
+            .Where(a => activationIds.Contains(a.Id))
+            .ToDictionaryAsync(a => a.Id, cancellationToken);
+
+        var changes = new List<(OutboxMessage Message, DirectoryChange? Change)>();
+        foreach (var message in claimed)
+        {
+            changes.Add((message, activations.TryGetValue(message.ActivationId, out var activation) ? ToChange(message, activation) : null));
+        }
+
+        var toApply = changes.Where(c => c.Change is not null).Select(c => c.Change!).ToList();
+        IReadOnlyList<DirectoryChangeResult> results;
+        try
+        {
+            results = await gateway.ApplyAsync(toApply, cancellationToken);
+        }
+#pragma warning disable CA1031 // Whatever the directory threw, the messages are retried later; the worker goes on.
+        catch (Exception ex) when (ex is not OperationCanceledException)
+#pragma warning restore CA1031
+        {
+            LogDirectoryFailed(logger, ex, toApply.Count);
+            results = [.. toApply.Select(c => new DirectoryChangeResult(c, DirectoryChangeOutcome.RetryLater, ex.Message))];
+        }
+
+        if (results.Count != toApply.Count)
+        {
+            throw new InvalidOperationException($"The directory gateway answered {results.Count} results for {toApply.Count} changes.");
+        }
+
+        var byChange = new Dictionary<DirectoryChange, DirectoryChangeResult>(ReferenceEqualityComparer.Instance);
+        for (var i = 0; i < toApply.Count; i++)
+        {
+            byChange[toApply[i]] = results[i];
+        }
+
+        var now = time.GetUtcNow();
+        var touched = new HashSet<Guid>();
+        db.Outbox.AttachRange(claimed);
+        foreach (var (message, change) in changes)
+        {
+            if (change is null || !byChange.TryGetValue(change, out var result))
+            {
+                // Nothing to do any more (the grant ended before it was written, or is gone).
+                message.Completed(now);
+                continue;
+            }
+
+            var activation = activations[message.ActivationId];
+            touched.Add(activation.PrincipalId);
+            Record(db, message, activation, result, now);
+        }
+
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateConcurrencyException ex)
+        {
+            // A user or the expiry worker changed one of these activations meanwhile; the lease runs out and the
+            // messages are taken again, against the new state.
+            // A user or the expiry worker changed one of these activations meanwhile: release the claim so the
+            // messages are taken again at once, against the new state.
+            LogOutcomeConflict(logger, ex, claimed.Count);
+            await ReleaseAsync(claimed[0].LockedBy!, cancellationToken);
+            return claimed.Count;
+        }
+
+        events.RolesChanged(touched);
+        return claimed.Count;
+    }
+
+    private void Record(PimDbContext db, OutboxMessage message, RoleActivation activation, DirectoryChangeResult result, DateTimeOffset now)
+    {
+        var system = Actor.System;
+        var audit = (string action, AuditOutcome outcome, object? details) => db.AuditEvents.Add(AuditFactory.Create(
+            system, ClientInfo.Unknown, now, action, "activation", activation.Id.ToString(), outcome, details, activation.PrincipalId, activation.RoleId));
+
+        if (result.Outcome == DirectoryChangeOutcome.Done)
+        {
+            message.Completed(now);
+            switch (message.Type)
+            {
+                case OutboxMessageType.ProvisionGrant when activation.Status == ActivationStatus.Provisioning:
+                    activation.ConfirmProvisioned(now);
+                    audit(AuditActions.ActivationProvisioned, AuditOutcome.Success, new { notAfter = activation.NotAfter });
+                    break;
+                case OutboxMessageType.ProvisionGrant:
+                    // It ended while being written: the assignment just made must go again.
+                    db.Outbox.Add(new OutboxMessage(Guid.NewGuid(), OutboxMessageType.RemoveGrant, activation.Id, now));
+                    break;
+                case OutboxMessageType.RemoveGrant:
+                    activation.MarkRemovedFromDirectory(now);
+                    audit(AuditActions.ActivationRemovedFromDirectory, AuditOutcome.Success, new { status = activation.Status.ToString() });
+                    break;
+                default:
+                    break;
+            }
+
+            return;
+        }
+
+        var giveUp = result.Outcome == DirectoryChangeOutcome.Refused
+            || (message.Type != OutboxMessageType.RemoveGrant && message.Attempts + 1 >= options.Value.Jobs.OutboxMaxAttempts);
+        var error = result.Error ?? result.Outcome.ToString();
+        if (!giveUp)
+        {
+            message.Failed(error, now + Backoff(message.Attempts + 1));
+            return;
+        }
+
+        message.Abandoned(error, now);
+        if (message.Type == OutboxMessageType.ProvisionGrant && activation.Status == ActivationStatus.Provisioning)
+        {
+            activation.FailProvisioning(error, now);
+            audit(AuditActions.ActivationProvisioningFailed, AuditOutcome.Failed, new { error });
+        }
+        else
+        {
+            audit(message.Type == OutboxMessageType.RemoveGrant ? AuditActions.ActivationRemovedFromDirectory : AuditActions.ActivationExtended, AuditOutcome.Failed, new { error });
+        }
+    }
+
+    private static DirectoryChange? ToChange(OutboxMessage message, RoleActivation activation)
+    {
+        var grant = new DirectoryGrant(activation.Id, activation.PrincipalId, activation.RoleId, activation.Role.Kind, activation.Role.ExternalId, activation.Scope, activation.NotBefore, activation.NotAfter);
+        return message.Type switch
+        {
+            OutboxMessageType.ProvisionGrant when activation.IsOpen => new DirectoryChange(DirectoryChangeKind.Assign, grant),
+            OutboxMessageType.ExtendGrant when activation.IsOpen => new DirectoryChange(DirectoryChangeKind.Extend, grant),
+            OutboxMessageType.RemoveGrant => new DirectoryChange(DirectoryChangeKind.Remove, grant),
+            _ => null,
+        };
+    }
+
+    private async Task<List<OutboxMessage>> ClaimAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var now = time.GetUtcNow();
+        var candidates = await db.Outbox.AsNoTracking()
+            .Where(m => m.ProcessedAt == null && m.DueAt <= now && (m.LockedUntil == null || m.LockedUntil < now))
+            .OrderBy(m => m.DueAt)
+            .Select(m => m.Id)
+            .Take(BatchSize)
+            .ToListAsync(cancellationToken);
+        if (candidates.Count == 0)
+        {
+            return [];
+        }
+
+        // One conditional update claims the batch; the claim token tells which rows this worker won.
+        var token = Guid.NewGuid().ToString("N");
+        var leaseEnd = now + options.Value.Jobs.OutboxLease;
+        await db.Outbox
+            .Where(m => candidates.Contains(m.Id) && m.ProcessedAt == null && (m.LockedUntil == null || m.LockedUntil < now))
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.LockedUntil, leaseEnd).SetProperty(m => m.LockedBy, token), cancellationToken);
+        return await db.Outbox.AsNoTracking()
+            .Where(m => m.LockedBy == token)
+            .OrderBy(m => m.CreatedAt)
+            .ToListAsync(cancellationToken);
+    }
+
+    private async Task ReleaseAsync(string token, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await db.Outbox.Where(m => m.LockedBy == token && m.ProcessedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.LockedUntil, (DateTimeOffset?)null).SetProperty(m => m.LockedBy, (string?)null), cancellationToken);
+    }
+
+    private static TimeSpan Backoff(int attempts)
+    {
+        var seconds = Math.Min(MaxBackoff.TotalSeconds, Math.Pow(2, Math.Min(attempts, 16)));
+        return TimeSpan.FromSeconds(seconds);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The directory failed a batch of {Count} changes; they will be retried")]
+    private static partial void LogDirectoryFailed(ILogger logger, Exception exception, int count);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Outcome of {Count} outbox messages conflicted with a concurrent change; they will be retried")]
+    private static partial void LogOutcomeConflict(ILogger logger, Exception exception, int count);
+}

@@ -1,0 +1,78 @@
+namespace PimPortal.Core.Jobs;
+
+/// <summary>Wakes a waiting worker early: a command that made work for it sets the signal after commit.</summary>
+public sealed class WorkSignal
+{
+    private TaskCompletionSource _next = NewSource();
+
+    /// <summary>Wakes the worker now (or makes its next wait return at once, if it is busy).</summary>
+    public void Set() => Volatile.Read(ref _next).TrySetResult();
+
+    /// <summary>Waits until <see cref="Set"/> is called or <paramref name="timeout"/> passes on <paramref name="time"/>.</summary>
+    public async Task WaitAsync(TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var current = Volatile.Read(ref _next);
+        if (!current.Task.IsCompleted && timeout > TimeSpan.Zero)
+        {
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            await Task.WhenAny(current.Task, Task.Delay(timeout, time, cts.Token));
+            await cts.CancelAsync();
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+
+        // Consume the signal before the worker looks for work, so a Set after this point is not lost.
+        if (current.Task.IsCompleted)
+        {
+            Interlocked.CompareExchange(ref _next, NewSource(), current);
+        }
+    }
+
+    private static TaskCompletionSource NewSource() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+}
+
+/// <summary>The signals of the background workers, shared by the commands that make work for them.</summary>
+public sealed class JobSignals
+{
+    public WorkSignal Outbox { get; } = new();
+
+    public WorkSignal Expiry { get; } = new();
+}
+
+/// <summary>In-process news for open pages: something about a principal's roles changed, so re-read.</summary>
+public sealed class PortalEvents
+{
+    public event Action<PortalEvent>? Raised;
+
+    public void Publish(PortalEvent portalEvent)
+    {
+        var handlers = Raised;
+        if (handlers is null)
+        {
+            return;
+        }
+
+        foreach (var handler in handlers.GetInvocationList().Cast<Action<PortalEvent>>())
+        {
+            try
+            {
+                handler(portalEvent);
+            }
+#pragma warning disable CA1031 // A broken subscriber (a closed circuit) must not stop the others or the publisher.
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+            }
+        }
+    }
+
+    public void RolesChanged(IEnumerable<Guid> principalIds)
+    {
+        foreach (var id in principalIds.Distinct())
+        {
+            Publish(new PortalEvent(id));
+        }
+    }
+}
+
+/// <summary>The roles, activations or requests of <paramref name="PrincipalId"/> changed.</summary>
+public sealed record PortalEvent(Guid PrincipalId);

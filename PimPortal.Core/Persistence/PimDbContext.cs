@@ -1,0 +1,62 @@
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore;
+using PimPortal.Core.Domain;
+using PimPortal.Core.Security;
+
+namespace PimPortal.Core.Persistence;
+
+/// <summary>
+/// The portal's database: the PIM domain, the embedded directory, the audit trail, the outbox and (embedded default)
+/// the local accounts. One derived context per provider carries that provider's migrations.
+/// </summary>
+public abstract class PimDbContext(DbContextOptions options)
+    : IdentityDbContext<PortalUser, IdentityRole<Guid>, Guid>(options)
+{
+    public DbSet<Principal> Principals => Set<Principal>();
+
+    public DbSet<GroupMembership> GroupMemberships => Set<GroupMembership>();
+
+    public DbSet<PrivilegedRole> PrivilegedRoles => Set<PrivilegedRole>();
+
+    public DbSet<RoleSettings> RoleSettings => Set<RoleSettings>();
+
+    public DbSet<RoleEligibility> Eligibilities => Set<RoleEligibility>();
+
+    public DbSet<ActivationRequest> ActivationRequests => Set<ActivationRequest>();
+
+    public DbSet<ApprovalDecision> ApprovalDecisions => Set<ApprovalDecision>();
+
+    public DbSet<RoleActivation> Activations => Set<RoleActivation>();
+
+    public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
+
+    public DbSet<OutboxMessage> Outbox => Set<OutboxMessage>();
+
+    public DbSet<MfaState> MfaStates => Set<MfaState>();
+
+    public DbSet<DirectoryAssignment> DirectoryAssignments => Set<DirectoryAssignment>();
+
+    /// <summary>Quotes an identifier for raw SQL (index filters) in this provider's dialect.</summary>
+    internal abstract string Quote(string identifier);
+
+    protected override void OnModelCreating(ModelBuilder builder)
+    {
+        base.OnModelCreating(builder);
+        builder.ApplyConfigurationsFromAssembly(typeof(PimDbContext).Assembly, t => t.Namespace == typeof(PimDbContext).Namespace + ".Configurations");
+
+        // Partial unique indexes: at most one open grant, and one pending request of each kind, per principal, role
+        // and scope. They make a double click or two racing tabs produce exactly one.
+        var openStatuses = $"'{ActivationStatus.Provisioning}', '{ActivationStatus.Active}'";
+        builder.Entity<RoleActivation>()
+            .HasIndex(a => new { a.PrincipalId, a.RoleId, a.Scope })
+            .IsUnique()
+            .HasFilter($"{Quote(nameof(RoleActivation.Status))} IN ({openStatuses})")
+            .HasDatabaseName("UX_Activations_OneOpenPerRoleAndScope");
+        builder.Entity<ActivationRequest>()
+            .HasIndex(r => new { r.RequesterId, r.RoleId, r.Scope, r.Kind })
+            .IsUnique()
+            .HasFilter($"{Quote(nameof(ActivationRequest.Status))} = '{ActivationRequestStatus.Pending}'")
+            .HasDatabaseName("UX_Requests_OnePendingPerRoleAndScope");
+    }
+}

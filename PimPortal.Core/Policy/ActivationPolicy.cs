@@ -1,0 +1,256 @@
+using PimPortal.Core.Domain;
+
+namespace PimPortal.Core.Policy;
+
+/// <summary>
+/// The activation policy: a pure, fail-closed function of (settings, eligibility, request, now). The same function
+/// decides a real activation and the dry run the dialog shows before submit. Deny before needs-approval before allow.
+/// </summary>
+public static class ActivationPolicy
+{
+    /// <summary>The shortest activation accepted.</summary>
+    public static readonly TimeSpan MinimumDuration = TimeSpan.FromMinutes(5);
+
+    public static PolicyDecision Evaluate(ActivationPolicyInput input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var violations = new List<PolicyViolation>();
+        var requirements = new List<PolicyRequirement>();
+        var settings = input.Settings;
+        if (settings is null)
+        {
+            violations.Add(new(PolicyViolationCode.RoleNotConfigured, "This role has no settings, so it cannot be activated."));
+            return new PolicyDecision(PolicyVerdict.Deny, violations, requirements);
+        }
+
+        CheckPrincipalAndEligibility(input, violations);
+        CheckDuration(input, settings, violations, requirements);
+        CheckJustificationAndTicket(input, settings, violations, requirements);
+        CheckMfa(input, settings, violations, requirements);
+        CheckConflicts(input, violations);
+
+        if (settings.RequireApproval)
+        {
+            var who = input.ApproverNames is { Count: > 0 } names ? string.Join(", ", names) : "the role's approvers";
+            requirements.Add(new(PolicyRequirementKind.Approval, $"Approval by {settings.ApprovalsNeeded} of: {who}", IsMet: false));
+            if (input.ApproverNames is { } approvers && approvers.Count < settings.ApprovalsNeeded)
+            {
+                violations.Add(new(PolicyViolationCode.NoApprovers,
+                    $"This role needs {settings.ApprovalsNeeded} approvals but has {approvers.Count} approvers other than you; ask a PIM administrator."));
+            }
+        }
+
+        var verdict = violations.Count > 0 ? PolicyVerdict.Deny
+            : settings.RequireApproval ? PolicyVerdict.NeedsApproval
+            : PolicyVerdict.Allow;
+        return new PolicyDecision(verdict, violations, requirements);
+    }
+
+    private static void CheckPrincipalAndEligibility(ActivationPolicyInput input, List<PolicyViolation> violations)
+    {
+        if (!input.PrincipalEnabled)
+        {
+            violations.Add(new(PolicyViolationCode.PrincipalDisabled, "Your account is disabled."));
+        }
+
+        var eligibility = input.Eligibility;
+        if (eligibility is null || eligibility.RemovedAt is not null)
+        {
+            violations.Add(new(PolicyViolationCode.NotEligible, "You are not eligible for this role."));
+        }
+        else if (input.Now < eligibility.NotBefore)
+        {
+            violations.Add(new(PolicyViolationCode.EligibilityNotStarted, $"Your eligibility starts at {eligibility.NotBefore:u}."));
+        }
+        else if (eligibility.NotAfter is { } end && input.Now >= end)
+        {
+            violations.Add(new(PolicyViolationCode.EligibilityEnded, $"Your eligibility ended at {end:u}."));
+        }
+    }
+
+    private static void CheckDuration(ActivationPolicyInput input, RoleSettings settings, List<PolicyViolation> violations, List<PolicyRequirement> requirements)
+    {
+        var max = settings.MaxActivationDuration;
+        var duration = input.Duration;
+        requirements.Add(new(PolicyRequirementKind.Duration, $"Duration of at most {Format(max)}",
+            duration is { } d && d >= MinimumDuration && d <= max));
+        if (duration is not { } value || value <= TimeSpan.Zero)
+        {
+            violations.Add(new(PolicyViolationCode.DurationInvalid, "Choose a duration greater than zero."));
+        }
+        else if (value < MinimumDuration)
+        {
+            violations.Add(new(PolicyViolationCode.DurationTooShort, $"The shortest activation is {Format(MinimumDuration)}."));
+        }
+        else if (value > max)
+        {
+            violations.Add(new(PolicyViolationCode.DurationOverMaximum, $"The duration {Format(value)} is longer than this role's maximum of {Format(max)}."));
+        }
+        else if (input.Kind == ActivationRequestKind.Extend && input.CurrentNotAfter is { } currentEnd && input.Now + value <= currentEnd)
+        {
+            violations.Add(new(PolicyViolationCode.ExtensionNotLater, $"The activation already lasts until {currentEnd:u}; choose a longer duration to extend it."));
+        }
+    }
+
+    private static void CheckJustificationAndTicket(ActivationPolicyInput input, RoleSettings settings, List<PolicyViolation> violations, List<PolicyRequirement> requirements)
+    {
+        var justification = input.Justification?.Trim();
+        if (settings.RequireJustification)
+        {
+            requirements.Add(new(PolicyRequirementKind.Justification, "A justification", !string.IsNullOrEmpty(justification)));
+            if (string.IsNullOrEmpty(justification))
+            {
+                violations.Add(new(PolicyViolationCode.JustificationMissing, "Give a justification."));
+            }
+        }
+
+        if (justification is { Length: > ActivationRequest.MaxJustificationLength })
+        {
+            violations.Add(new(PolicyViolationCode.JustificationTooLong, $"The justification is {justification.Length} characters; at most {ActivationRequest.MaxJustificationLength} are accepted."));
+        }
+
+        if (settings.RequireTicket)
+        {
+            var hasTicket = !string.IsNullOrWhiteSpace(input.TicketNumber) && !string.IsNullOrWhiteSpace(input.TicketSystem);
+            requirements.Add(new(PolicyRequirementKind.Ticket, "A ticket number and its system", hasTicket));
+            if (!hasTicket)
+            {
+                violations.Add(new(PolicyViolationCode.TicketMissing, "Give the ticket number and the ticket system."));
+            }
+        }
+    }
+
+    private static void CheckMfa(ActivationPolicyInput input, RoleSettings settings, List<PolicyViolation> violations, List<PolicyRequirement> requirements)
+    {
+        if (!settings.RequireMfa)
+        {
+            return;
+        }
+
+        var fresh = input.MfaVerifiedAt is { } at && at <= input.Now && input.Now - at <= input.MfaFreshFor;
+        if (fresh)
+        {
+            requirements.Add(new(PolicyRequirementKind.Mfa, "Multi-factor authentication (proved in the last few minutes)", IsMet: true));
+            return;
+        }
+
+        requirements.Add(new(PolicyRequirementKind.Mfa, "Multi-factor authentication at this moment", IsMet: false));
+        if (!input.MfaProofOffered)
+        {
+            violations.Add(new(PolicyViolationCode.MfaRequired, "This role requires multi-factor authentication: enter the code from your authenticator app."));
+        }
+    }
+
+    private static void CheckConflicts(ActivationPolicyInput input, List<PolicyViolation> violations)
+    {
+        if (input.Kind == ActivationRequestKind.Activate && input.HasOpenActivation)
+        {
+            violations.Add(new(PolicyViolationCode.AlreadyActive, "This role is already active for you at this scope; extend it instead."));
+        }
+
+        if (input.Kind == ActivationRequestKind.Extend && !input.HasOpenActivation)
+        {
+            violations.Add(new(PolicyViolationCode.NotActive, "This activation has ended, so it cannot be extended."));
+        }
+
+        if (input.HasPendingRequest)
+        {
+            violations.Add(new(PolicyViolationCode.AlreadyPending, "A request for this role is already waiting for approval."));
+        }
+    }
+
+    /// <summary>Formats a duration the way the portal shows it: "4 h", "30 min", "1 h 30 min".</summary>
+    public static string Format(TimeSpan value)
+    {
+        var totalMinutes = (long)Math.Round(value.TotalMinutes);
+        var hours = totalMinutes / 60;
+        var minutes = totalMinutes % 60;
+        return (hours, minutes) switch
+        {
+            (0, _) => $"{minutes} min",
+            (_, 0) => $"{hours} h",
+            _ => $"{hours} h {minutes} min",
+        };
+    }
+}
+
+/// <summary>Everything the policy looks at; nothing else.</summary>
+/// <param name="MfaProofOffered">
+/// Dry run only: a code has been typed and will be checked on submit, so missing MFA evidence is not (yet) a reason
+/// to deny. A real activation passes false and supplies <paramref name="MfaVerifiedAt"/> after verifying the code.
+/// </param>
+public sealed record ActivationPolicyInput(
+    RoleSettings? Settings,
+    RoleEligibility? Eligibility,
+    bool PrincipalEnabled,
+    DateTimeOffset Now,
+    TimeSpan? Duration,
+    string? Justification,
+    string? TicketNumber,
+    string? TicketSystem,
+    DateTimeOffset? MfaVerifiedAt,
+    TimeSpan MfaFreshFor,
+    bool HasOpenActivation,
+    bool HasPendingRequest,
+    ActivationRequestKind Kind = ActivationRequestKind.Activate,
+    DateTimeOffset? CurrentNotAfter = null,
+    IReadOnlyList<string>? ApproverNames = null,
+    bool MfaProofOffered = false);
+
+/// <summary>The policy's answer.</summary>
+public sealed record PolicyDecision(PolicyVerdict Verdict, IReadOnlyList<PolicyViolation> Violations, IReadOnlyList<PolicyRequirement> Requirements)
+{
+    /// <summary>True when the only reason to deny is missing MFA evidence, which a valid code would supply.</summary>
+    public bool OnlyMfaMissing => Verdict == PolicyVerdict.Deny && Violations.All(v => v.Code == PolicyViolationCode.MfaRequired);
+}
+
+/// <summary>The policy's verdict, in the order it is reached: deny wins over needs-approval, which wins over allow.</summary>
+public enum PolicyVerdict
+{
+    /// <summary>Refused; <see cref="PolicyDecision.Violations"/> says why.</summary>
+    Deny,
+
+    /// <summary>Acceptable, but waits for approvers before anything is granted.</summary>
+    NeedsApproval,
+
+    /// <summary>Granted at once.</summary>
+    Allow,
+}
+
+/// <summary>One reason the policy refuses.</summary>
+public sealed record PolicyViolation(PolicyViolationCode Code, string Message);
+
+/// <summary>Why the policy refuses.</summary>
+public enum PolicyViolationCode
+{
+    RoleNotConfigured,
+    PrincipalDisabled,
+    NotEligible,
+    EligibilityNotStarted,
+    EligibilityEnded,
+    DurationInvalid,
+    DurationTooShort,
+    DurationOverMaximum,
+    ExtensionNotLater,
+    JustificationMissing,
+    JustificationTooLong,
+    TicketMissing,
+    MfaRequired,
+    AlreadyActive,
+    AlreadyPending,
+    NotActive,
+    NoApprovers,
+}
+
+/// <summary>One thing an activation of the role requires, and whether it is met yet.</summary>
+public sealed record PolicyRequirement(PolicyRequirementKind Kind, string Description, bool IsMet);
+
+/// <summary>The kinds of requirement a role can set.</summary>
+public enum PolicyRequirementKind
+{
+    Duration,
+    Justification,
+    Ticket,
+    Mfa,
+    Approval,
+}

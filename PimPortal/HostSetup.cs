@@ -1,0 +1,111 @@
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.AspNetCore.Identity;
+using MudBlazor.Services;
+using PimPortal.Auth;
+using PimPortal.Components;
+using PimPortal.Core;
+using PimPortal.Core.Persistence;
+using PimPortal.Core.Security;
+
+namespace PimPortal;
+
+/// <summary>How the web host is put together; shared by Program and the tests' factories.</summary>
+internal static class HostSetup
+{
+    public static WebApplicationBuilder AddPimPortal(this WebApplicationBuilder builder)
+    {
+        // Static web assets (_framework, MudBlazor's _content) are served from the build output in every
+        // environment, so `dotnet run` works without ASPNETCORE_ENVIRONMENT=Development.
+        builder.WebHost.UseStaticWebAssets();
+
+        var services = builder.Services;
+        services.AddPimPortalCore(builder.Configuration);
+        var jobs = builder.Configuration.GetSection(PimOptions.Section).Get<PimOptions>()?.Jobs ?? new JobOptions();
+        if (jobs.Enabled)
+        {
+            services.AddPimPortalJobs();
+        }
+
+        services.AddRazorComponents().AddInteractiveServerComponents();
+        services.AddMudServices();
+
+        services.AddCascadingAuthenticationState();
+        services.AddScoped<ClientContext>();
+        services.AddScoped<Components.Shared.LocalTime>();
+        services.AddScoped<Components.Shared.Ticker>();
+        services.AddScoped<ICurrentUser, BlazorCurrentUser>();
+        services.AddScoped<AuthenticationStateProvider, PortalAuthenticationStateProvider>();
+
+        services.AddAuthentication(o =>
+            {
+                o.DefaultScheme = IdentityConstants.ApplicationScheme;
+                o.DefaultSignInScheme = IdentityConstants.ExternalScheme;
+            })
+            .AddIdentityCookies();
+        services.ConfigureApplicationCookie(o =>
+        {
+            o.LoginPath = "/signin";
+            o.LogoutPath = "/signout";
+            o.AccessDeniedPath = "/";
+            o.Cookie.Name = "PimPortal.Session";
+            o.Cookie.HttpOnly = true;
+            o.Cookie.SameSite = SameSiteMode.Lax;
+            o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            o.ExpireTimeSpan = TimeSpan.FromHours(8);
+            o.SlidingExpiration = true;
+        });
+
+        // A disabled account or a changed password ends open sessions within a minute.
+        services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = TimeSpan.FromMinutes(1));
+        services.AddIdentityCore<PortalUser>(o =>
+            {
+                o.User.RequireUniqueEmail = true;
+                o.Lockout.MaxFailedAccessAttempts = 5;
+                o.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(5);
+                o.Password.RequiredLength = 12;
+            })
+            .AddRoles<IdentityRole<Guid>>()
+            .AddEntityFrameworkStores<PimDbContext>()
+            .AddSignInManager<PortalSignInManager>()
+            .AddDefaultTokenProviders();
+
+        services.AddAuthorizationBuilder()
+            .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
+            .AddPolicy(PortalPermissions.PimAdministrator, p => p.RequireRole(PortalPermissions.PimAdministrator));
+
+        services.Configure<ForwardedHeadersOptions>(o =>
+        {
+            o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+            builder.Configuration.GetSection("ForwardedHeaders").Bind(o);
+        });
+        services.AddHealthChecks();
+        return builder;
+    }
+
+    public static async Task UsePimPortalAsync(this WebApplication app)
+    {
+        await using (var scope = app.Services.CreateAsyncScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<DatabaseInitializer>().InitializeAsync(app.Lifetime.ApplicationStopping);
+        }
+
+        app.UseForwardedHeaders();
+        if (!app.Environment.IsDevelopment())
+        {
+            app.UseExceptionHandler("/error", createScopeForErrors: true);
+        }
+
+        app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseAntiforgery();
+
+        app.MapStaticAssets().AllowAnonymous();
+        app.MapHealthChecks("/healthz").AllowAnonymous();
+        app.MapAuthEndpoints();
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+    }
+}

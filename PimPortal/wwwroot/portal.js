@@ -1,0 +1,3 @@
+window.pimPortal = {
+    timeZone: () => Intl.DateTimeFormat().resolvedOptions().timeZone
+};
