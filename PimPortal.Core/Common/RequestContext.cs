@@ -68,7 +68,11 @@ public sealed class RequestContext
 /// <summary>Builds audit events with the correlation id of the current command or job run.</summary>
 public static class AuditFactory
 {
-    private static readonly System.Text.Json.JsonSerializerOptions JsonOptions = new(System.Text.Json.JsonSerializerDefaults.Web);
+    // Details are data, escaped wherever they are shown; relaxed escaping keeps them readable (' stays ').
+    private static readonly System.Text.Json.JsonSerializerOptions JsonOptions = new(System.Text.Json.JsonSerializerDefaults.Web)
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 
     public static AuditEvent Create(
         Actor actor, ClientInfo client, DateTimeOffset now, string action, string targetType, string targetId,

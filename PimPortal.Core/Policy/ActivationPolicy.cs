@@ -17,13 +17,17 @@ public static class ActivationPolicy
         var violations = new List<PolicyViolation>();
         var requirements = new List<PolicyRequirement>();
         var settings = input.Settings;
+        CheckPrincipalAndEligibility(input, violations);
         if (settings is null)
         {
-            violations.Add(new(PolicyViolationCode.RoleNotConfigured, "This role has no settings, so it cannot be activated."));
+            if (input.Eligibility is not null)
+            {
+                violations.Add(new(PolicyViolationCode.RoleNotConfigured, "This role has no settings, so it cannot be activated."));
+            }
+
             return new PolicyDecision(PolicyVerdict.Deny, violations, requirements);
         }
 
-        CheckPrincipalAndEligibility(input, violations);
         CheckDuration(input, settings, violations, requirements);
         CheckJustificationAndTicket(input, settings, violations, requirements);
         CheckMfa(input, settings, violations, requirements);
@@ -176,8 +180,8 @@ public static class ActivationPolicy
 
 /// <summary>Everything the policy looks at; nothing else.</summary>
 /// <param name="MfaProofOffered">
-/// Dry run only: a code has been typed and will be checked on submit, so missing MFA evidence is not (yet) a reason
-/// to deny. A real activation passes false and supplies <paramref name="MfaVerifiedAt"/> after verifying the code.
+/// A code was given (or typed, in the dry run) and will be checked once nothing else refuses, so missing MFA evidence
+/// is not (yet) a reason to deny; the MFA requirement stays unmet until the code is verified.
 /// </param>
 public sealed record ActivationPolicyInput(
     RoleSettings? Settings,
@@ -200,8 +204,8 @@ public sealed record ActivationPolicyInput(
 /// <summary>The policy's answer.</summary>
 public sealed record PolicyDecision(PolicyVerdict Verdict, IReadOnlyList<PolicyViolation> Violations, IReadOnlyList<PolicyRequirement> Requirements)
 {
-    /// <summary>True when the only reason to deny is missing MFA evidence, which a valid code would supply.</summary>
-    public bool OnlyMfaMissing => Verdict == PolicyVerdict.Deny && Violations.All(v => v.Code == PolicyViolationCode.MfaRequired);
+    /// <summary>The role requires MFA and there is no fresh proof yet: a code must be verified before anything is granted.</summary>
+    public bool NeedsMfaProof => Requirements.Any(r => r.Kind == PolicyRequirementKind.Mfa && !r.IsMet);
 }
 
 /// <summary>The policy's verdict, in the order it is reached: deny wins over needs-approval, which wins over allow.</summary>

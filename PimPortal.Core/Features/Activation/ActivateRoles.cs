@@ -59,20 +59,22 @@ public sealed class ActivateRolesHandler(
         var contexts = await PolicyContext.LoadAsync(db, me, [.. command.Items.Select(i => i.EligibilityId)], cancellationToken);
         var mfaVerifiedAt = await stepUp.LastVerifiedAtAsync(db, me, cancellationToken);
 
+        var codeGiven = !string.IsNullOrWhiteSpace(command.AuthenticatorCode);
         PolicyDecision[] Decide() => [.. command.Items.Zip(contexts, (item, ctx) => ActivationPolicy.Evaluate(
-            ctx.Input(now, item.Duration, justification, ticketNumber, ticketSystem, mfaVerifiedAt, freshFor)))];
+            ctx.Input(now, item.Duration, justification, ticketNumber, ticketSystem, mfaVerifiedAt, freshFor, codeGiven)))];
 
         var decisions = Decide();
-        if (decisions.Any(d => d.Verdict == PolicyVerdict.Deny && !d.OnlyMfaMissing))
-        {
-            await RefuseAsync(db, command, contexts, decisions, now, cancellationToken);
-        }
-
-        if (decisions.Any(d => d.OnlyMfaMissing))
+        if (decisions.Any(d => d.NeedsMfaProof) && decisions.All(d => d.Verdict != PolicyVerdict.Deny))
         {
             // The code is checked only once everything else passed, so a bad request does not burn it.
             mfaVerifiedAt = await stepUp.VerifyAsync(db, context, command.AuthenticatorCode, now, cancellationToken);
+            codeGiven = false;
             decisions = Decide();
+        }
+
+        if (decisions.Any(d => d.Verdict == PolicyVerdict.Deny))
+        {
+            await RefuseAsync(db, command, contexts, decisions, now, cancellationToken);
         }
 
         var details = new RequestDetails(justification, ticketNumber, ticketSystem);

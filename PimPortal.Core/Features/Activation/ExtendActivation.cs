@@ -118,21 +118,23 @@ public sealed class ExtendActivationHandler(
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var (activation, ctx) = await ExtensionContext.LoadAsync(db, me, command.ActivationId, track: true, cancellationToken);
         var mfaVerifiedAt = await stepUp.LastVerifiedAtAsync(db, me, cancellationToken);
+        var codeGiven = !string.IsNullOrWhiteSpace(command.AuthenticatorCode);
         PolicyDecision Decide() => ActivationPolicy.Evaluate(ExtensionContext.Input(
-            activation, ctx, now, command.Duration, justification, ticketNumber, ticketSystem, mfaVerifiedAt, freshFor));
+            activation, ctx, now, command.Duration, justification, ticketNumber, ticketSystem, mfaVerifiedAt, freshFor, codeGiven));
 
         var decision = Decide();
-        if (decision.Verdict == PolicyVerdict.Deny && !decision.OnlyMfaMissing)
+        if (decision.NeedsMfaProof && decision.Verdict != PolicyVerdict.Deny)
+        {
+            mfaVerifiedAt = await stepUp.VerifyAsync(db, context, command.AuthenticatorCode, now, cancellationToken);
+            codeGiven = false;
+            decision = Decide();
+        }
+
+        if (decision.Verdict == PolicyVerdict.Deny)
         {
             var reasons = decision.Violations.Select(v => v.Message).ToList();
             await ActivationRefusals.RecordAsync(db, context, now, "activation", activation.Id.ToString(), reasons, activation.RoleId, cancellationToken);
             throw new RefusedException(reasons.Count == 1 ? reasons[0] : "The extension was refused: " + string.Join(" ", reasons), reasons);
-        }
-
-        if (decision.OnlyMfaMissing)
-        {
-            mfaVerifiedAt = await stepUp.VerifyAsync(db, context, command.AuthenticatorCode, now, cancellationToken);
-            decision = Decide();
         }
 
         var eligibility = ctx.Eligibility!;

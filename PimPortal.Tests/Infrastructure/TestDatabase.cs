@@ -1,0 +1,132 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using PimPortal.Core;
+using Microsoft.Extensions.Time.Testing;
+using PimPortal.Core.Persistence;
+using PimPortal.Core.Seed;
+
+namespace PimPortal.Tests.Infrastructure;
+
+/// <summary>The real engines the handler suite runs on.</summary>
+public enum DatabaseKind
+{
+    Sqlite,
+    PostgreSql,
+}
+
+/// <summary>A fresh, migrated, empty database of one engine, dropped on dispose.</summary>
+public sealed class TestDatabase : IAsyncDisposable
+{
+    // One migrated template per engine and test run; each test gets a copy (a file copy, or CREATE DATABASE … TEMPLATE).
+    private static readonly Lazy<Task<string>> SqliteTemplate = new(async () =>
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"pim-template-{Guid.NewGuid():N}.db");
+        await MigrateAsync(DatabaseProvider.Sqlite, $"Data Source={path};Pooling=False");
+        return path;
+    });
+
+    private static readonly Lazy<Task<string>> PostgresTemplate = new(async () =>
+    {
+        var name = $"pim_template_{Guid.NewGuid():N}";
+        await ExecuteAsync(PostgresServer, $"CREATE DATABASE \"{name}\"");
+        await MigrateAsync(DatabaseProvider.PostgreSql, $"{PostgresServer};Database={name};Pooling=False");
+        return name;
+    });
+
+    private readonly Func<ValueTask> _drop;
+
+    private TestDatabase(DatabaseKind kind, string connectionString, Func<ValueTask> drop)
+    {
+        Kind = kind;
+        ConnectionString = connectionString;
+        _drop = drop;
+    }
+
+    public DatabaseKind Kind { get; }
+
+    public string ConnectionString { get; }
+
+    public DatabaseProvider Provider => Kind == DatabaseKind.Sqlite ? DatabaseProvider.Sqlite : DatabaseProvider.PostgreSql;
+
+    /// <summary>The connection string of the throwaway PostgreSQL server the test command starts.</summary>
+    public static string PostgresServer =>
+        Environment.GetEnvironmentVariable("PIM_TEST_POSTGRES") is { Length: > 0 } value
+            ? value
+            : throw new InvalidOperationException(
+                "The PostgreSQL tests need a server: run ./build.sh test, which starts a throwaway one, or set PIM_TEST_POSTGRES " +
+                "(e.g. Host=127.0.0.1;Port=55432;Username=postgres).");
+
+    public static async Task<TestDatabase> CreateAsync(DatabaseKind kind)
+    {
+        return kind switch
+        {
+            DatabaseKind.Sqlite => await CreateSqliteAsync(),
+            DatabaseKind.PostgreSql => await CreatePostgresAsync(),
+            _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+        };
+    }
+
+    public ValueTask DisposeAsync() => _drop();
+
+    private static async Task<TestDatabase> CreateSqliteAsync()
+    {
+        var template = await SqliteTemplate.Value;
+        var file = Path.Combine(Path.GetTempPath(), $"pim-test-{Guid.NewGuid():N}.db");
+        File.Copy(template, file);
+        return new TestDatabase(DatabaseKind.Sqlite, $"Data Source={file}", () =>
+        {
+            SqliteConnection.ClearAllPools();
+            foreach (var suffix in new[] { "", "-wal", "-shm" })
+            {
+                File.Delete(file + suffix);
+            }
+
+            return ValueTask.CompletedTask;
+        });
+    }
+
+    private static async Task<TestDatabase> CreatePostgresAsync()
+    {
+        var server = PostgresServer;
+        var template = await PostgresTemplate.Value;
+        var database = $"pim_test_{Guid.NewGuid():N}";
+        await ExecuteAsync(server, $"CREATE DATABASE \"{database}\" TEMPLATE \"{template}\"");
+        var connectionString = $"{server};Database={database}";
+        return new TestDatabase(DatabaseKind.PostgreSql, connectionString, async () =>
+        {
+            await using (var connection = new NpgsqlConnection(connectionString))
+            {
+                NpgsqlConnection.ClearPool(connection);
+            }
+
+            await ExecuteAsync(server, $"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
+        });
+    }
+
+    private static async Task MigrateAsync(DatabaseProvider provider, string connectionString)
+    {
+        var services = new Microsoft.Extensions.DependencyInjection.ServiceCollection();
+        services.AddPimDatabase(provider, connectionString);
+        await using var sp = Microsoft.Extensions.DependencyInjection.ServiceCollectionContainerBuilderExtensions.BuildServiceProvider(services);
+        var factory = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<IDbContextFactory<PimDbContext>>(sp);
+        await using var db = await factory.CreateDbContextAsync();
+        await db.Database.MigrateAsync();
+        if (provider == DatabaseProvider.Sqlite)
+        {
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;");
+        }
+
+        // The demo organisation is part of the template (hashing six passwords per test would dominate the run),
+        // seeded a day before the tests' clock starts.
+        await new DemoSeeder(factory, new FakeTimeProvider(TestApp.Start.AddDays(-1))).SeedIfEmptyAsync(CancellationToken.None);
+    }
+
+    private static async Task ExecuteAsync(string server, string sql)
+    {
+        await using var connection = new NpgsqlConnection($"{server};Database=postgres;Pooling=False");
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+}
