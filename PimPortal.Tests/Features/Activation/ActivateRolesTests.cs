@@ -381,7 +381,7 @@ public abstract class ActivateRolesTests(DatabaseKind kind) : HandlerTests(kind)
     }
 
     [Fact]
-    public async Task Activate_SameCodeForTwoRolesAtOnce_OnlyOneGetsIt()
+    public async Task Activate_SameCodeForTwoRolesAtOnce_TheCodeIsAcceptedOnce()
     {
         var code = App.CodeFor(Alice);
         var userAdmin = await App.EligibilityOf(Alice, UserAdmin);
@@ -400,8 +400,11 @@ public abstract class ActivateRolesTests(DatabaseKind kind) : HandlerTests(kind)
             }
         })));
 
-        Assert.Equal(1, attempts.Count(ok => ok));
-        Assert.Equal(1, await App.CountAsync<RoleActivation>());
+        // Either the second request lost the race for the code (refused as a replay), or it started after the first
+        // committed and rode on that fresh proof; never is the code verified twice.
+        Assert.Single(await App.AuditAsync(AuditActions.MfaVerified));
+        Assert.Equal(attempts.Count(ok => ok), await App.CountAsync<RoleActivation>());
+        Assert.Contains(true, attempts);
     }
 
     [Fact]
