@@ -21,6 +21,28 @@ public static class Arrange
         return result.Items.Single();
     }
 
+    /// <summary>
+    /// An active grant of an approval role, made as the approvals issue will make it: a pending request approved by
+    /// <paramref name="approver"/>, then the grant, confirmed.
+    /// </summary>
+    public static async Task<Guid> ApprovedActivationAsync(this TestApp app, DemoAccount who, DemoRole role, DemoAccount approver, TimeSpan duration)
+    {
+        var now = app.Time.GetUtcNow();
+        return await app.Db(async db =>
+        {
+            var eligibility = await db.Eligibilities.AsNoTracking().SingleAsync(e => e.PrincipalId == who.Id && e.RoleId == role.Id);
+            var request = ActivationRequest.AwaitingApproval(Guid.NewGuid(), ActivationRequestKind.Activate, eligibility, who.Id, duration,
+                new RequestDetails("Approved change", "CHG1", "ServiceNow"), now, now, 1, TimeSpan.FromHours(24));
+            request.Decide(approver.Id, ApprovalVerdict.Approve, null, now);
+            var activation = new RoleActivation(Guid.NewGuid(), request, now);
+            activation.ConfirmProvisioned(now);
+            db.ActivationRequests.Add(request);
+            db.Activations.Add(activation);
+            await db.SaveChangesAsync();
+            return activation.Id;
+        });
+    }
+
     /// <summary>Moves the fake clock on, past the step of any code used so far.</summary>
     public static void NextCodeStep(this TestApp app) => app.Time.Advance(TimeSpan.FromSeconds(30));
 

@@ -46,7 +46,10 @@ public sealed class ActivateRolesHandler(
     PortalEvents events)
     : ICommandHandler<ActivateRoles, ActivationResult>
 {
-    public async ValueTask<ActivationResult> Handle(ActivateRoles command, CancellationToken cancellationToken)
+    public ValueTask<ActivationResult> Handle(ActivateRoles command, CancellationToken cancellationToken) =>
+        OptimisticRetry.RunAsync(() => HandleOnceAsync(command, cancellationToken), "Your roles changed meanwhile; reload and try again.");
+
+    private async ValueTask<ActivationResult> HandleOnceAsync(ActivateRoles command, CancellationToken cancellationToken)
     {
         var me = context.Actor.PrincipalId;
         var now = time.GetUtcNow();
@@ -84,23 +87,15 @@ public sealed class ActivateRolesHandler(
             outcomes.Add(Stage(db, contexts[i], command.Items[i].Duration, decisions[i], details, mfaVerifiedAt, now));
         }
 
-        string? raced = null;
         try
         {
+            // A concurrent use of the same code fails here on the MFA state's version, and the retry re-reads it.
             await db.SaveChangesAsync(cancellationToken);
-        }
-        catch (DbUpdateConcurrencyException)
-        {
-            raced = "This authenticator code was just used by another request; wait for the next code.";
         }
         catch (DbUpdateException ex) when (DbErrors.IsUniqueViolation(ex))
         {
             // Two submissions raced (a double click, a second tab): the other one was written, this one is not.
-            raced = "This role was just activated or requested by another submission; nothing more was done.";
-        }
-
-        if (raced is not null)
-        {
+            const string raced = "This role was just activated or requested by another submission; nothing more was done.";
             await ActivationRefusals.RecordAsync(db, context, now, "eligibility", TargetOf(command), [raced], null, cancellationToken);
             throw new RefusedException(raced);
         }

@@ -19,7 +19,10 @@ public sealed class CancelActivationRequestValidator : AbstractValidator<CancelA
 public sealed class CancelActivationRequestHandler(IDbContextFactory<PimDbContext> dbFactory, RequestContext context, TimeProvider time, PortalEvents events)
     : ICommandHandler<CancelActivationRequest>
 {
-    public async ValueTask<Unit> Handle(CancelActivationRequest command, CancellationToken cancellationToken)
+    public ValueTask<Unit> Handle(CancelActivationRequest command, CancellationToken cancellationToken) =>
+        OptimisticRetry.RunAsync(() => HandleOnceAsync(command, cancellationToken), "The request keeps changing; reload to see its outcome.");
+
+    private async ValueTask<Unit> HandleOnceAsync(CancelActivationRequest command, CancellationToken cancellationToken)
     {
         var me = context.Actor.PrincipalId;
         var now = time.GetUtcNow();
@@ -30,14 +33,7 @@ public sealed class CancelActivationRequestHandler(IDbContextFactory<PimDbContex
         request.Cancel(me, now);
         db.AuditEvents.Add(context.Audit(now, AuditActions.RequestCancelled, "request", request.Id.ToString(), AuditOutcome.Success,
             new { role = request.Role.DisplayName, scope = request.Scope, kind = request.Kind.ToString() }, me, request.RoleId));
-        try
-        {
-            await db.SaveChangesAsync(cancellationToken);
-        }
-        catch (DbUpdateConcurrencyException)
-        {
-            throw new ConflictException("The request was decided meanwhile; reload to see its outcome.");
-        }
+        await db.SaveChangesAsync(cancellationToken);
 
         events.RolesChanged([me]);
         return Unit.Value;

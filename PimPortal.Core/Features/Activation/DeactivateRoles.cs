@@ -23,7 +23,10 @@ public sealed class DeactivateRolesValidator : AbstractValidator<DeactivateRoles
 public sealed class DeactivateRolesHandler(IDbContextFactory<PimDbContext> dbFactory, RequestContext context, TimeProvider time, JobSignals signals, PortalEvents events)
     : ICommandHandler<DeactivateRoles, int>
 {
-    public async ValueTask<int> Handle(DeactivateRoles command, CancellationToken cancellationToken)
+    public ValueTask<int> Handle(DeactivateRoles command, CancellationToken cancellationToken) =>
+        OptimisticRetry.RunAsync(() => HandleOnceAsync(command, cancellationToken), "The selected activations keep changing; reload and try again.");
+
+    private async ValueTask<int> HandleOnceAsync(DeactivateRoles command, CancellationToken cancellationToken)
     {
         var me = context.Actor.PrincipalId;
         var now = time.GetUtcNow();
@@ -51,14 +54,7 @@ public sealed class DeactivateRolesHandler(IDbContextFactory<PimDbContext> dbFac
                 new { role = activation.Role.DisplayName, scope = activation.Scope, notAfter = activation.NotAfter }, me, activation.RoleId));
         }
 
-        try
-        {
-            await db.SaveChangesAsync(cancellationToken);
-        }
-        catch (DbUpdateConcurrencyException)
-        {
-            throw new ConflictException("A selected activation changed meanwhile (it may just have expired or been deactivated elsewhere); reload and try again.");
-        }
+        await db.SaveChangesAsync(cancellationToken);
 
         signals.Outbox.Set();
         events.RolesChanged([me]);

@@ -106,7 +106,10 @@ public sealed class ExtendActivationHandler(
     PortalEvents events)
     : ICommandHandler<ExtendActivation, ExtensionResult>
 {
-    public async ValueTask<ExtensionResult> Handle(ExtendActivation command, CancellationToken cancellationToken)
+    public ValueTask<ExtensionResult> Handle(ExtendActivation command, CancellationToken cancellationToken) =>
+        OptimisticRetry.RunAsync(() => HandleOnceAsync(command, cancellationToken), "This activation keeps changing (it may have ended or been extended); reload and try again.");
+
+    private async ValueTask<ExtensionResult> HandleOnceAsync(ExtendActivation command, CancellationToken cancellationToken)
     {
         var me = context.Actor.PrincipalId;
         var now = time.GetUtcNow();
@@ -163,22 +166,13 @@ public sealed class ExtendActivationHandler(
         db.AuditEvents.Add(context.Audit(now, AuditActions.ActivationRequested, "request", request.Id.ToString(), AuditOutcome.Success,
             new { kind = "extend", activation = activation.Id, duration = command.Duration.ToString(), justification, status = request.Status.ToString() }, me, request.RoleId));
 
-        string? raced = null;
         try
         {
             await db.SaveChangesAsync(cancellationToken);
         }
-        catch (DbUpdateConcurrencyException)
-        {
-            raced = "This activation changed meanwhile (it may have ended or been extended); reload and try again.";
-        }
         catch (DbUpdateException ex) when (DbErrors.IsUniqueViolation(ex))
         {
-            raced = "An extension of this activation was just requested by another submission; nothing more was done.";
-        }
-
-        if (raced is not null)
-        {
+            const string raced = "An extension of this activation was just requested by another submission; nothing more was done.";
             await ActivationRefusals.RecordAsync(db, context, now, "activation", activation.Id.ToString(), [raced], activation.RoleId, cancellationToken);
             throw new RefusedException(raced);
         }

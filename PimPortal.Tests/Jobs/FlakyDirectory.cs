@@ -1,0 +1,33 @@
+using PimPortal.Core.Directory;
+using PimPortal.Core.Directory.Local;
+
+namespace PimPortal.Tests.Jobs;
+
+/// <summary>
+/// The real local directory behind a switch that makes it answer like a directory having a bad day: every change
+/// retried later, or refused, or the whole call throwing. (The directory is outside the portal: faking its moods is
+/// fair; its state stays real.)
+/// </summary>
+public sealed class FlakyDirectory(LocalDirectoryGateway inner) : IDirectoryGateway
+{
+    public DirectoryChangeOutcome? Answer { get; set; }
+
+    public bool Throw { get; set; }
+
+    public int Calls { get; private set; }
+
+    public async Task<IReadOnlyList<DirectoryChangeResult>> ApplyAsync(IReadOnlyList<DirectoryChange> changes, CancellationToken cancellationToken)
+    {
+        Calls++;
+        if (Throw)
+        {
+            throw new HttpRequestException("503 Service Unavailable");
+        }
+
+        return Answer is { } answer
+            ? [.. changes.Select(c => new DirectoryChangeResult(c, answer, answer == DirectoryChangeOutcome.Refused ? "RoleNotFound" : "429 Too Many Requests"))]
+            : await inner.ApplyAsync(changes, cancellationToken);
+    }
+
+    public Task<IReadOnlyList<DirectoryHolder>> ListHoldersAsync(CancellationToken cancellationToken) => inner.ListHoldersAsync(cancellationToken);
+}

@@ -1,0 +1,140 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using PimPortal.Core.Directory;
+using PimPortal.Core.Directory.Local;
+using PimPortal.Core.Domain;
+using PimPortal.Core.Seed;
+using PimPortal.Tests.Infrastructure;
+
+namespace PimPortal.Tests.Jobs;
+
+public sealed class OutboxProcessorOnSqlite() : OutboxProcessorTests(DatabaseKind.Sqlite);
+
+public sealed class OutboxProcessorOnPostgreSql() : OutboxProcessorTests(DatabaseKind.PostgreSql);
+
+public abstract class OutboxProcessorTests(DatabaseKind kind) : IAsyncLifetime
+{
+    private static readonly DemoAccount Alice = DemoOrganisation.Alice;
+    private TestApp app = null!;
+
+    private FlakyDirectory Directory => (FlakyDirectory)app.Services.GetRequiredService<IDirectoryGateway>();
+
+    public async ValueTask InitializeAsync() =>
+        app = await TestApp.StartAsync(kind, services =>
+        {
+            services.AddSingleton<LocalDirectoryGateway>();
+            services.AddSingleton<IDirectoryGateway, FlakyDirectory>();
+        });
+
+    public async ValueTask DisposeAsync()
+    {
+        await app.DisposeAsync();
+        GC.SuppressFinalize(this);
+    }
+
+    [Fact]
+    public async Task TransientFailure_IsRetriedWithBackoff_ThenConfirmed()
+    {
+        var id = (await app.ActivateAsync(Alice, DemoOrganisation.ExchangeAdministrator)).ActivationId!.Value;
+        Directory.Answer = DirectoryChangeOutcome.RetryLater;
+
+        await app.Outbox.ProcessBatchAsync(CancellationToken.None);
+
+        var message = await app.Db(db => db.Outbox.SingleAsync());
+        Assert.Equal((1, TestApp.Start.AddSeconds(2), "429 Too Many Requests"), (message.Attempts, message.DueAt, message.LastError));
+        Assert.Equal(ActivationStatus.Provisioning, (await app.ActivationAsync(id)).Status);
+        Assert.Equal(0, await app.Outbox.ProcessBatchAsync(CancellationToken.None));
+
+        Directory.Answer = null;
+        app.Time.Advance(TimeSpan.FromSeconds(2));
+        Assert.Equal(1, await app.Outbox.ProcessBatchAsync(CancellationToken.None));
+
+        var activation = await app.ActivationAsync(id);
+        Assert.Equal((ActivationStatus.Active, TestApp.Start.AddSeconds(2)), (activation.Status, activation.ConfirmedAt!.Value));
+    }
+
+    [Fact]
+    public async Task DirectoryThrowing_LeavesTheMessageForLater()
+    {
+        var id = (await app.ActivateAsync(Alice, DemoOrganisation.ExchangeAdministrator)).ActivationId!.Value;
+        Directory.Throw = true;
+
+        await app.Outbox.ProcessBatchAsync(CancellationToken.None);
+
+        Assert.Equal(1, (await app.Db(db => db.Outbox.SingleAsync())).Attempts);
+        Assert.Equal(ActivationStatus.Provisioning, (await app.ActivationAsync(id)).Status);
+    }
+
+    [Fact]
+    public async Task RefusedByTheDirectory_FailsTheActivationWithItsReason()
+    {
+        var id = (await app.ActivateAsync(Alice, DemoOrganisation.ExchangeAdministrator)).ActivationId!.Value;
+        Directory.Answer = DirectoryChangeOutcome.Refused;
+
+        await app.Outbox.ProcessBatchAsync(CancellationToken.None);
+
+        var activation = await app.ActivationAsync(id);
+        Assert.Equal((ActivationStatus.Failed, "RoleNotFound"), (activation.Status, activation.FailureReason));
+        var failed = Assert.Single(await app.AuditAsync(AuditActions.ActivationProvisioningFailed));
+        Assert.Equal(AuditOutcome.Failed, failed.Outcome);
+        Assert.NotNull((await app.Db(db => db.Outbox.SingleAsync())).ProcessedAt);
+    }
+
+    [Fact]
+    public async Task TooManyAttempts_GivesUpAndFailsTheActivation()
+    {
+        var id = (await app.ActivateAsync(Alice, DemoOrganisation.ExchangeAdministrator)).ActivationId!.Value;
+        Directory.Answer = DirectoryChangeOutcome.RetryLater;
+
+        for (var attempt = 0; attempt < 8; attempt++)
+        {
+            Assert.Equal(1, await app.Outbox.ProcessBatchAsync(CancellationToken.None));
+            app.Time.Advance(TimeSpan.FromMinutes(5));
+        }
+
+        Assert.Equal(ActivationStatus.Failed, (await app.ActivationAsync(id)).Status);
+        Assert.Equal(0, await app.Outbox.ProcessBatchAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task RemovalFailures_AreRetriedForever()
+    {
+        var id = (await app.ActivateAsync(Alice, DemoOrganisation.ExchangeAdministrator)).ActivationId!.Value;
+        await app.Outbox.ProcessBatchAsync(CancellationToken.None);
+        app.Time.Advance(TimeSpan.FromHours(1));
+        await app.Expiry.ExpireDueAsync(CancellationToken.None);
+        Directory.Answer = DirectoryChangeOutcome.RetryLater;
+
+        for (var attempt = 0; attempt < 12; attempt++)
+        {
+            Assert.Equal(1, await app.Outbox.ProcessBatchAsync(CancellationToken.None));
+            app.Time.Advance(TimeSpan.FromMinutes(5));
+        }
+
+        Directory.Answer = null;
+        await app.Outbox.ProcessBatchAsync(CancellationToken.None);
+        Assert.NotNull((await app.ActivationAsync(id)).RemovedFromDirectoryAt);
+        Assert.False(await app.Db(db => db.DirectoryAssignments.AnyAsync(a => a.ActivationId == id)));
+    }
+
+    [Fact]
+    public async Task TwoWorkersAtOnce_ProcessEachMessageExactlyOnce()
+    {
+        foreach (var role in new[] { DemoOrganisation.ExchangeAdministrator, DemoOrganisation.UserAdministrator, DemoOrganisation.ContributorOnRgProd, DemoOrganisation.ProdDbOperators })
+        {
+            await app.ActivateAsync(Alice, role);
+        }
+
+        var second = new Core.Jobs.OutboxProcessor(
+            app.Services.GetRequiredService<IDbContextFactory<Core.Persistence.PimDbContext>>(), app.Services.GetRequiredService<LocalDirectoryGateway>(), app.Time,
+            app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Core.PimOptions>>(), app.Services.GetRequiredService<Core.Jobs.PortalEvents>(),
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<Core.Jobs.OutboxProcessor>.Instance);
+
+        var claimed = await Task.WhenAll(Task.Run(() => app.Outbox.ProcessBatchAsync(CancellationToken.None)), Task.Run(() => second.ProcessBatchAsync(CancellationToken.None)));
+
+        Assert.Equal(4, claimed.Sum());
+        Assert.Equal(4, (await app.AuditAsync(AuditActions.ActivationProvisioned)).Count);
+        Assert.Equal(4, await app.Db(db => db.DirectoryAssignments.CountAsync(a => a.ActivationId != null)));
+        Assert.All(await app.Db(db => db.Activations.ToListAsync()), a => Assert.Equal(ActivationStatus.Active, a.Status));
+    }
+}
