@@ -30,13 +30,8 @@ internal static class HostSetup
         }
 
         services.AddRazorComponents().AddInteractiveServerComponents();
-        services.AddMudServices();
-
+        services.AddPortalComponents();
         services.AddCascadingAuthenticationState();
-        services.AddScoped<ClientContext>();
-        services.AddScoped<Components.Shared.LocalTime>();
-        services.AddScoped<Components.Shared.Ticker>();
-        services.AddScoped<ICurrentUser, BlazorCurrentUser>();
         services.AddScoped<AuthenticationStateProvider, PortalAuthenticationStateProvider>();
 
         services.AddAuthentication(o =>
@@ -83,6 +78,17 @@ internal static class HostSetup
         });
         services.AddHealthChecks();
         return builder;
+    }
+
+    /// <summary>What the portal's components need besides Core: MudBlazor, the circuit's client, clock and user.</summary>
+    public static IServiceCollection AddPortalComponents(this IServiceCollection services)
+    {
+        services.AddMudServices();
+        services.AddScoped<ClientContext>();
+        services.AddScoped<Components.Shared.LocalTime>();
+        services.AddScoped<Components.Shared.Ticker>();
+        services.AddScoped<ICurrentUser, BlazorCurrentUser>();
+        return services;
     }
 
     public static async Task UsePimPortalAsync(this WebApplication app)
