@@ -44,7 +44,7 @@ internal static class HostSetup
         {
             o.LoginPath = "/signin";
             o.LogoutPath = "/signout";
-            o.AccessDeniedPath = "/";
+            o.AccessDeniedPath = "/access-denied";
             o.Cookie.Name = "PimPortal.Session";
             o.Cookie.HttpOnly = true;
             o.Cookie.SameSite = SameSiteMode.Lax;

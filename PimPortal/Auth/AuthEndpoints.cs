@@ -11,8 +11,14 @@ internal static class AuthEndpoints
 {
     public static IEndpointRouteBuilder MapAuthEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapPost("/signout", async (HttpContext http, [FromServices] SignInManager<PortalUser> signInManager, [FromServices] SignInAudit audit) =>
+        endpoints.MapPost("/signout", async (HttpContext http, [FromServices] SignInManager<PortalUser> signInManager, [FromServices] SignInAudit audit, [FromServices] IAntiforgery antiforgery) =>
         {
+            // The antiforgery middleware only records its verdict; an endpoint without form binding must act on it.
+            if (!await antiforgery.IsRequestValidAsync(http))
+            {
+                return Results.BadRequest("Sign out from the portal's own page.");
+            }
+
             var user = http.User;
             if (user.GetPrincipalId() is { } id)
             {
@@ -20,8 +26,8 @@ internal static class AuthEndpoints
             }
 
             await signInManager.SignOutAsync();
-            return TypedResults.LocalRedirect("/signin");
-        }).AllowAnonymous().WithMetadata(new RequireAntiforgeryTokenAttribute());
+            return Results.LocalRedirect("/signin");
+        }).AllowAnonymous();
         return endpoints;
     }
 
