@@ -83,7 +83,11 @@ internal static class HostSetup
     /// <summary>What the portal's components need besides Core: MudBlazor, the circuit's client, clock and user.</summary>
     public static IServiceCollection AddPortalComponents(this IServiceCollection services)
     {
-        services.AddMudServices();
+        services.AddMudServices(o =>
+        {
+            o.SnackbarConfiguration.PositionClass = MudBlazor.Defaults.Classes.Position.BottomRight;
+            o.SnackbarConfiguration.VisibleStateDuration = 4000;
+        });
         services.AddScoped<ClientContext>();
         services.AddScoped<Components.Shared.LocalTime>();
         services.AddScoped<Components.Shared.Ticker>();
