@@ -62,6 +62,7 @@ public sealed class WorkerTests : IAsyncLifetime
     {
         await StartWorkersAsync();
         var id = (await app.ActivateAsync(DemoOrganisation.Alice, DemoOrganisation.ExchangeAdministrator)).ActivationId!.Value;
+        await Eventually.HoldsAsync(async () => (await app.ActivationAsync(id)).Status == ActivationStatus.Active, "the grant to be confirmed");
         app.Time.Advance(TimeSpan.FromMinutes(30));
         await app.SendAs(DemoOrganisation.Alice, new Core.Features.Activation.ExtendActivation(id, TimeSpan.FromHours(2), "Longer", null, null, null));
 

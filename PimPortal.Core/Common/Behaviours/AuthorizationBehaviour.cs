@@ -20,6 +20,11 @@ public sealed class AuthorizationBehaviour<TMessage, TResponse>(
     private static readonly RequirePermissionAttribute[] Required =
         (RequirePermissionAttribute[])Attribute.GetCustomAttributes(typeof(TMessage), typeof(RequirePermissionAttribute));
 
+    // Compiled once: every command runs this query, so it skips EF's per-query translation lookup.
+    private static readonly CompiledQuery<Func<PimDbContext, Guid, Task<PrincipalState?>>> PrincipalStatus = new(() =>
+        EF.CompileAsyncQuery((PimDbContext db, Guid id) =>
+            db.Principals.AsNoTracking().Where(p => p.Id == id).Select(p => new PrincipalState(p.IsEnabled, p.DisplayName)).SingleOrDefault()));
+
     public async ValueTask<TResponse> Handle(TMessage message, MessageHandlerDelegate<TMessage, TResponse> next, CancellationToken cancellationToken)
     {
         var user = await currentUser.GetUserAsync();
@@ -27,10 +32,7 @@ public sealed class AuthorizationBehaviour<TMessage, TResponse>(
 
         await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
         {
-            var principal = await db.Principals.AsNoTracking()
-                .Where(p => p.Id == principalId)
-                .Select(p => new { p.IsEnabled, p.DisplayName })
-                .SingleOrDefaultAsync(cancellationToken);
+            var principal = await PrincipalStatus.For(db)(db, principalId);
             if (principal is null)
             {
                 throw new ForbiddenException("Your account is not known to the directory.");
@@ -65,3 +67,6 @@ public sealed class RequirePermissionAttribute(params string[] permissions) : At
 {
     public IReadOnlyList<string> Permissions { get; } = permissions;
 }
+
+/// <summary>What the authorization behaviour reads of the acting principal.</summary>
+internal sealed record PrincipalState(bool IsEnabled, string DisplayName);

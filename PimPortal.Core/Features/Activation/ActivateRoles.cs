@@ -60,7 +60,7 @@ public sealed class ActivateRolesHandler(
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var contexts = await PolicyContext.LoadAsync(db, me, [.. command.Items.Select(i => i.EligibilityId)], cancellationToken);
-        var mfaVerifiedAt = await stepUp.LastVerifiedAtAsync(db, me, cancellationToken);
+        var mfaVerifiedAt = await PolicyContext.LastMfaAsync(contexts, stepUp, db, me, cancellationToken);
 
         var codeGiven = !string.IsNullOrWhiteSpace(command.AuthenticatorCode);
         PolicyDecision[] Decide() => [.. command.Items.Zip(contexts, (item, ctx) => ActivationPolicy.Evaluate(

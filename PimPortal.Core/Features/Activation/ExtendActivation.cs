@@ -83,7 +83,7 @@ public sealed class PreviewExtensionHandler(IDbContextFactory<PimDbContext> dbFa
         var now = time.GetUtcNow();
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var (activation, ctx) = await ExtensionContext.LoadAsync(db, me, query.ActivationId, track: false, cancellationToken);
-        var lastMfa = await stepUp.LastVerifiedAtAsync(db, me, cancellationToken);
+        var lastMfa = await PolicyContext.LastMfaAsync([ctx], stepUp, db, me, cancellationToken);
         var decision = ActivationPolicy.Evaluate(ExtensionContext.Input(
             activation, ctx, now, query.Duration, query.Justification, query.TicketNumber, query.TicketSystem, lastMfa, options.Value.StepUp.FreshFor, query.CodeEntered));
         var settings = ctx.Role?.Settings;
@@ -120,7 +120,7 @@ public sealed class ExtendActivationHandler(
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var (activation, ctx) = await ExtensionContext.LoadAsync(db, me, command.ActivationId, track: true, cancellationToken);
-        var mfaVerifiedAt = await stepUp.LastVerifiedAtAsync(db, me, cancellationToken);
+        var mfaVerifiedAt = await PolicyContext.LastMfaAsync([ctx], stepUp, db, me, cancellationToken);
         var codeGiven = !string.IsNullOrWhiteSpace(command.AuthenticatorCode);
         PolicyDecision Decide() => ActivationPolicy.Evaluate(ExtensionContext.Input(
             activation, ctx, now, command.Duration, justification, ticketNumber, ticketSystem, mfaVerifiedAt, freshFor, codeGiven));

@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using PimPortal.Core.Domain;
 using PimPortal.Core.Persistence;
 using PimPortal.Core.Policy;
+using PimPortal.Core.Security;
 
 namespace PimPortal.Core.Features.Activation;
 
@@ -16,6 +17,8 @@ internal sealed record PolicyContext(
 {
     public PrivilegedRole? Role => Eligibility?.Role;
 
+    public bool RequiresMfa => Role?.Settings.RequireMfa == true;
+
     public string RoleName => Role is { } role ? role.Kind == RoleKind.AzureResourceRole ? $"{role.DisplayName} on {role.Scope}" : role.DisplayName : "Unknown role";
 
     public ActivationPolicyInput Input(
@@ -24,6 +27,26 @@ internal sealed record PolicyContext(
         new(Role?.Settings, Eligibility, PrincipalEnabled: true, now, duration, justification, ticketNumber, ticketSystem,
             mfaVerifiedAt, mfaFreshFor, HasOpenActivation, HasPendingActivation, ApproverNames: ApproverNames, MfaProofOffered: mfaProofOffered);
 
+    // One round trip, compiled once (every activation runs it): the eligibilities with their roles, settings and
+    // approvers, and whether each already has an open grant or a pending request (correlated subqueries).
+    private static readonly CompiledQuery<Func<PimDbContext, Guid, Guid[], IAsyncEnumerable<EligibilityRow>>> LoadRows = new(() =>
+        EF.CompileAsyncQuery((PimDbContext db, Guid principalId, Guid[] ids) =>
+            db.Eligibilities.AsNoTracking()
+                .Include(e => e.Role).ThenInclude(r => r.Settings).ThenInclude(s => s.Approvers)
+                .Where(e => e.PrincipalId == principalId && ids.Contains(e.Id))
+                .Select(e => new EligibilityRow(
+                    e,
+                    db.Activations.Any(a => a.PrincipalId == principalId && a.RoleId == e.RoleId && a.Scope == e.Scope
+                        && (a.Status == ActivationStatus.Provisioning || a.Status == ActivationStatus.Active)),
+                    db.ActivationRequests.Any(r => r.RequesterId == principalId && r.RoleId == e.RoleId && r.Scope == e.Scope
+                        && r.Status == ActivationRequestStatus.Pending && r.Kind == ActivationRequestKind.Activate),
+                    db.ActivationRequests.Any(r => r.RequesterId == principalId && r.RoleId == e.RoleId && r.Scope == e.Scope
+                        && r.Status == ActivationRequestStatus.Pending && r.Kind == ActivationRequestKind.Extend)))));
+
+    /// <summary>When the principal last proved MFA — read only when one of the roles requires it.</summary>
+    public static async Task<DateTimeOffset?> LastMfaAsync(IReadOnlyList<PolicyContext> contexts, IMfaStepUp stepUp, PimDbContext db, Guid principalId, CancellationToken cancellationToken) =>
+        contexts.Any(c => c.RequiresMfa) ? await stepUp.LastVerifiedAtAsync(db, principalId, cancellationToken) : null;
+
     /// <summary>
     /// Loads the contexts of <paramref name="eligibilityIds"/> for <paramref name="principalId"/>. An id that is not
     /// one of the principal's eligibilities (unknown, removed, someone else's) gets a context without eligibility,
@@ -31,20 +54,14 @@ internal sealed record PolicyContext(
     /// </summary>
     public static async Task<IReadOnlyList<PolicyContext>> LoadAsync(PimDbContext db, Guid principalId, IReadOnlyList<Guid> eligibilityIds, CancellationToken cancellationToken)
     {
-        var eligibilities = await db.Eligibilities.AsNoTracking()
-            .Include(e => e.Role).ThenInclude(r => r.Settings).ThenInclude(s => s.Approvers)
-            .Where(e => e.PrincipalId == principalId && eligibilityIds.Contains(e.Id))
-            .ToDictionaryAsync(e => e.Id, cancellationToken);
-        var roleIds = eligibilities.Values.Select(e => e.RoleId).Distinct().ToList();
+        var rows = new List<EligibilityRow>(eligibilityIds.Count);
+        await foreach (var row in LoadRows.For(db)(db, principalId, [.. eligibilityIds]).WithCancellation(cancellationToken))
+        {
+            rows.Add(row);
+        }
 
-        var open = await db.Activations.AsNoTracking()
-            .Where(a => a.PrincipalId == principalId && roleIds.Contains(a.RoleId) && (a.Status == ActivationStatus.Provisioning || a.Status == ActivationStatus.Active))
-            .Select(a => new { a.RoleId, a.Scope })
-            .ToListAsync(cancellationToken);
-        var pending = await db.ActivationRequests.AsNoTracking()
-            .Where(r => r.RequesterId == principalId && roleIds.Contains(r.RoleId) && r.Status == ActivationRequestStatus.Pending)
-            .Select(r => new { r.RoleId, r.Scope, r.Kind })
-            .ToListAsync(cancellationToken);
+        var byId = rows.ToDictionary(r => r.Eligibility.Id);
+        var eligibilities = byId.ToDictionary(r => r.Key, r => r.Value.Eligibility);
 
         // Nobody approves their own request, so the requester is not counted among the approvers.
         var approverIds = eligibilities.Values.SelectMany(e => e.Role.Settings.Approvers).Select(a => a.PrincipalId)
@@ -67,13 +84,11 @@ internal sealed record PolicyContext(
                 .Select(a => approverNames[a.PrincipalId])
                 .Order(StringComparer.Ordinal)
                 .ToList();
-            return new PolicyContext(
-                id,
-                eligibility,
-                names,
-                open.Exists(o => o.RoleId == eligibility.RoleId && o.Scope == eligibility.Scope),
-                pending.Exists(p => p.RoleId == eligibility.RoleId && p.Scope == eligibility.Scope && p.Kind == ActivationRequestKind.Activate),
-                pending.Exists(p => p.RoleId == eligibility.RoleId && p.Scope == eligibility.Scope && p.Kind == ActivationRequestKind.Extend));
+            var row = byId[id];
+            return new PolicyContext(id, eligibility, names, row.HasOpen, row.PendingActivation, row.PendingExtension);
         })];
     }
 }
+
+/// <summary>One eligibility as the policy query reads it.</summary>
+internal sealed record EligibilityRow(RoleEligibility Eligibility, bool HasOpen, bool PendingActivation, bool PendingExtension);

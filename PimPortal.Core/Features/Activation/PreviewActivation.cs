@@ -52,7 +52,7 @@ public sealed class PreviewActivationHandler(IDbContextFactory<PimDbContext> dbF
         var now = time.GetUtcNow();
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var contexts = await PolicyContext.LoadAsync(db, me, [.. query.Items.Select(i => i.EligibilityId)], cancellationToken);
-        var lastMfa = await stepUp.LastVerifiedAtAsync(db, me, cancellationToken);
+        var lastMfa = await PolicyContext.LastMfaAsync(contexts, stepUp, db, me, cancellationToken);
         var freshFor = options.Value.StepUp.FreshFor;
 
         var items = query.Items.Zip(contexts, (item, ctx) => new ItemPreview(

@@ -1,0 +1,124 @@
+using System.Security.Claims;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using PimPortal.Core;
+using PimPortal.Core.Domain;
+using PimPortal.Core.Persistence;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+using PimPortal.Core.Seed;
+
+namespace PimPortal.Benchmarks;
+
+/// <summary>PimPortal.Core as the web host wires it, on a fresh SQLite file with the demo seeded.</summary>
+internal sealed class BenchHost : IAsyncDisposable
+{
+    private BenchHost(ServiceProvider services, string file)
+    {
+        Services = services;
+        File = file;
+    }
+
+    public ServiceProvider Services { get; }
+
+    public string File { get; }
+
+    public string ConnectionString => $"Data Source={File}";
+
+    public static async Task<BenchHost> StartAsync(bool jobs = false)
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"pim-bench-{Guid.NewGuid():N}.db");
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Pim"] = $"Data Source={file}",
+        }).Build();
+        var services = new ServiceCollection();
+        services.AddLogging(b => b.SetMinimumLevel(LogLevel.Warning).AddConsole()
+            .AddFilter("Microsoft.EntityFrameworkCore.Database.Command", Environment.GetEnvironmentVariable("BENCH_SQL") is null ? LogLevel.Warning : LogLevel.Information));
+        services.AddPimPortalCore(configuration);
+        if (Environment.GetEnvironmentVariable("BENCH_TIMING") is not null)
+        {
+            services.AddPooledDbContextFactory<SqlitePimDbContext>(o => o.UseSqlite($"Data Source={file}").AddInterceptors(Timing.Instance));
+        }
+
+        services.AddScoped<BenchUser>();
+        services.AddScoped<ICurrentUser>(sp => sp.GetRequiredService<BenchUser>());
+        if (jobs)
+        {
+            services.AddPimPortalJobs();
+        }
+
+        var provider = services.BuildServiceProvider();
+        await using (var scope = provider.CreateAsyncScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<DatabaseInitializer>().InitializeAsync(CancellationToken.None);
+        }
+
+        return new BenchHost(provider, file);
+    }
+
+    public async Task<PimDbContext> DbAsync() =>
+        await Services.GetRequiredService<IDbContextFactory<PimDbContext>>().CreateDbContextAsync();
+
+    /// <summary>Adds <paramref name="count"/> users, each eligible for <paramref name="role"/>; returns (user, eligibility) ids.</summary>
+    public async Task<List<(Guid User, Guid Eligibility)>> AddEligibleUsersAsync(int count, DemoRole role)
+    {
+        var now = DateTimeOffset.UtcNow.AddMinutes(-1);
+        var result = new List<(Guid, Guid)>(count);
+        await using var db = await DbAsync();
+        for (var i = 0; i < count; i++)
+        {
+            var principal = new Principal(Guid.NewGuid(), PrincipalKind.User, $"Bench user {i}", $"bench-{Guid.NewGuid():N}@contoso.test");
+            var eligibility = new RoleEligibility(Guid.NewGuid(), principal.Id, role.Id, role.Scope, now, null, Guid.Empty, now);
+            db.AddRange(principal, eligibility);
+            result.Add((principal.Id, eligibility.Id));
+        }
+
+        await db.SaveChangesAsync();
+        return result;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Services.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        foreach (var suffix in new[] { "", "-wal", "-shm" })
+        {
+            System.IO.File.Delete(File + suffix);
+        }
+    }
+}
+
+/// <summary>The signed-in user of one scope.</summary>
+internal sealed class BenchUser : ICurrentUser
+{
+    public ClaimsPrincipal User { get; set; } = new(new ClaimsIdentity());
+
+    public ClientInfo Client { get; } = new("127.0.0.1", "PimPortal.Benchmarks");
+
+    public Task<ClaimsPrincipal> GetUserAsync() => Task.FromResult(User);
+
+    public void SignIn(Guid principalId) =>
+        User = new ClaimsPrincipal(new ClaimsIdentity([new Claim(ClaimTypes.NameIdentifier, principalId.ToString())], "Bench"));
+}
+
+internal static class Stats
+{
+    public static double Percentile(IReadOnlyList<double> sorted, double p)
+    {
+        if (sorted.Count == 0)
+        {
+            return double.NaN;
+        }
+
+        var rank = (int)Math.Ceiling(p / 100 * sorted.Count) - 1;
+        return sorted[Math.Clamp(rank, 0, sorted.Count - 1)];
+    }
+
+    public static string Summary(IEnumerable<double> values, string unit = "ms")
+    {
+        var sorted = values.Order().ToList();
+        return $"p50 {Percentile(sorted, 50):0.0} {unit}, p95 {Percentile(sorted, 95):0.0} {unit}, p99 {Percentile(sorted, 99):0.0} {unit}, max {sorted[^1]:0.0} {unit} (n={sorted.Count})";
+    }
+}

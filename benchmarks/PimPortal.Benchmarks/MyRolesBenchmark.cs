@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using PimPortal.Core.Domain;
+using PimPortal.Core.Persistence;
+using PimPortal.Core.Seed;
+
+namespace PimPortal.Benchmarks;
+
+/// <summary>Server-side render of My roles for a user eligible for many roles, over HTTP on Kestrel.</summary>
+internal static partial class MyRolesBenchmark
+{
+    public static async Task RunAsync(int roles)
+    {
+        await using var server = new Server();
+        await SeedAsync(server, roles);
+
+        using var handler = new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false };
+        using var client = new HttpClient(handler) { BaseAddress = new Uri(server.BaseUrl) };
+        var form = await client.GetStringAsync("/signin");
+        var token = WebUtility.HtmlDecode(Token().Match(form).Groups[1].Value);
+        var signIn = await client.PostAsync("/signin", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["_handler"] = "signin",
+            ["__RequestVerificationToken"] = token,
+            ["Input.Email"] = DemoOrganisation.Alice.Email,
+            ["Input.Password"] = DemoOrganisation.Password,
+        }));
+        if (signIn.StatusCode != HttpStatusCode.Redirect)
+        {
+            throw new InvalidOperationException($"Sign-in failed: {signIn.StatusCode}");
+        }
+
+        for (var i = 0; i < 30; i++)
+        {
+            await client.GetStringAsync("/");
+        }
+
+        var times = new List<double>();
+        var rows = 0;
+        for (var i = 0; i < 200; i++)
+        {
+            var watch = Stopwatch.StartNew();
+            var html = await client.GetStringAsync("/");
+            watch.Stop();
+            times.Add(watch.Elapsed.TotalMilliseconds);
+            rows = Row().Count(html);
+        }
+
+        Console.WriteLine();
+        Console.WriteLine($"## My roles with {roles} eligible roles (server-side render, GET / over HTTP, signed in)");
+        Console.WriteLine($"- rows rendered: {rows}");
+        Console.WriteLine($"- {Stats.Summary(times)}");
+    }
+
+    private static async Task SeedAsync(Server server, int roles)
+    {
+        await using var scope = server.Services.CreateAsyncScope();
+        await using var db = await scope.ServiceProvider.GetRequiredService<IDbContextFactory<PimDbContext>>().CreateDbContextAsync();
+        var now = DateTimeOffset.UtcNow.AddMinutes(-1);
+        var existing = await db.Eligibilities.CountAsync(e => e.PrincipalId == DemoOrganisation.Alice.Id);
+        for (var i = existing; i < roles; i++)
+        {
+            var role = new PrivilegedRole(Guid.NewGuid(), RoleKind.AzureResourceRole, $"Reader {i:000}", "acdd72a7-3385-48ef-bd42-f606fba81ae7",
+                $"/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-{i:000}", new RoleSettings(TimeSpan.FromHours(8), i % 2 == 0, true, i % 3 == 0));
+            db.PrivilegedRoles.Add(role);
+            db.Eligibilities.Add(new RoleEligibility(Guid.NewGuid(), DemoOrganisation.Alice.Id, role.Id, role.Scope, now, i % 4 == 0 ? now.AddDays(90) : null, Guid.Empty, now));
+        }
+
+        await db.SaveChangesAsync();
+    }
+
+    [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]
+    private static partial Regex Token();
+
+    [GeneratedRegex("<tr data-role=")]
+    private static partial Regex Row();
+
+    private sealed class Server : WebApplicationFactory<Program>
+    {
+        private readonly string file = Path.Combine(Path.GetTempPath(), $"pim-bench-web-{Guid.NewGuid():N}.db");
+
+        public Server()
+        {
+            UseKestrel(0);
+            StartServer();
+            BaseUrl = Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+        }
+
+        public string BaseUrl { get; }
+
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            builder.UseSetting("ConnectionStrings:Pim", $"Data Source={file}");
+            builder.UseSetting("Pim:Jobs:Enabled", "false");
+            builder.UseSetting("Logging:LogLevel:Default", "Warning");
+            builder.UseEnvironment("Production");
+        }
+
+        public override async ValueTask DisposeAsync()
+        {
+            await base.DisposeAsync();
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            foreach (var suffix in new[] { "", "-wal", "-shm" })
+            {
+                File.Delete(file + suffix);
+            }
+        }
+    }
+}

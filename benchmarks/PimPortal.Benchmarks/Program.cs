@@ -1,0 +1,43 @@
+namespace PimPortal.Benchmarks;
+
+/// <summary>
+/// Scenario benchmarks for docs/performance.md. From the repository root:
+/// <c>dotnet run -c Release --project benchmarks/PimPortal.Benchmarks -- all</c>, or one of
+/// <c>activation [count]</c>, <c>expiry [count]</c>, <c>myroles [roles]</c>, <c>coldstart [runs]</c>.
+/// </summary>
+internal static class BenchmarkMain
+{
+    public static async Task<int> Main(string[] args)
+    {
+        var scenario = args.FirstOrDefault() ?? "all";
+        int Arg(int fallback) => args.Length > 1 && int.TryParse(args[1], out var value) ? value : fallback;
+
+        Console.WriteLine($"# PimPortal benchmarks — {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
+        switch (scenario)
+        {
+            case "activation":
+                await ActivationBenchmark.RunAsync(Arg(2000));
+                break;
+            case "expiry":
+                await ExpiryBenchmark.RunAsync(Arg(1000));
+                break;
+            case "myroles":
+                await MyRolesBenchmark.RunAsync(Arg(200));
+                break;
+            case "coldstart":
+                await ColdStartBenchmark.RunAsync(Arg(3));
+                break;
+            case "all":
+                await ActivationBenchmark.RunAsync(2000);
+                await ExpiryBenchmark.RunAsync(1000);
+                await MyRolesBenchmark.RunAsync(200);
+                await ColdStartBenchmark.RunAsync(3);
+                break;
+            default:
+                Console.Error.WriteLine("usage: activation [count] | expiry [count] | myroles [roles] | coldstart [runs] | all");
+                return 2;
+        }
+
+        return 0;
+    }
+}
