@@ -63,8 +63,10 @@ public static class DependencyInjection
     }
 
     /// <summary>
-    /// One pooled context factory for the configured provider, exposed as <see cref="IDbContextFactory{PimDbContext}"/>
-    /// (handlers, one context per operation) and as a scoped <see cref="PimDbContext"/> (Identity's stores).
+    /// One pooled context factory for the configured provider (EF's thread-safety checks off: every context here is
+    /// rented for one operation and never shared, and the checks cost measurably on every query and save), exposed as
+    /// <see cref="IDbContextFactory{PimDbContext}"/> (handlers, one context per operation) and as a scoped
+    /// <see cref="PimDbContext"/> (Identity's stores).
     /// </summary>
     public static IServiceCollection AddPimDatabase(this IServiceCollection services, DatabaseProvider provider, string? connectionString)
     {
@@ -72,17 +74,17 @@ public static class DependencyInjection
         {
             case DatabaseProvider.Sqlite:
                 connectionString ??= "Data Source=pimportal.db";
-                services.AddPooledDbContextFactory<SqlitePimDbContext>(o => o.UseSqlite(connectionString, Sqlite));
+                services.AddPooledDbContextFactory<SqlitePimDbContext>(o => o.UseSqlite(connectionString, Sqlite).UseModel(Persistence.CompiledModels.Sqlite.SqlitePimDbContextModel.Instance).Tuned());
                 services.AddSingleton<IDbContextFactory<PimDbContext>, FactoryOf<SqlitePimDbContext>>();
                 break;
             case DatabaseProvider.PostgreSql:
                 RequireConnectionString(connectionString, provider);
-                services.AddPooledDbContextFactory<PostgresPimDbContext>(o => o.UseNpgsql(connectionString, n => n.MigrationsAssembly(typeof(PimDbContext).Assembly.GetName().Name)));
+                services.AddPooledDbContextFactory<PostgresPimDbContext>(o => o.UseNpgsql(connectionString).Tuned());
                 services.AddSingleton<IDbContextFactory<PimDbContext>, FactoryOf<PostgresPimDbContext>>();
                 break;
             case DatabaseProvider.SqlServer:
                 RequireConnectionString(connectionString, provider);
-                services.AddPooledDbContextFactory<SqlServerPimDbContext>(o => o.UseSqlServer(connectionString));
+                services.AddPooledDbContextFactory<SqlServerPimDbContext>(o => o.UseSqlServer(connectionString).Tuned());
                 services.AddSingleton<IDbContextFactory<PimDbContext>, FactoryOf<SqlServerPimDbContext>>();
                 break;
             default:
@@ -92,6 +94,14 @@ public static class DependencyInjection
         services.AddScoped(sp => sp.GetRequiredService<IDbContextFactory<PimDbContext>>().CreateDbContext());
         return services;
     }
+
+    /// <summary>
+    /// Options shared by every provider. The pending-model-changes check on migrate diffs the whole model on every
+    /// start; the test suite asserts each provider's migrations match the model instead.
+    /// </summary>
+    private static DbContextOptionsBuilder Tuned(this DbContextOptionsBuilder options) =>
+        options.EnableThreadSafetyChecks(false)
+            .ConfigureWarnings(w => w.Ignore(Microsoft.EntityFrameworkCore.Diagnostics.RelationalEventId.PendingModelChangesWarning));
 
     private static void Sqlite(Microsoft.EntityFrameworkCore.Infrastructure.SqliteDbContextOptionsBuilder sqlite) =>
         sqlite.CommandTimeout(30);
