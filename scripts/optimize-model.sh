@@ -5,11 +5,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 dotnet tool restore >/dev/null
 out=PimPortal.Core/Persistence/CompiledModels/Sqlite
-rm -rf "$out"
-# The design-time factory builds the model from code, not from the compiled model being replaced.
+tmp=PimPortal.Core/obj/compiled-model
+rm -rf "$tmp"
+# The design-time factory builds the model from code, not from the compiled model being replaced (which must still
+# compile: the project is built first).
 dotnet ef dbcontext optimize --project PimPortal.Core --startup-project PimPortal.Core \
-    --context SqlitePimDbContext --output-dir Persistence/CompiledModels/Sqlite --namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
-rm -f PimPortal.Core/design-time.db
+    --context SqlitePimDbContext --output-dir obj/compiled-model --namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
+rm -rf "$out"
+mv "$tmp" "$out"
 # No assembly-level registration: the host opts in with UseModel, so `dotnet ef` and the tests still build the model
 # from code (and a stale compiled model cannot leak into a new migration).
-rm -f "$out/SqlitePimDbContextAssemblyAttributes.cs"
+rm -f "$out/SqlitePimDbContextAssemblyAttributes.cs" PimPortal.Core/design-time.db

@@ -40,6 +40,14 @@ public abstract class PimDbContext(DbContextOptions options)
     /// <summary>Quotes an identifier for raw SQL (index filters) in this provider's dialect.</summary>
     internal abstract string Quote(string identifier);
 
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        ArgumentNullException.ThrowIfNull(configurationBuilder);
+
+        // Durations as ticks everywhere: SQL Server's time type stops short of 24 hours, the longest activation.
+        configurationBuilder.Properties<TimeSpan>().HaveConversion<long>();
+    }
+
     protected override void OnModelCreating(ModelBuilder builder)
     {
         base.OnModelCreating(builder);

@@ -10,7 +10,7 @@ public sealed class SqlitePimDbContext(DbContextOptions<SqlitePimDbContext> opti
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
-        ArgumentNullException.ThrowIfNull(configurationBuilder);
+        base.ConfigureConventions(configurationBuilder);
 
         // SQLite has no date type: store instants as sortable integers so range filters and ORDER BY run in SQL.
         configurationBuilder.Properties<DateTimeOffset>().HaveConversion<DateTimeOffsetToBinaryConverter>();

@@ -13,6 +13,9 @@ public enum DatabaseKind
 {
     Sqlite,
     PostgreSql,
+
+    /// <summary>Only where a server is given (PIM_TEST_SQLSERVER, set in azure-pipelines.yml): no engine installs here.</summary>
+    SqlServer,
 }
 
 /// <summary>A fresh, migrated, empty database of one engine, dropped on dispose.</summary>
@@ -47,7 +50,12 @@ public sealed class TestDatabase : IAsyncDisposable
 
     public string ConnectionString { get; }
 
-    public DatabaseProvider Provider => Kind == DatabaseKind.Sqlite ? DatabaseProvider.Sqlite : DatabaseProvider.PostgreSql;
+    public DatabaseProvider Provider => Kind switch
+    {
+        DatabaseKind.Sqlite => DatabaseProvider.Sqlite,
+        DatabaseKind.PostgreSql => DatabaseProvider.PostgreSql,
+        _ => DatabaseProvider.SqlServer,
+    };
 
     /// <summary>The connection string of the throwaway PostgreSQL server the test command starts.</summary>
     public static string PostgresServer =>
@@ -63,6 +71,7 @@ public sealed class TestDatabase : IAsyncDisposable
         {
             DatabaseKind.Sqlite => await CreateSqliteAsync(),
             DatabaseKind.PostgreSql => await CreatePostgresAsync(),
+            DatabaseKind.SqlServer => await CreateSqlServerAsync(),
             _ => throw new ArgumentOutOfRangeException(nameof(kind)),
         };
     }
@@ -102,6 +111,31 @@ public sealed class TestDatabase : IAsyncDisposable
 
             await ExecuteAsync(server, $"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
         });
+    }
+
+    /// <summary>SQL Server has no template databases: each test gets a new database, migrated and seeded.</summary>
+    private static async Task<TestDatabase> CreateSqlServerAsync()
+    {
+        var server = Environment.GetEnvironmentVariable("PIM_TEST_SQLSERVER") is { Length: > 0 } value
+            ? value
+            : throw new InvalidOperationException("The SQL Server tests need PIM_TEST_SQLSERVER (azure-pipelines.yml sets it).");
+        var database = $"pim_test_{Guid.NewGuid():N}";
+        await ExecuteSqlServerAsync(server, $"CREATE DATABASE [{database}]");
+        var connectionString = $"{server};Database={database}";
+        await MigrateAsync(DatabaseProvider.SqlServer, connectionString);
+        return new TestDatabase(DatabaseKind.SqlServer, connectionString, async () =>
+        {
+            Microsoft.Data.SqlClient.SqlConnection.ClearAllPools();
+            await ExecuteSqlServerAsync(server, $"ALTER DATABASE [{database}] SET SINGLE_USER WITH ROLLBACK IMMEDIATE; DROP DATABASE [{database}]");
+        });
+    }
+
+    private static async Task ExecuteSqlServerAsync(string server, string sql)
+    {
+        await using var connection = new Microsoft.Data.SqlClient.SqlConnection($"{server};Database=master");
+        await connection.OpenAsync();
+        await using var command = new Microsoft.Data.SqlClient.SqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
     }
 
     private static async Task MigrateAsync(DatabaseProvider provider, string connectionString)

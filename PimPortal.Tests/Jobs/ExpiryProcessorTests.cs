@@ -11,6 +11,10 @@ public sealed class ExpiryProcessorOnSqlite() : ExpiryProcessorTests(DatabaseKin
 
 public sealed class ExpiryProcessorOnPostgreSql() : ExpiryProcessorTests(DatabaseKind.PostgreSql);
 
+#if SQLSERVER_TESTS
+public sealed class ExpiryProcessorOnSqlServer() : ExpiryProcessorTests(DatabaseKind.SqlServer);
+#endif
+
 public abstract class ExpiryProcessorTests(DatabaseKind kind) : HandlerTests(kind)
 {
     private static readonly DemoAccount Alice = DemoOrganisation.Alice;

@@ -12,6 +12,10 @@ public sealed class OutboxProcessorOnSqlite() : OutboxProcessorTests(DatabaseKin
 
 public sealed class OutboxProcessorOnPostgreSql() : OutboxProcessorTests(DatabaseKind.PostgreSql);
 
+#if SQLSERVER_TESTS
+public sealed class OutboxProcessorOnSqlServer() : OutboxProcessorTests(DatabaseKind.SqlServer);
+#endif
+
 public abstract class OutboxProcessorTests(DatabaseKind kind) : IAsyncLifetime
 {
     private static readonly DemoAccount Alice = DemoOrganisation.Alice;

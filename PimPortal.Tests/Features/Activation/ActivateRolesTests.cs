@@ -11,6 +11,10 @@ public sealed class ActivateRolesOnSqlite() : ActivateRolesTests(DatabaseKind.Sq
 
 public sealed class ActivateRolesOnPostgreSql() : ActivateRolesTests(DatabaseKind.PostgreSql);
 
+#if SQLSERVER_TESTS
+public sealed class ActivateRolesOnSqlServer() : ActivateRolesTests(DatabaseKind.SqlServer);
+#endif
+
 public abstract class ActivateRolesTests(DatabaseKind kind) : HandlerTests(kind)
 {
     private static readonly DemoAccount Alice = DemoOrganisation.Alice;

@@ -11,6 +11,10 @@ public sealed class CancelActivationRequestOnSqlite() : CancelActivationRequestT
 
 public sealed class CancelActivationRequestOnPostgreSql() : CancelActivationRequestTests(DatabaseKind.PostgreSql);
 
+#if SQLSERVER_TESTS
+public sealed class CancelActivationRequestOnSqlServer() : CancelActivationRequestTests(DatabaseKind.SqlServer);
+#endif
+
 public abstract class CancelActivationRequestTests(DatabaseKind kind) : HandlerTests(kind)
 {
     private static readonly DemoAccount Alice = DemoOrganisation.Alice;

@@ -11,6 +11,10 @@ public sealed class DeactivateRolesOnSqlite() : DeactivateRolesTests(DatabaseKin
 
 public sealed class DeactivateRolesOnPostgreSql() : DeactivateRolesTests(DatabaseKind.PostgreSql);
 
+#if SQLSERVER_TESTS
+public sealed class DeactivateRolesOnSqlServer() : DeactivateRolesTests(DatabaseKind.SqlServer);
+#endif
+
 public abstract class DeactivateRolesTests(DatabaseKind kind) : HandlerTests(kind)
 {
     private static readonly DemoAccount Alice = DemoOrganisation.Alice;

@@ -11,6 +11,10 @@ public sealed class ExtendActivationOnSqlite() : ExtendActivationTests(DatabaseK
 
 public sealed class ExtendActivationOnPostgreSql() : ExtendActivationTests(DatabaseKind.PostgreSql);
 
+#if SQLSERVER_TESTS
+public sealed class ExtendActivationOnSqlServer() : ExtendActivationTests(DatabaseKind.SqlServer);
+#endif
+
 public abstract class ExtendActivationTests(DatabaseKind kind) : HandlerTests(kind)
 {
     private static readonly DemoAccount Alice = DemoOrganisation.Alice;

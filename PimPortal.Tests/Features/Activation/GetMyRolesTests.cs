@@ -11,6 +11,10 @@ public sealed class GetMyRolesOnSqlite() : GetMyRolesTests(DatabaseKind.Sqlite);
 
 public sealed class GetMyRolesOnPostgreSql() : GetMyRolesTests(DatabaseKind.PostgreSql);
 
+#if SQLSERVER_TESTS
+public sealed class GetMyRolesOnSqlServer() : GetMyRolesTests(DatabaseKind.SqlServer);
+#endif
+
 public abstract class GetMyRolesTests(DatabaseKind kind) : HandlerTests(kind)
 {
     private static readonly DemoAccount Alice = DemoOrganisation.Alice;

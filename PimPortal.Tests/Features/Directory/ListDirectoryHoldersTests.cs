@@ -9,6 +9,10 @@ public sealed class ListDirectoryHoldersOnSqlite() : ListDirectoryHoldersTests(D
 
 public sealed class ListDirectoryHoldersOnPostgreSql() : ListDirectoryHoldersTests(DatabaseKind.PostgreSql);
 
+#if SQLSERVER_TESTS
+public sealed class ListDirectoryHoldersOnSqlServer() : ListDirectoryHoldersTests(DatabaseKind.SqlServer);
+#endif
+
 public abstract class ListDirectoryHoldersTests(DatabaseKind kind) : HandlerTests(kind)
 {
     [Fact]

@@ -70,7 +70,8 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
                 typeof(TimeSpan),
                 propertyInfo: typeof(ActivationRequest).GetProperty("Duration", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 fieldInfo: typeof(ActivationRequest).GetField("<Duration>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
-                sentinel: new TimeSpan(0, 0, 0, 0, 0));
+                providerPropertyType: typeof(long));
+            duration.SetSentinelFromProviderValue(0L);
 
             var eligibilityId = runtimeEntityType.AddProperty(
                 "EligibilityId",

@@ -38,7 +38,8 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
                 typeof(TimeSpan),
                 propertyInfo: typeof(RoleSettings).GetProperty("ApprovalTimeout", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 fieldInfo: typeof(RoleSettings).GetField("<ApprovalTimeout>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
-                sentinel: new TimeSpan(0, 0, 0, 0, 0));
+                providerPropertyType: typeof(long));
+            approvalTimeout.SetSentinelFromProviderValue(0L);
 
             var approvalsNeeded = runtimeEntityType.AddProperty(
                 "ApprovalsNeeded",
@@ -52,7 +53,8 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
                 typeof(TimeSpan),
                 propertyInfo: typeof(RoleSettings).GetProperty("MaxActivationDuration", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 fieldInfo: typeof(RoleSettings).GetField("<MaxActivationDuration>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
-                sentinel: new TimeSpan(0, 0, 0, 0, 0));
+                providerPropertyType: typeof(long));
+            maxActivationDuration.SetSentinelFromProviderValue(0L);
 
             var requireApproval = runtimeEntityType.AddProperty(
                 "RequireApproval",

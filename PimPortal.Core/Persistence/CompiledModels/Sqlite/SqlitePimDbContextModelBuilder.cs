@@ -11,7 +11,7 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
     public partial class SqlitePimDbContextModel
     {
         private SqlitePimDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("665fc4e6-05d2-4fa8-afff-f44230c6efc9"), entityTypeCount: 20)
+            : base(skipDetectChanges: false, modelId: new Guid("56198f70-9cae-42ba-9d6c-3cbf60a09ede"), entityTypeCount: 20)
         {
         }
 

@@ -169,8 +169,8 @@ namespace PimPortal.Core.Persistence.Migrations.PostgreSql
                     b.Property<DateTimeOffset?>("DecidedAt")
                         .HasColumnType("timestamp with time zone");
 
-                    b.Property<TimeSpan>("Duration")
-                        .HasColumnType("interval");
+                    b.Property<long>("Duration")
+                        .HasColumnType("bigint");
 
                     b.Property<Guid>("EligibilityId")
                         .HasColumnType("uuid");
@@ -669,14 +669,14 @@ namespace PimPortal.Core.Persistence.Migrations.PostgreSql
                     b.Property<Guid>("RoleId")
                         .HasColumnType("uuid");
 
-                    b.Property<TimeSpan>("ApprovalTimeout")
-                        .HasColumnType("interval");
+                    b.Property<long>("ApprovalTimeout")
+                        .HasColumnType("bigint");
 
                     b.Property<int>("ApprovalsNeeded")
                         .HasColumnType("integer");
 
-                    b.Property<TimeSpan>("MaxActivationDuration")
-                        .HasColumnType("interval");
+                    b.Property<long>("MaxActivationDuration")
+                        .HasColumnType("bigint");
 
                     b.Property<bool>("RequireApproval")
                         .HasColumnType("boolean");

@@ -170,8 +170,8 @@ namespace PimPortal.Core.Persistence.Migrations.SqlServer
                     b.Property<DateTimeOffset?>("DecidedAt")
                         .HasColumnType("datetimeoffset");
 
-                    b.Property<TimeSpan>("Duration")
-                        .HasColumnType("time");
+                    b.Property<long>("Duration")
+                        .HasColumnType("bigint");
 
                     b.Property<Guid>("EligibilityId")
                         .HasColumnType("uniqueidentifier");
@@ -672,14 +672,14 @@ namespace PimPortal.Core.Persistence.Migrations.SqlServer
                     b.Property<Guid>("RoleId")
                         .HasColumnType("uniqueidentifier");
 
-                    b.Property<TimeSpan>("ApprovalTimeout")
-                        .HasColumnType("time");
+                    b.Property<long>("ApprovalTimeout")
+                        .HasColumnType("bigint");
 
                     b.Property<int>("ApprovalsNeeded")
                         .HasColumnType("int");
 
-                    b.Property<TimeSpan>("MaxActivationDuration")
-                        .HasColumnType("time");
+                    b.Property<long>("MaxActivationDuration")
+                        .HasColumnType("bigint");
 
                     b.Property<bool>("RequireApproval")
                         .HasColumnType("bit");

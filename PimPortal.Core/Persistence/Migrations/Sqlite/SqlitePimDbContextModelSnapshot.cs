@@ -160,8 +160,8 @@ namespace PimPortal.Core.Persistence.Migrations.Sqlite
                     b.Property<long?>("DecidedAt")
                         .HasColumnType("INTEGER");
 
-                    b.Property<TimeSpan>("Duration")
-                        .HasColumnType("TEXT");
+                    b.Property<long>("Duration")
+                        .HasColumnType("INTEGER");
 
                     b.Property<Guid>("EligibilityId")
                         .HasColumnType("TEXT");
@@ -658,14 +658,14 @@ namespace PimPortal.Core.Persistence.Migrations.Sqlite
                     b.Property<Guid>("RoleId")
                         .HasColumnType("TEXT");
 
-                    b.Property<TimeSpan>("ApprovalTimeout")
-                        .HasColumnType("TEXT");
+                    b.Property<long>("ApprovalTimeout")
+                        .HasColumnType("INTEGER");
 
                     b.Property<int>("ApprovalsNeeded")
                         .HasColumnType("INTEGER");
 
-                    b.Property<TimeSpan>("MaxActivationDuration")
-                        .HasColumnType("TEXT");
+                    b.Property<long>("MaxActivationDuration")
+                        .HasColumnType("INTEGER");
 
                     b.Property<bool>("RequireApproval")
                         .HasColumnType("INTEGER");

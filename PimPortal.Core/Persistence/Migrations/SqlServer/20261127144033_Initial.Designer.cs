@@ -12,7 +12,7 @@ using PimPortal.Core.Persistence;
 namespace PimPortal.Core.Persistence.Migrations.SqlServer
 {
     [DbContext(typeof(SqlServerPimDbContext))]
-    [Migration("20261127131848_Initial")]
+    [Migration("20261127144033_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -173,8 +173,8 @@ namespace PimPortal.Core.Persistence.Migrations.SqlServer
                     b.Property<DateTimeOffset?>("DecidedAt")
                         .HasColumnType("datetimeoffset");
 
-                    b.Property<TimeSpan>("Duration")
-                        .HasColumnType("time");
+                    b.Property<long>("Duration")
+                        .HasColumnType("bigint");
 
                     b.Property<Guid>("EligibilityId")
                         .HasColumnType("uniqueidentifier");
@@ -675,14 +675,14 @@ namespace PimPortal.Core.Persistence.Migrations.SqlServer
                     b.Property<Guid>("RoleId")
                         .HasColumnType("uniqueidentifier");
 
-                    b.Property<TimeSpan>("ApprovalTimeout")
-                        .HasColumnType("time");
+                    b.Property<long>("ApprovalTimeout")
+                        .HasColumnType("bigint");
 
                     b.Property<int>("ApprovalsNeeded")
                         .HasColumnType("int");
 
-                    b.Property<TimeSpan>("MaxActivationDuration")
-                        .HasColumnType("time");
+                    b.Property<long>("MaxActivationDuration")
+                        .HasColumnType("bigint");
 
                     b.Property<bool>("RequireApproval")
                         .HasColumnType("bit");

@@ -350,13 +350,13 @@ namespace PimPortal.Core.Persistence.Migrations.Sqlite
                 columns: table => new
                 {
                     RoleId = table.Column<Guid>(type: "TEXT", nullable: false),
-                    MaxActivationDuration = table.Column<TimeSpan>(type: "TEXT", nullable: false),
+                    MaxActivationDuration = table.Column<long>(type: "INTEGER", nullable: false),
                     RequireMfa = table.Column<bool>(type: "INTEGER", nullable: false),
                     RequireJustification = table.Column<bool>(type: "INTEGER", nullable: false),
                     RequireTicket = table.Column<bool>(type: "INTEGER", nullable: false),
                     RequireApproval = table.Column<bool>(type: "INTEGER", nullable: false),
                     ApprovalsNeeded = table.Column<int>(type: "INTEGER", nullable: false),
-                    ApprovalTimeout = table.Column<TimeSpan>(type: "TEXT", nullable: false)
+                    ApprovalTimeout = table.Column<long>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -383,7 +383,7 @@ namespace PimPortal.Core.Persistence.Migrations.Sqlite
                     TicketNumber = table.Column<string>(type: "TEXT", maxLength: 100, nullable: true),
                     TicketSystem = table.Column<string>(type: "TEXT", maxLength: 100, nullable: true),
                     RequestedStart = table.Column<long>(type: "INTEGER", nullable: false),
-                    Duration = table.Column<TimeSpan>(type: "TEXT", nullable: false),
+                    Duration = table.Column<long>(type: "INTEGER", nullable: false),
                     Status = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
                     CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
                     ExpiresAt = table.Column<long>(type: "INTEGER", nullable: true),
