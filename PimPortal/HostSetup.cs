@@ -22,9 +22,16 @@ internal static class HostSetup
         builder.WebHost.UseStaticWebAssets();
 
         var services = builder.Services;
+        var options = builder.Configuration.GetSection(PimOptions.Section).Get<PimOptions>() ?? new PimOptions();
+        if (options.Mode != PimMode.Embedded)
+        {
+            throw new InvalidOperationException(
+                $"Pim:Mode is {options.Mode}, but this version serves only the embedded mode (local accounts, TOTP, its own directory). " +
+                "Remove the setting, or set it to Embedded; Entra sign-in and Microsoft Graph arrive in a later version.");
+        }
+
         services.AddPimPortalCore(builder.Configuration);
-        var jobs = builder.Configuration.GetSection(PimOptions.Section).Get<PimOptions>()?.Jobs ?? new JobOptions();
-        if (jobs.Enabled)
+        if (options.Jobs.Enabled)
         {
             services.AddPimPortalJobs();
         }
@@ -71,10 +78,15 @@ internal static class HostSetup
             .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
             .AddPolicy(PortalPermissions.PimAdministrator, p => p.RequireRole(PortalPermissions.PimAdministrator));
 
+        // Client addresses in the audit trail: trust X-Forwarded-For only from the proxies named (loopback always).
+        var proxies = builder.Configuration.GetSection("ForwardedHeaders:KnownProxies").Get<string[]>() ?? [];
         services.Configure<ForwardedHeadersOptions>(o =>
         {
             o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
-            builder.Configuration.GetSection("ForwardedHeaders").Bind(o);
+            foreach (var proxy in proxies)
+            {
+                o.KnownProxies.Add(System.Net.IPAddress.Parse(proxy));
+            }
         });
         services.AddHealthChecks();
         return builder;

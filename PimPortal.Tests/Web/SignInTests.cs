@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using PimPortal.Auth;
@@ -182,4 +183,17 @@ public sealed class ReturnUrlTests
     [InlineData("/\tevil", "/")]
     [InlineData("/%0d%0aSet-Cookie:x", "/%0d%0aSet-Cookie:x")]
     public void Safe_KeepsOnlyLocalPaths(string? input, string expected) => Assert.Equal(expected, ReturnUrl.Safe(input));
+}
+
+public sealed class HostConfigurationTests
+{
+    [Fact]
+    public void EntraMode_IsRefusedAtStart_WithAClearMessage()
+    {
+        using var factory = new PortalFactory().WithWebHostBuilder(b => b.UseSetting("Pim:Mode", "Entra"));
+
+        var error = Assert.Throws<InvalidOperationException>(() => factory.CreateClient());
+
+        Assert.Contains("Pim:Mode is Entra, but this version serves only the embedded mode", error.Message, StringComparison.Ordinal);
+    }
 }
