@@ -1,4 +1,8 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using OtpNet;
+using PimPortal.Core.Domain;
+using PimPortal.Core.Persistence;
 using PimPortal.Core.Seed;
 using PimPortal.E2E.Infrastructure;
 using PimPortal.E2E.Pages;
@@ -44,6 +48,13 @@ public sealed class ActivationJourneyTests(Browser browser) : IAsyncLifetime
         await myRoles.DeactivateAsync("User Administrator");
 
         await Expect(page.GetByText("No active roles.")).ToBeVisibleAsync();
+        var requested = await AuditAsync(AuditActions.ActivationRequested);
+        Assert.Equal(("127.0.0.1", DemoOrganisation.Alice.Id), (requested.ClientAddress, requested.ActorId!.Value));
+        Assert.Contains("Chrome", requested.UserAgent, StringComparison.Ordinal);
+        Assert.Equal(requested.CorrelationId, (await AuditAsync(AuditActions.ActivationGranted)).CorrelationId);
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
+        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/signin$"));
     }
 
     [Fact]
@@ -79,6 +90,12 @@ public sealed class ActivationJourneyTests(Browser browser) : IAsyncLifetime
         var myRoles = new MyRolesPage(page);
         await myRoles.WaitUntilInteractiveAsync();
         return myRoles;
+    }
+
+    private async Task<AuditEvent> AuditAsync(string action)
+    {
+        await using var db = await server.Services.GetRequiredService<IDbContextFactory<PimDbContext>>().CreateDbContextAsync();
+        return await db.AuditEvents.SingleAsync(e => e.Action == action);
     }
 
     private static string CodeFor(DemoAccount who, int offsetSteps = 0) =>

@@ -127,7 +127,6 @@ internal static class HostSetup
 
         app.MapStaticAssets().AllowAnonymous();
         app.MapHealthChecks("/healthz").AllowAnonymous();
-        app.MapAuthEndpoints();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
     }
 }

@@ -141,11 +141,16 @@ public sealed class SignInTests : IClassFixture<PortalFactory>
         await PortalFactory.SignInAsync(browser, DemoOrganisation.Dave.Email, DemoOrganisation.Password);
         var home = await browser.GetStringAsync("/");
 
-        var forged = await browser.PostAsync("/signout", new FormUrlEncodedContent(new Dictionary<string, string>()));
+        var forged = await browser.PostAsync("/signout", new FormUrlEncodedContent(new Dictionary<string, string> { ["_handler"] = "signout" }));
         Assert.Equal(HttpStatusCode.BadRequest, forged.StatusCode);
 
-        var signedOut = await browser.PostAsync("/signout", new FormUrlEncodedContent(new Dictionary<string, string> { ["__RequestVerificationToken"] = PortalFactory.Token(home) }));
-        Assert.Equal(("/signin", HttpStatusCode.Redirect), (signedOut.Headers.Location!.OriginalString, signedOut.StatusCode));
+        var signedOut = await browser.PostAsync("/signout", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["_handler"] = "signout",
+            ["__RequestVerificationToken"] = PortalFactory.Token(home),
+        }));
+        Assert.Equal(("/signin", HttpStatusCode.Redirect), (signedOut.Headers.Location!.AbsolutePath, signedOut.StatusCode));
+        Assert.Contains("You are signed out.", await browser.GetStringAsync("/signout"), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.Redirect, (await browser.GetAsync("/")).StatusCode);
         Assert.Contains(await Audit(AuditActions.SignedOut), e => e.ActorId == DemoOrganisation.Dave.Id);
     }
