@@ -59,6 +59,9 @@ public sealed class ActivateRolesHandler(
         var ticketSystem = Normalize(command.TicketSystem);
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+
+        // One connection for the reads and the save (EF would otherwise open and close it around each).
+        await db.Database.OpenConnectionAsync(cancellationToken);
         var contexts = await PolicyContext.LoadAsync(db, me, [.. command.Items.Select(i => i.EligibilityId)], cancellationToken);
         var mfaVerifiedAt = await PolicyContext.LastMfaAsync(contexts, stepUp, db, me, cancellationToken);
 
