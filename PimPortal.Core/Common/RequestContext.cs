@@ -13,8 +13,11 @@ public static class PortalPermissions
     public static readonly IReadOnlyList<string> All = [PimAdministrator, GovernanceLead, Auditor];
 }
 
-/// <summary>Who is acting: an enabled principal of the directory, with the portal permissions they hold.</summary>
-public sealed record Actor(Guid PrincipalId, string DisplayName, IReadOnlySet<string> Permissions)
+/// <summary>
+/// Who is acting: an enabled principal of the directory, with the portal permissions they hold, in one sign-in
+/// session (<see cref="SessionId"/>; null when the host knows none).
+/// </summary>
+public sealed record Actor(Guid PrincipalId, string DisplayName, IReadOnlySet<string> Permissions, string? SessionId = null)
 {
     /// <summary>The portal itself (workers), for audit events nobody in particular caused.</summary>
     public static readonly Actor System = new(Guid.Empty, "PimPortal", new HashSet<string>());
@@ -123,6 +126,15 @@ public static class ClaimsPrincipalExtensions
 {
     /// <summary>Entra's object id claim.</summary>
     public const string ObjectIdClaim = "http://schemas.microsoft.com/identity/claims/objectidentifier";
+
+    /// <summary>The sign-in session claim: the portal's own in the embedded default, Entra's "sid" in production.</summary>
+    public const string SessionClaim = "pim:sid";
+
+    public static string? GetSessionId(this ClaimsPrincipal user)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        return user.FindFirstValue(SessionClaim) ?? user.FindFirstValue("sid");
+    }
 
     public static Guid? GetPrincipalId(this ClaimsPrincipal user)
     {

@@ -97,6 +97,7 @@ public static class AuditActions
     public const string ActivationExtended = "activation.extended";
     public const string ActivationRemovedFromDirectory = "activation.removed-from-directory";
     public const string RequestCancelled = "request.cancelled";
+    public const string RequestExpired = "request.expired";
     public const string MfaVerified = "mfa.verified";
     public const string MfaFailed = "mfa.failed";
     public const string SignInSucceeded = "signin.succeeded";

@@ -2,7 +2,7 @@ namespace PimPortal.Core.Domain;
 
 /// <summary>
 /// A principal's multi-factor step-up state: the last authenticator time step accepted (so no code is used twice),
-/// when they last proved MFA, and consecutive failures (so codes cannot be guessed).
+/// when — and in which session — they last proved MFA, and consecutive failures (so codes cannot be guessed).
 /// </summary>
 public sealed class MfaState
 {
@@ -13,7 +13,11 @@ public sealed class MfaState
     {
     }
 
-    public MfaState(Guid principalId) => PrincipalId = principalId;
+    public MfaState(Guid principalId)
+    {
+        PrincipalId = principalId;
+        Version = Guid.NewGuid();
+    }
 
     public Guid PrincipalId { get; private set; }
 
@@ -22,11 +26,24 @@ public sealed class MfaState
 
     public DateTimeOffset? LastVerifiedAt { get; private set; }
 
+    /// <summary>
+    /// The sign-in session that proved MFA last. The proof spares further codes only in that session: another
+    /// session of the same account (another browser, a stolen cookie) must prove MFA itself.
+    /// </summary>
+    public string? LastVerifiedSession { get; private set; }
+
     public int FailedAttempts { get; private set; }
 
     public DateTimeOffset? LockedUntil { get; private set; }
 
+    /// <summary>Changes on every change, so two requests racing on the same state cannot both win.</summary>
+    public Guid Version { get; private set; }
+
     public bool IsLockedAt(DateTimeOffset now) => LockedUntil is { } until && now < until;
+
+    /// <summary>When the proof last given in <paramref name="session"/> was given; null when that session has none.</summary>
+    public DateTimeOffset? VerifiedIn(string? session) =>
+        session is not null && session == LastVerifiedSession ? LastVerifiedAt : null;
 
     public void Failed(DateTimeOffset now, TimeSpan lockout)
     {
@@ -36,9 +53,11 @@ public sealed class MfaState
             LockedUntil = now + lockout;
             FailedAttempts = 0;
         }
+
+        Version = Guid.NewGuid();
     }
 
-    public void Verified(long timeStep, DateTimeOffset now)
+    public void Verified(long timeStep, string? session, DateTimeOffset now)
     {
         if (timeStep <= LastAcceptedTimeStep)
         {
@@ -47,7 +66,9 @@ public sealed class MfaState
 
         LastAcceptedTimeStep = timeStep;
         LastVerifiedAt = now;
+        LastVerifiedSession = session;
         FailedAttempts = 0;
         LockedUntil = null;
+        Version = Guid.NewGuid();
     }
 }

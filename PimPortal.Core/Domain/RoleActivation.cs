@@ -60,7 +60,7 @@ public sealed class RoleActivation
     /// <summary>When the grant stopped counting (deactivated, expired, revoked or failed).</summary>
     public DateTimeOffset? EndedAt { get; private set; }
 
-    /// <summary>Who ended it early; null when it expired or failed.</summary>
+    /// <summary>Who ended it early; null when it expired, failed, or the portal itself revoked it.</summary>
     public Guid? EndedBy { get; private set; }
 
     /// <summary>When the directory confirmed the assignment is gone.</summary>
@@ -116,8 +116,11 @@ public sealed class RoleActivation
         End(ActivationStatus.Expired, null, now);
     }
 
-    /// <summary>Someone other than the holder (an administrator, a review, a disabled account) ends it.</summary>
-    public void Revoke(Guid by, DateTimeOffset now) => End(ActivationStatus.Revoked, by, now);
+    /// <summary>
+    /// Someone other than the holder ends it early: an administrator or a review (<paramref name="by"/>), or the portal
+    /// itself (null) when the account is disabled or the eligibility is gone.
+    /// </summary>
+    public void Revoke(Guid? by, DateTimeOffset now) => End(ActivationStatus.Revoked, by, now);
 
     /// <summary>Moves the end later; an open activation only, and never earlier than it is now.</summary>
     public void Extend(DateTimeOffset newNotAfter, DateTimeOffset now)

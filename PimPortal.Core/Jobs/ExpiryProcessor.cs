@@ -6,9 +6,10 @@ using PimPortal.Core.Persistence;
 namespace PimPortal.Core.Jobs;
 
 /// <summary>
-/// Ends every open activation whose time is up — and every one held by a disabled account — writing the new state,
-/// its audit event and the directory removal (outbox) in one transaction per batch. Each row is guarded by its
-/// version, so with several instances each expiry happens exactly once.
+/// Ends every open activation whose time is up — and every one held by a disabled account or from an eligibility that
+/// ended or was removed — writing the new state, its audit event and the directory removal (outbox) in one
+/// transaction per batch; and expires pending requests nobody decided in time. Each row is guarded by its version, so
+/// with several instances each happens exactly once.
 /// </summary>
 public sealed partial class ExpiryProcessor(
     IDbContextFactory<PimDbContext> dbFactory,
@@ -17,47 +18,65 @@ public sealed partial class ExpiryProcessor(
     PortalEvents events,
     ILogger<ExpiryProcessor> logger)
 {
-    /// <summary>Most activations ended in one transaction.</summary>
+    /// <summary>Most rows ended in one transaction.</summary>
     public const int BatchSize = 250;
 
-    /// <summary>Ends everything due now, batch after batch; returns how many were ended.</summary>
+    /// <summary>Ends everything due now, batch after batch; returns how many activations and requests were ended.</summary>
     public async Task<int> ExpireDueAsync(CancellationToken cancellationToken)
     {
         using var correlation = Correlation.Begin();
         var total = 0;
-        while (true)
+        int ended;
+        do
         {
-            var ended = await ExpireBatchAsync(cancellationToken);
+            ended = await EndActivationsAsync(cancellationToken);
             total += ended;
-            if (ended < BatchSize)
-            {
-                return total;
-            }
         }
+        while (ended == BatchSize);
+
+        do
+        {
+            ended = await ExpireRequestsAsync(cancellationToken);
+            total += ended;
+        }
+        while (ended == BatchSize);
+
+        return total;
     }
 
-    /// <summary>When the next open activation ends, or null when none is open.</summary>
+    /// <summary>When the next open activation ends or the next pending request expires, or null when nothing waits.</summary>
     public async Task<DateTimeOffset?> NextDueAsync(CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        return await db.Activations.AsNoTracking()
+        var activation = await db.Activations.AsNoTracking()
             .Where(a => a.Status == ActivationStatus.Provisioning || a.Status == ActivationStatus.Active)
             .OrderBy(a => a.NotAfter)
             .Select(a => (DateTimeOffset?)a.NotAfter)
             .FirstOrDefaultAsync(cancellationToken);
+        var request = await db.ActivationRequests.AsNoTracking()
+            .Where(r => r.Status == ActivationRequestStatus.Pending)
+            .OrderBy(r => r.ExpiresAt)
+            .Select(r => r.ExpiresAt)
+            .FirstOrDefaultAsync(cancellationToken);
+        return (activation, request) switch
+        {
+            ({ } a, { } r) => a < r ? a : r,
+            _ => activation ?? request,
+        };
     }
 
-    private async Task<int> ExpireBatchAsync(CancellationToken cancellationToken)
+    private async Task<int> EndActivationsAsync(CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var now = time.GetUtcNow();
         var due = await (
                 from a in db.Activations
                 join p in db.Principals on a.PrincipalId equals p.Id
+                join e in db.Eligibilities on a.EligibilityId equals e.Id
                 where (a.Status == ActivationStatus.Provisioning || a.Status == ActivationStatus.Active)
-                      && (a.NotAfter <= now || !p.IsEnabled)
+                      && (a.NotAfter <= now || !p.IsEnabled || e.RemovedAt != null || e.NotAfter <= now)
                 orderby a.NotAfter
-                select a)
+                select new { Activation = a, p.IsEnabled, e.RemovedAt })
             .Take(BatchSize)
             .ToListAsync(cancellationToken);
         if (due.Count == 0)
@@ -65,42 +84,78 @@ public sealed partial class ExpiryProcessor(
             return 0;
         }
 
-        foreach (var activation in due)
+        foreach (var row in due)
         {
-            string action;
+            var activation = row.Activation;
+            string action, reason;
             if (now >= activation.NotAfter)
             {
                 activation.Expire(now);
-                action = AuditActions.ActivationExpired;
+                (action, reason) = (AuditActions.ActivationExpired, "time is up");
             }
             else
             {
-                activation.Revoke(Guid.Empty, now);
-                action = AuditActions.ActivationRevoked;
+                activation.Revoke(null, now);
+                (action, reason) = (AuditActions.ActivationRevoked,
+                    !row.IsEnabled ? "account disabled" : row.RemovedAt is not null ? "eligibility removed" : "eligibility ended");
             }
 
             db.AuditEvents.Add(AuditFactory.Create(Actor.System, ClientInfo.Unknown, now, action, "activation", activation.Id.ToString(), AuditOutcome.Success,
-                new { notAfter = activation.NotAfter, reason = action == AuditActions.ActivationRevoked ? "account disabled" : "time is up" },
-                activation.PrincipalId, activation.RoleId));
+                new { notAfter = activation.NotAfter, reason }, activation.PrincipalId, activation.RoleId));
             db.Outbox.Add(new OutboxMessage(Guid.NewGuid(), OutboxMessageType.RemoveGrant, activation.Id, now));
         }
 
-        try
+        if (!await TrySaveAsync(db, due.Count, cancellationToken))
         {
-            await db.SaveChangesAsync(cancellationToken);
-        }
-        catch (DbUpdateConcurrencyException ex)
-        {
-            // Another instance (or the holder, deactivating) ended some of these first; the next pass sees the rest.
-            LogConflict(logger, ex, due.Count);
             return 0;
         }
 
         signals.Outbox.Set();
-        events.RolesChanged(due.Select(a => a.PrincipalId));
+        events.RolesChanged(due.Select(r => r.Activation.PrincipalId));
         return due.Count;
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Expiring {Count} activations conflicted with a concurrent change; retrying")]
+    private async Task<int> ExpireRequestsAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var now = time.GetUtcNow();
+        var due = await db.ActivationRequests.Include(r => r.Role)
+            .Where(r => r.Status == ActivationRequestStatus.Pending && r.ExpiresAt <= now)
+            .OrderBy(r => r.ExpiresAt)
+            .Take(BatchSize)
+            .ToListAsync(cancellationToken);
+        foreach (var request in due)
+        {
+            request.Expire(now);
+            db.AuditEvents.Add(AuditFactory.Create(Actor.System, ClientInfo.Unknown, now, AuditActions.RequestExpired, "request", request.Id.ToString(), AuditOutcome.Success,
+                new { role = request.Role.DisplayName, scope = request.Scope, kind = request.Kind.ToString(), reason = "nobody decided in time" }, request.RequesterId, request.RoleId));
+        }
+
+        if (due.Count == 0 || !await TrySaveAsync(db, due.Count, cancellationToken))
+        {
+            return 0;
+        }
+
+        events.RolesChanged(due.Select(r => r.RequesterId));
+        return due.Count;
+    }
+
+    private async Task<bool> TrySaveAsync(PimDbContext db, int count, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+            return true;
+        }
+        catch (DbUpdateConcurrencyException ex)
+        {
+            // Another instance (or the holder, deactivating; the requester, cancelling) changed some of these first;
+            // the next pass sees the rest.
+            LogConflict(logger, ex, count);
+            return false;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Ending {Count} rows conflicted with a concurrent change; retrying")]
     private static partial void LogConflict(ILogger logger, Exception exception, int count);
 }

@@ -35,6 +35,7 @@ public sealed partial class OutboxProcessor(
             return 0;
         }
 
+        var claimToken = claimed[0].LockedBy!;
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var activationIds = claimed.Select(m => m.ActivationId).Distinct().ToList();
         var activations = await db.Activations.Include(a => a.Role)
@@ -79,14 +80,23 @@ public sealed partial class OutboxProcessor(
         {
             if (change is null || !byChange.TryGetValue(change, out var result))
             {
-                // Nothing to do any more (the grant ended before it was written, or is gone).
+                // Nothing to do any more (an extension of a grant that has ended; a grant that is gone).
                 message.Completed(now);
                 continue;
             }
 
             var activation = activations[message.ActivationId];
             touched.Add(activation.PrincipalId);
-            Record(db, message, activation, result, now);
+            try
+            {
+                Record(db, message, change.Kind, activation, result, now);
+            }
+            catch (DomainRuleException ex)
+            {
+                // One message whose outcome the activation refuses must not hold up the batch.
+                LogOutcomeRefused(logger, ex, message.Id);
+                message.Abandoned(ex.Message, now);
+            }
         }
 
         try
@@ -95,12 +105,10 @@ public sealed partial class OutboxProcessor(
         }
         catch (DbUpdateConcurrencyException ex)
         {
-            // A user or the expiry worker changed one of these activations meanwhile; the lease runs out and the
-            // messages are taken again, against the new state.
-            // A user or the expiry worker changed one of these activations meanwhile: release the claim so the
-            // messages are taken again at once, against the new state.
+            // A user or the expiry worker changed one of these activations meanwhile, or this worker's lease ran out
+            // and another took the messages: release the claim so they are taken again at once, against the new state.
             LogOutcomeConflict(logger, ex, claimed.Count);
-            await ReleaseAsync(claimed[0].LockedBy!, cancellationToken);
+            await ReleaseAsync(claimToken, cancellationToken);
             return claimed.Count;
         }
 
@@ -108,30 +116,26 @@ public sealed partial class OutboxProcessor(
         return claimed.Count;
     }
 
-    private void Record(PimDbContext db, OutboxMessage message, RoleActivation activation, DirectoryChangeResult result, DateTimeOffset now)
+    private void Record(PimDbContext db, OutboxMessage message, DirectoryChangeKind kind, RoleActivation activation, DirectoryChangeResult result, DateTimeOffset now)
     {
-        var system = Actor.System;
         var audit = (string action, AuditOutcome outcome, object? details) => db.AuditEvents.Add(AuditFactory.Create(
-            system, ClientInfo.Unknown, now, action, "activation", activation.Id.ToString(), outcome, details, activation.PrincipalId, activation.RoleId));
+            Actor.System, ClientInfo.Unknown, now, action, "activation", activation.Id.ToString(), outcome, details, activation.PrincipalId, activation.RoleId));
 
         if (result.Outcome == DirectoryChangeOutcome.Done)
         {
             message.Completed(now);
-            switch (message.Type)
+            switch (kind)
             {
-                case OutboxMessageType.ProvisionGrant when activation.Status == ActivationStatus.Provisioning:
+                case DirectoryChangeKind.Assign when activation.Status == ActivationStatus.Provisioning:
                     activation.ConfirmProvisioned(now);
                     audit(AuditActions.ActivationProvisioned, AuditOutcome.Success, new { notAfter = activation.NotAfter });
                     break;
-                case OutboxMessageType.ProvisionGrant:
-                    // It ended while being written: the assignment just made must go again.
-                    db.Outbox.Add(new OutboxMessage(Guid.NewGuid(), OutboxMessageType.RemoveGrant, activation.Id, now));
-                    break;
-                case OutboxMessageType.RemoveGrant:
+                case DirectoryChangeKind.Remove:
                     activation.MarkRemovedFromDirectory(now);
                     audit(AuditActions.ActivationRemovedFromDirectory, AuditOutcome.Success, new { status = activation.Status.ToString() });
                     break;
                 default:
+                    // An Assign delivered again for a grant already Active, or an Extend: the directory already agrees.
                     break;
             }
 
@@ -139,7 +143,7 @@ public sealed partial class OutboxProcessor(
         }
 
         var giveUp = result.Outcome == DirectoryChangeOutcome.Refused
-            || (message.Type != OutboxMessageType.RemoveGrant && message.Attempts + 1 >= options.Value.Jobs.OutboxMaxAttempts);
+            || (kind != DirectoryChangeKind.Remove && message.Attempts + 1 >= options.Value.Jobs.OutboxMaxAttempts);
         var error = result.Error ?? result.Outcome.ToString();
         if (!giveUp)
         {
@@ -148,25 +152,35 @@ public sealed partial class OutboxProcessor(
         }
 
         message.Abandoned(error, now);
-        if (message.Type == OutboxMessageType.ProvisionGrant && activation.Status == ActivationStatus.Provisioning)
+        switch (kind)
         {
-            activation.FailProvisioning(error, now);
-            audit(AuditActions.ActivationProvisioningFailed, AuditOutcome.Failed, new { error });
-        }
-        else
-        {
-            audit(message.Type == OutboxMessageType.RemoveGrant ? AuditActions.ActivationRemovedFromDirectory : AuditActions.ActivationExtended, AuditOutcome.Failed, new { error });
+            case DirectoryChangeKind.Assign when activation.Status == ActivationStatus.Provisioning:
+                activation.FailProvisioning(error, now);
+                audit(AuditActions.ActivationProvisioningFailed, AuditOutcome.Failed, new { error });
+                break;
+            case DirectoryChangeKind.Extend:
+                audit(AuditActions.ActivationExtended, AuditOutcome.Failed, new { error, notAfter = activation.NotAfter });
+                break;
+            default:
+                audit(AuditActions.ActivationRemovedFromDirectory, AuditOutcome.Failed, new { error });
+                break;
         }
     }
 
+    /// <summary>
+    /// What a message asks of the directory, given the activation as it is now. A grant that ended before (or while)
+    /// it was written is removed rather than assigned — removal is idempotent — so a late or repeated provisioning
+    /// can never leave a role behind; and nothing removes a grant that is still open.
+    /// </summary>
     private static DirectoryChange? ToChange(OutboxMessage message, RoleActivation activation)
     {
         var grant = new DirectoryGrant(activation.Id, activation.PrincipalId, activation.RoleId, activation.Role.Kind, activation.Role.ExternalId, activation.Scope, activation.NotBefore, activation.NotAfter);
-        return message.Type switch
+        return (message.Type, activation.IsOpen) switch
         {
-            OutboxMessageType.ProvisionGrant when activation.IsOpen => new DirectoryChange(DirectoryChangeKind.Assign, grant),
-            OutboxMessageType.ExtendGrant when activation.IsOpen => new DirectoryChange(DirectoryChangeKind.Extend, grant),
-            OutboxMessageType.RemoveGrant => new DirectoryChange(DirectoryChangeKind.Remove, grant),
+            (OutboxMessageType.ProvisionGrant, true) => new DirectoryChange(DirectoryChangeKind.Assign, grant),
+            (OutboxMessageType.ProvisionGrant, false) => new DirectoryChange(DirectoryChangeKind.Remove, grant),
+            (OutboxMessageType.ExtendGrant, true) => new DirectoryChange(DirectoryChangeKind.Extend, grant),
+            (OutboxMessageType.RemoveGrant, false) => new DirectoryChange(DirectoryChangeKind.Remove, grant),
             _ => null,
         };
     }
@@ -213,6 +227,9 @@ public sealed partial class OutboxProcessor(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The directory failed a batch of {Count} changes; they will be retried")]
     private static partial void LogDirectoryFailed(ILogger logger, Exception exception, int count);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The outcome of outbox message {MessageId} was refused by its activation; the message is abandoned")]
+    private static partial void LogOutcomeRefused(ILogger logger, Exception exception, Guid messageId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Outcome of {Count} outbox messages conflicted with a concurrent change; they will be retried")]
     private static partial void LogOutcomeConflict(ILogger logger, Exception exception, int count);

@@ -94,6 +94,11 @@ public static class ActivationPolicy
         {
             violations.Add(new(PolicyViolationCode.ExtensionNotLater, $"The activation already lasts until {currentEnd:u}; choose a longer duration to extend it."));
         }
+        else if (input.Eligibility?.NotAfter is { } eligibilityEnd && eligibilityEnd > input.Now && input.Now + value > eligibilityEnd)
+        {
+            violations.Add(new(PolicyViolationCode.DurationPastEligibility,
+                $"Your eligibility ends at {eligibilityEnd:u}, so the activation must end by then: at most {Format(eligibilityEnd - input.Now)}."));
+        }
     }
 
     private static void CheckJustificationAndTicket(ActivationPolicyInput input, RoleSettings settings, List<PolicyViolation> violations, List<PolicyRequirement> requirements)
@@ -131,8 +136,7 @@ public static class ActivationPolicy
             return;
         }
 
-        var fresh = input.MfaVerifiedAt is { } at && at <= input.Now && input.Now - at <= input.MfaFreshFor;
-        if (fresh)
+        if (MfaFreshUntil(input.MfaVerifiedAt, input.MfaFreshFor, input.Now) is not null)
         {
             requirements.Add(new(PolicyRequirementKind.Mfa, "Multi-factor authentication (proved in the last few minutes)", IsMet: true));
             return;
@@ -152,7 +156,7 @@ public static class ActivationPolicy
             violations.Add(new(PolicyViolationCode.AlreadyActive, "This role is already active for you at this scope; extend it instead."));
         }
 
-        if (input.Kind == ActivationRequestKind.Extend && !input.HasOpenActivation)
+        if (input.Kind == ActivationRequestKind.Extend && (!input.HasOpenActivation || input.CurrentNotAfter <= input.Now))
         {
             violations.Add(new(PolicyViolationCode.NotActive, "This activation has ended, so it cannot be extended."));
         }
@@ -162,6 +166,21 @@ public static class ActivationPolicy
             violations.Add(new(PolicyViolationCode.AlreadyPending, "A request for this role is already waiting for approval."));
         }
     }
+
+    /// <summary>The longest activation the policy would accept now: the role's maximum, cut at the eligibility's end.</summary>
+    public static TimeSpan LongestAllowed(RoleSettings settings, RoleEligibility? eligibility, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var max = settings.MaxActivationDuration;
+        return eligibility?.NotAfter is { } end && end - now < max ? (end > now ? end - now : TimeSpan.Zero) : max;
+    }
+
+    /// <summary>
+    /// Until when a proof of MFA given at <paramref name="verifiedAt"/> spares further codes, or null when it does
+    /// not (any more) at <paramref name="now"/>. A proof dated in the future does not count.
+    /// </summary>
+    public static DateTimeOffset? MfaFreshUntil(DateTimeOffset? verifiedAt, TimeSpan freshFor, DateTimeOffset now) =>
+        verifiedAt is { } at && at <= now && now - at <= freshFor ? at + freshFor : null;
 
     /// <summary>Formats a duration the way the portal shows it: "4 h", "30 min", "1 h 30 min".</summary>
     public static string Format(TimeSpan value)
@@ -235,6 +254,7 @@ public enum PolicyViolationCode
     DurationInvalid,
     DurationTooShort,
     DurationOverMaximum,
+    DurationPastEligibility,
     ExtensionNotLater,
     JustificationMissing,
     JustificationTooLong,

@@ -30,15 +30,26 @@ public static class Totp
         return (binary % 1_000_000).ToString("D6", System.Globalization.CultureInfo.InvariantCulture);
     }
 
+    /// <summary>The code as typed, without the spaces and dashes apps show it with ("123 456").</summary>
+    public static string Normalize(string code)
+    {
+        ArgumentNullException.ThrowIfNull(code);
+        return code.Replace(" ", "", StringComparison.Ordinal).Replace("-", "", StringComparison.Ordinal).Trim();
+    }
+
+    /// <summary>Whether the text is shaped like a code (six digits, once normalized), before any check of its value.</summary>
+    public static bool IsWellFormed(string? code) =>
+        code is not null && Normalize(code) is { Length: Digits } digits && digits.All(char.IsAsciiDigit);
+
     /// <summary>The time step the code belongs to, or null when it matches none near <paramref name="now"/>.</summary>
     public static long? Verify(byte[] key, string code, DateTimeOffset now)
     {
-        ArgumentNullException.ThrowIfNull(code);
-        code = code.Replace(" ", "", StringComparison.Ordinal).Replace("-", "", StringComparison.Ordinal);
-        if (code.Length != Digits || !code.All(char.IsAsciiDigit))
+        if (!IsWellFormed(code))
         {
             return null;
         }
+
+        code = Normalize(code);
 
         var current = TimeStepAt(now);
         long? matched = null;

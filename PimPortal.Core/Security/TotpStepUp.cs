@@ -11,13 +11,14 @@ namespace PimPortal.Core.Security;
 /// </summary>
 public interface IMfaStepUp
 {
-    /// <summary>When the principal last proved MFA, or null.</summary>
-    Task<DateTimeOffset?> LastVerifiedAtAsync(PimDbContext db, Guid principalId, CancellationToken cancellationToken);
+    /// <summary>When the actor last proved MFA in this session, or null.</summary>
+    Task<DateTimeOffset?> LastVerifiedAtAsync(PimDbContext db, Actor actor, CancellationToken cancellationToken);
 
     /// <summary>
     /// Checks <paramref name="proof"/> and records it on <paramref name="db"/> without saving: the caller's one
     /// SaveChanges commits the proof with the change it allowed, and a concurrent second use of the same proof fails
-    /// there. A wrong or replayed proof is recorded at once and refused with <see cref="RefusedException"/>.
+    /// there. A wrong or replayed proof is recorded at once and refused with <see cref="RefusedException"/>. Call it
+    /// before anything else is staged on <paramref name="db"/>.
     /// </summary>
     Task<DateTimeOffset> VerifyAsync(PimDbContext db, RequestContext context, string? proof, DateTimeOffset now, CancellationToken cancellationToken);
 }
@@ -29,27 +30,26 @@ public sealed class TotpStepUp(IOptions<PimOptions> options) : IMfaStepUp
     public const string KeyLoginProvider = "[AspNetUserStore]";
     public const string KeyName = "AuthenticatorKey";
 
-    public async Task<DateTimeOffset?> LastVerifiedAtAsync(PimDbContext db, Guid principalId, CancellationToken cancellationToken)
+    public async Task<DateTimeOffset?> LastVerifiedAtAsync(PimDbContext db, Actor actor, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(db);
-        return await db.MfaStates.AsNoTracking()
-            .Where(s => s.PrincipalId == principalId)
-            .Select(s => s.LastVerifiedAt)
-            .SingleOrDefaultAsync(cancellationToken);
+        ArgumentNullException.ThrowIfNull(actor);
+        var state = await db.MfaStates.AsNoTracking().SingleOrDefaultAsync(s => s.PrincipalId == actor.PrincipalId, cancellationToken);
+        return state?.VerifiedIn(actor.SessionId);
     }
 
     public async Task<DateTimeOffset> VerifyAsync(PimDbContext db, RequestContext context, string? proof, DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(db);
         ArgumentNullException.ThrowIfNull(context);
-        var principalId = context.Actor.PrincipalId;
+        var actor = context.Actor;
         if (string.IsNullOrWhiteSpace(proof))
         {
             throw new RefusedException("Enter the 6-digit code from your authenticator app.");
         }
 
         var key = await db.UserTokens.AsNoTracking()
-            .Where(t => t.UserId == principalId && t.LoginProvider == KeyLoginProvider && t.Name == KeyName)
+            .Where(t => t.UserId == actor.PrincipalId && t.LoginProvider == KeyLoginProvider && t.Name == KeyName)
             .Select(t => t.Value)
             .SingleOrDefaultAsync(cancellationToken);
         if (string.IsNullOrEmpty(key))
@@ -57,49 +57,70 @@ public sealed class TotpStepUp(IOptions<PimOptions> options) : IMfaStepUp
             throw new RefusedException("You have no authenticator set up, so you cannot prove MFA; ask a PIM administrator.");
         }
 
-        var state = await db.MfaStates.SingleOrDefaultAsync(s => s.PrincipalId == principalId, cancellationToken);
-        if (state is null)
-        {
-            state = new MfaState(principalId);
-            db.MfaStates.Add(state);
-        }
-
+        var state = await LoadStateAsync(db, actor.PrincipalId, cancellationToken);
         if (state.IsLockedAt(now))
         {
             throw new RefusedException($"Too many wrong codes: try again after {state.LockedUntil:HH:mm:ss} UTC.");
         }
 
         var step = Totp.Verify(Base32.Decode(key), proof, now);
-        string? failure = step switch
+        if (step is null || step <= state.LastAcceptedTimeStep)
         {
-            null => "The authenticator code is wrong or has expired.",
-            _ when step <= state.LastAcceptedTimeStep => "This authenticator code was already used; wait for the next one.",
-            _ => null,
-        };
-        if (failure is not null)
-        {
-            await RecordFailureAsync(db, state, context, failure, now, cancellationToken);
+            var failure = step is null
+                ? "The authenticator code is wrong or has expired."
+                : "This authenticator code was already used; wait for the next one.";
+            await RecordFailureAsync(db, context, failure, now, cancellationToken);
             throw new RefusedException(failure);
         }
 
-        state.Verified(step!.Value, now);
-        db.AuditEvents.Add(context.Audit(now, AuditActions.MfaVerified, "principal", principalId.ToString(), AuditOutcome.Success, new { method = "totp" }, principalId));
+        state.Verified(step.Value, actor.SessionId, now);
+        db.AuditEvents.Add(context.Audit(now, AuditActions.MfaVerified, "principal", actor.PrincipalId.ToString(), AuditOutcome.Success, new { method = "totp" }, actor.PrincipalId));
         return now;
     }
 
-    private async Task RecordFailureAsync(PimDbContext db, MfaState state, RequestContext context, string failure, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>The principal's state, tracked; its row is created first if it has none, so every change is an update guarded by its version.</summary>
+    private static async Task<MfaState> LoadStateAsync(PimDbContext db, Guid principalId, CancellationToken cancellationToken)
     {
-        // Only the failure is saved here; nothing the caller has staged is on this context yet.
-        state.Failed(now, options.Value.StepUp.LockoutFor);
-        db.AuditEvents.Add(context.Audit(now, AuditActions.MfaFailed, "principal", state.PrincipalId.ToString(), AuditOutcome.Refused, new { method = "totp", reason = failure }, state.PrincipalId));
+        if (await db.MfaStates.SingleOrDefaultAsync(s => s.PrincipalId == principalId, cancellationToken) is { } existing)
+        {
+            return existing;
+        }
+
+        db.MfaStates.Add(new MfaState(principalId));
         try
         {
             await db.SaveChangesAsync(cancellationToken);
         }
-        catch (DbUpdateException)
+        catch (DbUpdateException ex) when (DbErrors.IsUniqueViolation(ex))
         {
-            // A concurrent verification changed the state first; the refusal stands either way.
+            // A concurrent request created it first; use theirs.
             db.ChangeTracker.Clear();
+        }
+
+        return await db.MfaStates.SingleAsync(s => s.PrincipalId == principalId, cancellationToken);
+    }
+
+    /// <summary>Counts the failure — exactly once even when wrong codes arrive in parallel — with its audit event.</summary>
+    private async Task RecordFailureAsync(PimDbContext db, RequestContext context, string failure, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var principalId = context.Actor.PrincipalId;
+        for (var attempt = 1; ; attempt++)
+        {
+            db.ChangeTracker.Clear();
+            var state = await db.MfaStates.SingleAsync(s => s.PrincipalId == principalId, cancellationToken);
+            state.Failed(now, options.Value.StepUp.LockoutFor);
+            db.AuditEvents.Add(context.Audit(now, AuditActions.MfaFailed, "principal", principalId.ToString(), AuditOutcome.Refused,
+                new { method = "totp", reason = failure, failedAttempts = state.FailedAttempts, lockedUntil = state.LockedUntil }, principalId));
+            try
+            {
+                await db.SaveChangesAsync(cancellationToken);
+                db.ChangeTracker.Clear();
+                return;
+            }
+            catch (DbUpdateConcurrencyException) when (attempt < 10)
+            {
+                // Another failure (or success) was counted first: count this one on top of it.
+            }
         }
     }
 }

@@ -59,7 +59,7 @@ public abstract class PortalComponentTest : IAsyncLifetime
     {
         var auth = Context.AddAuthorization();
         auth.SetAuthorized(who.Email);
-        auth.SetClaims(new Claim(ClaimTypes.NameIdentifier, who.Id.ToString()));
+        auth.SetClaims(new Claim(ClaimTypes.NameIdentifier, who.Id.ToString()), new Claim(ClaimsPrincipalExtensions.SessionClaim, "bunit-session"));
         if (who.Permission is { } permission)
         {
             auth.SetRoles(permission);

@@ -58,12 +58,23 @@ public sealed class OtherEntityTests
     public void MfaState_RefusesTheSameOrAnEarlierStep()
     {
         var state = new MfaState(Guid.NewGuid());
-        state.Verified(100, Now);
+        state.Verified(100, "s1", Now);
 
-        Assert.Throws<DomainRuleException>(() => state.Verified(100, Now));
-        Assert.Throws<DomainRuleException>(() => state.Verified(99, Now));
-        state.Verified(101, Now);
+        Assert.Throws<DomainRuleException>(() => state.Verified(100, "s1", Now));
+        Assert.Throws<DomainRuleException>(() => state.Verified(99, "s2", Now));
+        state.Verified(101, "s1", Now);
         Assert.Equal(101, state.LastAcceptedTimeStep);
+    }
+
+    [Fact]
+    public void MfaState_AProofCountsOnlyInTheSessionThatGaveIt()
+    {
+        var state = new MfaState(Guid.NewGuid());
+        state.Verified(100, "browser-1", Now);
+
+        Assert.Equal(Now, state.VerifiedIn("browser-1"));
+        Assert.Null(state.VerifiedIn("browser-2"));
+        Assert.Null(state.VerifiedIn(null));
     }
 
     [Fact]

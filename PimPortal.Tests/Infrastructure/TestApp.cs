@@ -70,10 +70,10 @@ public sealed class TestApp : IAsyncDisposable
     }
 
     /// <summary>Sends a command as <paramref name="who"/> through the whole pipeline, in a scope of its own (as a circuit).</summary>
-    public async Task<T> SendAs<T>(DemoAccount who, ICommand<T> command, ClientInfo? client = null)
+    public async Task<T> SendAs<T>(DemoAccount who, ICommand<T> command, ClientInfo? client = null, string? session = null)
     {
         await using var scope = _services.CreateAsyncScope();
-        scope.ServiceProvider.GetRequiredService<TestCurrentUser>().SignIn(who, client);
+        scope.ServiceProvider.GetRequiredService<TestCurrentUser>().SignIn(who, client, session);
         return await scope.ServiceProvider.GetRequiredService<ISender>().Send(command);
     }
 
@@ -132,15 +132,21 @@ public sealed class TestCurrentUser : ICurrentUser
 
     public Task<ClaimsPrincipal> GetUserAsync() => Task.FromResult(User);
 
-    public void SignIn(DemoAccount who, ClientInfo? client = null)
+    /// <summary>Signs in as <paramref name="who"/>, in one sign-in session per account unless <paramref name="session"/> names another.</summary>
+    public void SignIn(DemoAccount who, ClientInfo? client = null, string? session = null)
     {
-        User = PrincipalFor(who);
+        User = PrincipalFor(who, session);
         Client = client ?? Client;
     }
 
-    public static ClaimsPrincipal PrincipalFor(DemoAccount who)
+    public static ClaimsPrincipal PrincipalFor(DemoAccount who, string? session = null)
     {
-        var claims = new List<Claim> { new(ClaimTypes.NameIdentifier, who.Id.ToString()), new(ClaimTypes.Name, who.Email) };
+        var claims = new List<Claim>
+        {
+            new(ClaimTypes.NameIdentifier, who.Id.ToString()),
+            new(ClaimTypes.Name, who.Email),
+            new(ClaimsPrincipalExtensions.SessionClaim, session ?? $"session-of-{who.Email}"),
+        };
         if (who.Permission is { } permission)
         {
             claims.Add(new Claim(ClaimTypes.Role, permission));

@@ -67,6 +67,42 @@ public abstract class ExpiryProcessorTests(DatabaseKind kind) : HandlerTests(kin
     }
 
     [Fact]
+    public async Task ARemovedEligibility_TakesItsOpenActivationWithIt()
+    {
+        var id = (await App.ActivateAsync(Alice, DemoOrganisation.ExchangeAdministrator, TimeSpan.FromHours(8))).ActivationId!.Value;
+        var eligibility = await App.EligibilityOf(Alice, DemoOrganisation.ExchangeAdministrator);
+        await App.Db(async db =>
+        {
+            (await db.Eligibilities.SingleAsync(e => e.Id == eligibility)).Remove(App.Time.GetUtcNow());
+            await db.SaveChangesAsync();
+        });
+
+        Assert.Equal(1, await App.Expiry.ExpireDueAsync(CancellationToken.None));
+
+        var activation = await App.ActivationAsync(id);
+        Assert.Equal((ActivationStatus.Revoked, (Guid?)null), (activation.Status, activation.EndedBy));
+        Assert.Contains("eligibility removed", Assert.Single(await App.AuditAsync(AuditActions.ActivationRevoked)).Details, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task APendingRequestNobodyDecides_ExpiresAfterADay_AndANewOneCanBeMade()
+    {
+        var request = (await App.ActivateAsync(Alice, DemoOrganisation.GlobalAdministrator, ticket: "INC1")).RequestId;
+        Assert.Equal(TestApp.Start.AddHours(24), await App.Expiry.NextDueAsync(CancellationToken.None));
+
+        App.Time.Advance(TimeSpan.FromHours(23));
+        Assert.Equal(0, await App.Expiry.ExpireDueAsync(CancellationToken.None));
+        App.Time.Advance(TimeSpan.FromHours(1));
+        Assert.Equal(1, await App.Expiry.ExpireDueAsync(CancellationToken.None));
+
+        Assert.Equal(ActivationRequestStatus.Expired, await App.Db(db => db.ActivationRequests.Where(r => r.Id == request).Select(r => r.Status).SingleAsync()));
+        var expired = Assert.Single(await App.AuditAsync(AuditActions.RequestExpired));
+        Assert.Equal((Alice.Id, (Guid?)null), (expired.SubjectId!.Value, expired.ActorId));
+        var again = await App.ActivateAsync(Alice, DemoOrganisation.GlobalAdministrator, ticket: "INC2");
+        Assert.Equal(ActivationRequestStatus.Pending, again.RequestStatus);
+    }
+
+    [Fact]
     public async Task TwoInstancesAtOnce_ExpireEachActivationExactlyOnce()
     {
         await SeedActivationsAsync(300, TestApp.Start.AddMinutes(10));

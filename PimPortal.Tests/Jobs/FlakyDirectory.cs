@@ -16,9 +16,18 @@ public sealed class FlakyDirectory(LocalDirectoryGateway inner) : IDirectoryGate
 
     public int Calls { get; private set; }
 
+    /// <summary>Runs inside the call, before the directory acts: what happens elsewhere while a write is in flight.</summary>
+    public Func<Task>? WhileWriting { get; set; }
+
     public async Task<IReadOnlyList<DirectoryChangeResult>> ApplyAsync(IReadOnlyList<DirectoryChange> changes, CancellationToken cancellationToken)
     {
         Calls++;
+        if (WhileWriting is { } meanwhile)
+        {
+            WhileWriting = null;
+            await meanwhile();
+        }
+
         if (Throw)
         {
             throw new HttpRequestException("503 Service Unavailable");

@@ -142,3 +142,76 @@ public abstract class OutboxProcessorTests(DatabaseKind kind) : IAsyncLifetime
         Assert.All(await app.Db(db => db.Activations.ToListAsync()), a => Assert.Equal(ActivationStatus.Active, a.Status));
     }
 }
+
+/// <summary>The races around a grant being written while the user or another worker acts on it.</summary>
+public sealed class OutboxRaceTests : IAsyncLifetime
+{
+    private static readonly DemoAccount Alice = DemoOrganisation.Alice;
+    private TestApp app = null!;
+
+    private FlakyDirectory Directory => (FlakyDirectory)app.Services.GetRequiredService<IDirectoryGateway>();
+
+    public async ValueTask InitializeAsync() =>
+        app = await TestApp.StartAsync(DatabaseKind.Sqlite, services =>
+        {
+            services.AddSingleton<LocalDirectoryGateway>();
+            services.AddSingleton<IDirectoryGateway, FlakyDirectory>();
+        });
+
+    public async ValueTask DisposeAsync() => await app.DisposeAsync();
+
+    [Fact]
+    public async Task AGrantDeactivatedWhileBeingWritten_EndsRemovedFromTheDirectory()
+    {
+        var id = (await app.ActivateAsync(Alice, DemoOrganisation.ExchangeAdministrator)).ActivationId!.Value;
+        Directory.WhileWriting = () => app.SendAs(Alice, new Core.Features.Activation.DeactivateRoles([id]));
+
+        await app.Outbox.ProcessBatchAsync(CancellationToken.None);
+        while (await app.Outbox.ProcessBatchAsync(CancellationToken.None) > 0)
+        {
+        }
+
+        Assert.False(await app.Db(db => db.DirectoryAssignments.AnyAsync(a => a.ActivationId == id)));
+        var activation = await app.ActivationAsync(id);
+        Assert.Equal(ActivationStatus.Deactivated, activation.Status);
+        Assert.NotNull(activation.RemovedFromDirectoryAt);
+        Assert.Equal(0, await app.Db(db => db.Outbox.CountAsync(m => m.ProcessedAt == null)));
+    }
+
+    [Fact]
+    public async Task AGrantDeliveredTwice_StaysInTheDirectory()
+    {
+        var id = (await app.ActivateAsync(Alice, DemoOrganisation.ExchangeAdministrator)).ActivationId!.Value;
+        await app.Outbox.ProcessBatchAsync(CancellationToken.None);
+        await app.Db(async db =>
+        {
+            db.Outbox.Add(new OutboxMessage(Guid.NewGuid(), OutboxMessageType.ProvisionGrant, id, app.Time.GetUtcNow()));
+            await db.SaveChangesAsync();
+        });
+
+        Assert.Equal(1, await app.Outbox.ProcessBatchAsync(CancellationToken.None));
+
+        Assert.Equal(ActivationStatus.Active, (await app.ActivationAsync(id)).Status);
+        Assert.True(await app.Db(db => db.DirectoryAssignments.AnyAsync(a => a.ActivationId == id)));
+        Assert.Single(await app.AuditAsync(AuditActions.ActivationProvisioned));
+        Assert.Equal(0, await app.Db(db => db.Outbox.CountAsync(m => m.ProcessedAt == null)));
+    }
+
+    [Fact]
+    public async Task AWorkerWhoseLeaseRanOut_CannotRecordWhatAnotherAlreadyDid()
+    {
+        var id = (await app.ActivateAsync(Alice, DemoOrganisation.ExchangeAdministrator)).ActivationId!.Value;
+        Directory.WhileWriting = async () =>
+        {
+            // The first worker stalls past its lease; a second takes the message and finishes it.
+            app.Time.Advance(TimeSpan.FromMinutes(2));
+            Assert.Equal(1, await app.Outbox.ProcessBatchAsync(CancellationToken.None));
+        };
+
+        await app.Outbox.ProcessBatchAsync(CancellationToken.None);
+
+        Assert.Single(await app.AuditAsync(AuditActions.ActivationProvisioned));
+        Assert.Equal(ActivationStatus.Active, (await app.ActivationAsync(id)).Status);
+        Assert.Equal(1, await app.Db(db => db.Outbox.CountAsync(m => m.ProcessedAt != null)));
+    }
+}

@@ -95,6 +95,19 @@ public sealed class ActivationPolicyTests
         Assert.Equal(PolicyVerdict.Allow, ActivationPolicy.Evaluate(Input(Settings(max: TimeSpan.FromHours(2))) with { Duration = TimeSpan.FromHours(2) }).Verdict);
 
     [Fact]
+    public void Duration_EndingAfterTheEligibility_Denies_AndLongestAllowedIsCutThere()
+    {
+        var eligibility = new RoleEligibility(Guid.NewGuid(), Me, Guid.NewGuid(), "/", Now.AddDays(-1), Now.AddMinutes(45), Guid.NewGuid(), Now.AddDays(-1));
+        var settings = Settings();
+
+        var decision = ActivationPolicy.Evaluate(Input(settings) with { Eligibility = eligibility, Duration = TimeSpan.FromMinutes(46) });
+
+        Assert.Equal([PolicyViolationCode.DurationPastEligibility], decision.Violations.Select(v => v.Code));
+        Assert.Equal(TimeSpan.FromMinutes(45), ActivationPolicy.LongestAllowed(settings, eligibility, Now));
+        Assert.Equal(TimeSpan.FromHours(8), ActivationPolicy.LongestAllowed(settings, null, Now));
+    }
+
+    [Fact]
     public void Duration_Missing_Denies() =>
         Assert.Contains(ActivationPolicy.Evaluate(Input(Settings()) with { Duration = null }).Violations, v => v.Code == PolicyViolationCode.DurationInvalid);
 

@@ -1,13 +1,18 @@
+using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using PimPortal.Core;
 using PimPortal.Core.Persistence;
 using PimPortal.Core.Security;
 
 namespace PimPortal.Auth;
 
-/// <summary>Identity's sign-in manager, refusing accounts whose directory principal is disabled.</summary>
+/// <summary>
+/// Identity's sign-in manager, refusing accounts whose directory principal is disabled, and giving every sign-in its
+/// own session id (an MFA proof spares further codes only within the session that gave it).
+/// </summary>
 internal sealed class PortalSignInManager(
     UserManager<PortalUser> userManager,
     IHttpContextAccessor contextAccessor,
@@ -19,6 +24,17 @@ internal sealed class PortalSignInManager(
     IDbContextFactory<PimDbContext> dbFactory)
     : SignInManager<PortalUser>(userManager, contextAccessor, claimsFactory, optionsAccessor, logger, schemes, confirmation)
 {
+    public override Task SignInWithClaimsAsync(PortalUser user, AuthenticationProperties? authenticationProperties, IEnumerable<Claim> additionalClaims)
+    {
+        var claims = additionalClaims.ToList();
+        if (!claims.Exists(c => c.Type == ClaimsPrincipalExtensions.SessionClaim))
+        {
+            claims.Add(new Claim(ClaimsPrincipalExtensions.SessionClaim, Guid.NewGuid().ToString("N")));
+        }
+
+        return base.SignInWithClaimsAsync(user, authenticationProperties, claims);
+    }
+
     public override async Task<bool> CanSignInAsync(PortalUser user)
     {
         ArgumentNullException.ThrowIfNull(user);

@@ -20,10 +20,17 @@ public sealed class AuthorizationBehaviour<TMessage, TResponse>(
     private static readonly RequirePermissionAttribute[] Required =
         (RequirePermissionAttribute[])Attribute.GetCustomAttributes(typeof(TMessage), typeof(RequirePermissionAttribute));
 
-    // Compiled once: every command runs this query, so it skips EF's per-query translation lookup.
-    private static readonly CompiledQuery<Func<PimDbContext, Guid, Task<PrincipalState?>>> PrincipalStatus = new(() =>
+    // Compiled once: every command runs this query, so it skips EF's per-query translation lookup. One row per role
+    // the principal's local account holds (or one row with no role).
+    private static readonly CompiledQuery<Func<PimDbContext, Guid, IAsyncEnumerable<PrincipalRow>>> PrincipalRows = new(() =>
         EF.CompileAsyncQuery((PimDbContext db, Guid id) =>
-            db.Principals.AsNoTracking().Where(p => p.Id == id).Select(p => new PrincipalState(p.IsEnabled, p.DisplayName)).SingleOrDefault()));
+            from p in db.Principals.AsNoTracking()
+            where p.Id == id
+            join ur in db.UserRoles on p.Id equals ur.UserId into userRoles
+            from ur in userRoles.DefaultIfEmpty()
+            join r in db.Roles on ur.RoleId equals r.Id into roles
+            from r in roles.DefaultIfEmpty()
+            select new PrincipalRow(p.IsEnabled, p.DisplayName, db.Users.Any(u => u.Id == id), r.Name)));
 
     public async ValueTask<TResponse> Handle(TMessage message, MessageHandlerDelegate<TMessage, TResponse> next, CancellationToken cancellationToken)
     {
@@ -32,7 +39,17 @@ public sealed class AuthorizationBehaviour<TMessage, TResponse>(
 
         await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
         {
-            var principal = await PrincipalStatus.For(db)(db, principalId);
+            PrincipalRow? principal = null;
+            var roles = new List<string>();
+            await foreach (var row in PrincipalRows.For(db)(db, principalId).WithCancellation(cancellationToken))
+            {
+                principal = row;
+                if (row.Role is { } role)
+                {
+                    roles.Add(role);
+                }
+            }
+
             if (principal is null)
             {
                 throw new ForbiddenException("Your account is not known to the directory.");
@@ -43,9 +60,10 @@ public sealed class AuthorizationBehaviour<TMessage, TResponse>(
                 throw new ForbiddenException("Your account is disabled.");
             }
 
-            var permissions = user.FindAll(ClaimTypes.Role).Select(c => c.Value)
-                .Where(PortalPermissions.All.Contains)
-                .ToHashSet(StringComparer.Ordinal);
+            // A local account's permissions are read now from its roles, so a permission taken away counts at once;
+            // an Entra user's come from the app roles in their token.
+            var granted = principal.HasLocalAccount ? roles : user.FindAll(ClaimTypes.Role).Select(c => c.Value);
+            var permissions = granted.Where(PortalPermissions.All.Contains).ToHashSet(StringComparer.Ordinal);
             foreach (var attribute in Required)
             {
                 if (!attribute.Permissions.Any(permissions.Contains))
@@ -54,7 +72,7 @@ public sealed class AuthorizationBehaviour<TMessage, TResponse>(
                 }
             }
 
-            context.Set(new Actor(principalId, principal.DisplayName, permissions), currentUser.Client);
+            context.Set(new Actor(principalId, principal.DisplayName, permissions, user.GetSessionId()), currentUser.Client);
         }
 
         return await next(message, cancellationToken);
@@ -68,5 +86,5 @@ public sealed class RequirePermissionAttribute(params string[] permissions) : At
     public IReadOnlyList<string> Permissions { get; } = permissions;
 }
 
-/// <summary>What the authorization behaviour reads of the acting principal.</summary>
-internal sealed record PrincipalState(bool IsEnabled, string DisplayName);
+/// <summary>What the authorization behaviour reads of the acting principal: one row per role of its local account.</summary>
+internal sealed record PrincipalRow(bool IsEnabled, string DisplayName, bool HasLocalAccount, string? Role);

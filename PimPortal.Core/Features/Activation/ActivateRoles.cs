@@ -63,7 +63,7 @@ public sealed class ActivateRolesHandler(
         // One connection for the reads and the save (EF would otherwise open and close it around each).
         await db.Database.OpenConnectionAsync(cancellationToken);
         var contexts = await PolicyContext.LoadAsync(db, me, [.. command.Items.Select(i => i.EligibilityId)], cancellationToken);
-        var mfaVerifiedAt = await PolicyContext.LastMfaAsync(contexts, stepUp, db, me, cancellationToken);
+        var mfaVerifiedAt = await PolicyContext.LastMfaAsync(contexts, stepUp, db, context.Actor, cancellationToken);
 
         var codeGiven = !string.IsNullOrWhiteSpace(command.AuthenticatorCode);
         PolicyDecision[] Decide() => [.. command.Items.Zip(contexts, (item, ctx) => ActivationPolicy.Evaluate(
@@ -152,7 +152,7 @@ public sealed class ActivateRolesHandler(
             .ToList();
         await ActivationRefusals.RecordAsync(db, context, now, "eligibility", TargetOf(command), reasons,
             contexts.Count == 1 ? contexts[0].Role?.Id : null, cancellationToken);
-        throw new RefusedException(reasons.Count == 1 ? reasons[0] : "The activation was refused: " + string.Join(" ", reasons), reasons);
+        throw ActivationRefusals.Refused("The activation was refused:", reasons);
     }
 
     private static string TargetOf(ActivateRoles command) => string.Join(",", command.Items.Select(i => i.EligibilityId));
@@ -170,4 +170,8 @@ internal static class ActivationRefusals
         db.AuditEvents.Add(context.Audit(now, AuditActions.ActivationRefused, targetType, target, AuditOutcome.Refused, new { reasons }, context.Actor.PrincipalId, roleId));
         await db.SaveChangesAsync(cancellationToken);
     }
+
+    /// <summary>The refusal to throw: one reason as it is, several after <paramref name="lead"/>.</summary>
+    public static RefusedException Refused(string lead, IReadOnlyList<string> reasons) =>
+        new(reasons.Count == 1 ? reasons[0] : $"{lead} {string.Join(" ", reasons)}", reasons);
 }

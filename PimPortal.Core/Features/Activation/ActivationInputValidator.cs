@@ -40,12 +40,6 @@ public abstract class ActivationInputValidator<T> : AbstractValidator<T>
     }
 
     protected void AddCodeRule(Expression<Func<T, string?>> code) =>
-        RuleFor(code).Must(c => string.IsNullOrWhiteSpace(c) || CodeShape.Regex().IsMatch(c))
+        RuleFor(code).Must(c => string.IsNullOrWhiteSpace(c) || Security.Totp.IsWellFormed(c))
             .WithMessage("The authenticator code is 6 digits.");
-}
-
-internal static partial class CodeShape
-{
-    [System.Text.RegularExpressions.GeneratedRegex(@"^\s*\d{3}\s?\d{3}\s*$")]
-    public static partial System.Text.RegularExpressions.Regex Regex();
 }

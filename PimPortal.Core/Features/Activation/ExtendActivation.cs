@@ -83,16 +83,16 @@ public sealed class PreviewExtensionHandler(IDbContextFactory<PimDbContext> dbFa
         var now = time.GetUtcNow();
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var (activation, ctx) = await ExtensionContext.LoadAsync(db, me, query.ActivationId, track: false, cancellationToken);
-        var lastMfa = await PolicyContext.LastMfaAsync([ctx], stepUp, db, me, cancellationToken);
+        var lastMfa = await PolicyContext.LastMfaAsync([ctx], stepUp, db, context.Actor, cancellationToken);
         var decision = ActivationPolicy.Evaluate(ExtensionContext.Input(
             activation, ctx, now, query.Duration, query.Justification, query.TicketNumber, query.TicketSystem, lastMfa, options.Value.StepUp.FreshFor, query.CodeEntered));
         var settings = ctx.Role?.Settings;
         return new ActivationPreview(
             [new ItemPreview(activation.EligibilityId, ctx.RoleName, decision)],
-            NeedsMfaCode: decision.Requirements.Any(r => r.Kind == PolicyRequirementKind.Mfa && !r.IsMet),
+            NeedsMfaCode: decision.NeedsMfaProof,
             NeedsJustification: settings?.RequireJustification ?? false,
             NeedsTicket: settings?.RequireTicket ?? false,
-            MaxDuration: settings?.MaxActivationDuration ?? TimeSpan.Zero);
+            MaxDuration: ctx.LongestAllowed(now));
     }
 }
 
@@ -120,7 +120,7 @@ public sealed class ExtendActivationHandler(
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var (activation, ctx) = await ExtensionContext.LoadAsync(db, me, command.ActivationId, track: true, cancellationToken);
-        var mfaVerifiedAt = await PolicyContext.LastMfaAsync([ctx], stepUp, db, me, cancellationToken);
+        var mfaVerifiedAt = await PolicyContext.LastMfaAsync([ctx], stepUp, db, context.Actor, cancellationToken);
         var codeGiven = !string.IsNullOrWhiteSpace(command.AuthenticatorCode);
         PolicyDecision Decide() => ActivationPolicy.Evaluate(ExtensionContext.Input(
             activation, ctx, now, command.Duration, justification, ticketNumber, ticketSystem, mfaVerifiedAt, freshFor, codeGiven));
@@ -137,7 +137,7 @@ public sealed class ExtendActivationHandler(
         {
             var reasons = decision.Violations.Select(v => v.Message).ToList();
             await ActivationRefusals.RecordAsync(db, context, now, "activation", activation.Id.ToString(), reasons, activation.RoleId, cancellationToken);
-            throw new RefusedException(reasons.Count == 1 ? reasons[0] : "The extension was refused: " + string.Join(" ", reasons), reasons);
+            throw ActivationRefusals.Refused("The extension was refused:", reasons);
         }
 
         var eligibility = ctx.Eligibility!;

@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using PimPortal.Core.Domain;
 using PimPortal.Core.Persistence;
+using PimPortal.Core.Policy;
 using PimPortal.Core.Security;
 
 namespace PimPortal.Core.Features.Activation;
@@ -35,7 +36,11 @@ public sealed record EligibleRole(
     DateTimeOffset NotBefore,
     DateTimeOffset? NotAfter,
     bool IsActive,
-    bool IsPending);
+    bool IsPending)
+{
+    /// <summary>Whether it can be activated now: started, and neither active nor waiting for approval already.</summary>
+    public bool CanActivate { get; init; }
+}
 
 /// <summary>An open activation (Provisioning or Active) of the user.</summary>
 public sealed record ActiveRole(
@@ -107,9 +112,8 @@ public sealed class GetMyRolesHandler(IDbContextFactory<PimDbContext> dbFactory,
             })
             .ToListAsync(cancellationToken);
 
-        var lastMfa = await stepUp.LastVerifiedAtAsync(db, me, cancellationToken);
-        var freshFor = options.Value.StepUp.FreshFor;
-        var mfaFreshUntil = lastMfa is { } at && at + freshFor > now ? at + freshFor : (DateTimeOffset?)null;
+        var lastMfa = await stepUp.LastVerifiedAtAsync(db, context.Actor, cancellationToken);
+        var mfaFreshUntil = ActivationPolicy.MfaFreshUntil(lastMfa, options.Value.StepUp.FreshFor, now);
 
         bool IsActive(Guid roleId, string scope) => active.Exists(a => a.RoleId == roleId && a.Scope == scope);
         bool IsPending(Guid roleId, string scope, ActivationRequestKind kind) => pending.Exists(p => p.RoleId == roleId && p.Scope == scope && p.RequestKind == kind);
@@ -119,7 +123,10 @@ public sealed class GetMyRolesHandler(IDbContextFactory<PimDbContext> dbFactory,
                 .Select(e => new EligibleRole(
                     e.Id, e.RoleId, e.DisplayName, e.Kind, e.Scope, e.MaxActivationDuration, e.RequireMfa, e.RequireJustification,
                     e.RequireTicket, e.RequireApproval, e.ApprovalsNeeded, e.NotBefore, e.NotAfter,
-                    IsActive(e.RoleId, e.Scope), IsPending(e.RoleId, e.Scope, ActivationRequestKind.Activate)))
+                    IsActive(e.RoleId, e.Scope), IsPending(e.RoleId, e.Scope, ActivationRequestKind.Activate))
+                {
+                    CanActivate = e.NotBefore <= now && !IsActive(e.RoleId, e.Scope) && !IsPending(e.RoleId, e.Scope, ActivationRequestKind.Activate),
+                })
                 .OrderBy(e => e.RoleName, StringComparer.CurrentCultureIgnoreCase).ThenBy(e => e.Scope, StringComparer.Ordinal)],
             [.. active.Select(a => new ActiveRole(
                 a.Id, a.EligibilityId, a.RoleId, a.DisplayName, a.Kind, a.Scope, a.Status, a.NotBefore, a.NotAfter, a.ConfirmedAt,

@@ -10,6 +10,7 @@ namespace PimPortal.Core.Features.Activation;
 internal sealed record PolicyContext(
     Guid EligibilityId,
     RoleEligibility? Eligibility,
+    bool PrincipalEnabled,
     IReadOnlyList<string> ApproverNames,
     bool HasOpenActivation,
     bool HasPendingActivation,
@@ -19,12 +20,15 @@ internal sealed record PolicyContext(
 
     public bool RequiresMfa => Role?.Settings.RequireMfa == true;
 
+    /// <summary>The longest duration the policy would accept now (zero when not eligible).</summary>
+    public TimeSpan LongestAllowed(DateTimeOffset now) => Role is { } role ? ActivationPolicy.LongestAllowed(role.Settings, Eligibility, now) : TimeSpan.Zero;
+
     public string RoleName => Role is { } role ? role.Kind == RoleKind.AzureResourceRole ? $"{role.DisplayName} on {role.Scope}" : role.DisplayName : "Unknown role";
 
     public ActivationPolicyInput Input(
         DateTimeOffset now, TimeSpan? duration, string? justification, string? ticketNumber, string? ticketSystem,
         DateTimeOffset? mfaVerifiedAt, TimeSpan mfaFreshFor, bool mfaProofOffered = false) =>
-        new(Role?.Settings, Eligibility, PrincipalEnabled: true, now, duration, justification, ticketNumber, ticketSystem,
+        new(Role?.Settings, Eligibility, PrincipalEnabled, now, duration, justification, ticketNumber, ticketSystem,
             mfaVerifiedAt, mfaFreshFor, HasOpenActivation, HasPendingActivation, ApproverNames: ApproverNames, MfaProofOffered: mfaProofOffered);
 
     // One round trip, compiled once (every activation runs it): the eligibilities with their roles, settings and
@@ -36,6 +40,7 @@ internal sealed record PolicyContext(
                 .Where(e => e.PrincipalId == principalId && ids.Contains(e.Id))
                 .Select(e => new EligibilityRow(
                     e,
+                    db.Principals.Where(p => p.Id == principalId).Select(p => p.IsEnabled).FirstOrDefault(),
                     db.Activations.Any(a => a.PrincipalId == principalId && a.RoleId == e.RoleId && a.Scope == e.Scope
                         && (a.Status == ActivationStatus.Provisioning || a.Status == ActivationStatus.Active)),
                     db.ActivationRequests.Any(r => r.RequesterId == principalId && r.RoleId == e.RoleId && r.Scope == e.Scope
@@ -43,9 +48,9 @@ internal sealed record PolicyContext(
                     db.ActivationRequests.Any(r => r.RequesterId == principalId && r.RoleId == e.RoleId && r.Scope == e.Scope
                         && r.Status == ActivationRequestStatus.Pending && r.Kind == ActivationRequestKind.Extend)))));
 
-    /// <summary>When the principal last proved MFA — read only when one of the roles requires it.</summary>
-    public static async Task<DateTimeOffset?> LastMfaAsync(IReadOnlyList<PolicyContext> contexts, IMfaStepUp stepUp, PimDbContext db, Guid principalId, CancellationToken cancellationToken) =>
-        contexts.Any(c => c.RequiresMfa) ? await stepUp.LastVerifiedAtAsync(db, principalId, cancellationToken) : null;
+    /// <summary>When the actor last proved MFA in this session — read only when one of the roles requires it.</summary>
+    public static async Task<DateTimeOffset?> LastMfaAsync(IReadOnlyList<PolicyContext> contexts, IMfaStepUp stepUp, PimDbContext db, Actor actor, CancellationToken cancellationToken) =>
+        contexts.Any(c => c.RequiresMfa) ? await stepUp.LastVerifiedAtAsync(db, actor, cancellationToken) : null;
 
     /// <summary>
     /// Loads the contexts of <paramref name="eligibilityIds"/> for <paramref name="principalId"/>. An id that is not
@@ -76,7 +81,9 @@ internal sealed record PolicyContext(
         {
             if (!eligibilities.TryGetValue(id, out var eligibility))
             {
-                return new PolicyContext(id, null, [], false, false, false);
+                // Not one of the actor's eligibilities: "not eligible" is the reason (the account itself was checked
+                // by the authorization behaviour a moment ago).
+                return new PolicyContext(id, null, PrincipalEnabled: true, [], false, false, false);
             }
 
             var names = eligibility.Role.Settings.Approvers
@@ -85,10 +92,10 @@ internal sealed record PolicyContext(
                 .Order(StringComparer.Ordinal)
                 .ToList();
             var row = byId[id];
-            return new PolicyContext(id, eligibility, names, row.HasOpen, row.PendingActivation, row.PendingExtension);
+            return new PolicyContext(id, eligibility, row.PrincipalEnabled, names, row.HasOpen, row.PendingActivation, row.PendingExtension);
         })];
     }
 }
 
 /// <summary>One eligibility as the policy query reads it.</summary>
-internal sealed record EligibilityRow(RoleEligibility Eligibility, bool HasOpen, bool PendingActivation, bool PendingExtension);
+internal sealed record EligibilityRow(RoleEligibility Eligibility, bool PrincipalEnabled, bool HasOpen, bool PendingActivation, bool PendingExtension);

@@ -20,7 +20,7 @@ public sealed record PreviewActivation(
     bool CodeEntered) : IQuery<ActivationPreview>;
 
 /// <summary>What the policy says of each selected role, and what the dialog must ask for.</summary>
-/// <param name="MaxDuration">The longest duration every selected role accepts.</param>
+/// <param name="MaxDuration">The longest duration every selected role accepts now (cut at eligibility ends).</param>
 public sealed record ActivationPreview(
     IReadOnlyList<ItemPreview> Items,
     bool NeedsMfaCode,
@@ -52,7 +52,7 @@ public sealed class PreviewActivationHandler(IDbContextFactory<PimDbContext> dbF
         var now = time.GetUtcNow();
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var contexts = await PolicyContext.LoadAsync(db, me, [.. query.Items.Select(i => i.EligibilityId)], cancellationToken);
-        var lastMfa = await PolicyContext.LastMfaAsync(contexts, stepUp, db, me, cancellationToken);
+        var lastMfa = await PolicyContext.LastMfaAsync(contexts, stepUp, db, context.Actor, cancellationToken);
         var freshFor = options.Value.StepUp.FreshFor;
 
         var items = query.Items.Zip(contexts, (item, ctx) => new ItemPreview(
@@ -63,9 +63,9 @@ public sealed class PreviewActivationHandler(IDbContextFactory<PimDbContext> dbF
         var settings = contexts.Where(c => c.Role is not null).Select(c => c.Role!.Settings).ToList();
         return new ActivationPreview(
             items,
-            NeedsMfaCode: items.Exists(i => i.Decision.Requirements.Any(r => r.Kind == PolicyRequirementKind.Mfa && !r.IsMet)),
+            NeedsMfaCode: items.Exists(i => i.Decision.NeedsMfaProof),
             NeedsJustification: settings.Exists(s => s.RequireJustification),
             NeedsTicket: settings.Exists(s => s.RequireTicket),
-            MaxDuration: settings.Count == 0 ? TimeSpan.Zero : settings.Min(s => s.MaxActivationDuration));
+            MaxDuration: contexts.Count == 0 ? TimeSpan.Zero : contexts.Min(c => c.LongestAllowed(now)));
     }
 }

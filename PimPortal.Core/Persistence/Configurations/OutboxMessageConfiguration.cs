@@ -12,7 +12,8 @@ internal sealed class OutboxMessageConfiguration : IEntityTypeConfiguration<Outb
         builder.HasKey(m => m.Id);
         builder.Property(m => m.Id).ValueGeneratedNever();
         builder.Property(m => m.Type).HasConversion<string>().HasMaxLength(32);
-        builder.Property(m => m.LockedBy).HasMaxLength(128);
+        // The claim is the concurrency token: a worker whose lease ran out (another took the message) cannot record it.
+        builder.Property(m => m.LockedBy).HasMaxLength(128).IsConcurrencyToken();
         builder.Property(m => m.LastError).HasMaxLength(2000);
         builder.HasIndex(m => new { m.ProcessedAt, m.DueAt });
         builder.HasIndex(m => m.ActivationId);
@@ -26,8 +27,10 @@ internal sealed class MfaStateConfiguration : IEntityTypeConfiguration<MfaState>
         builder.ToTable("MfaStates");
         builder.HasKey(s => s.PrincipalId);
 
-        // Two requests racing with the same code: the second finds the step moved and is refused as a replay.
-        builder.Property(s => s.LastAcceptedTimeStep).IsConcurrencyToken();
+        // Two requests racing on one state (the same code twice, parallel guesses): the second one's save fails and it
+        // decides again from the new state.
+        builder.Property(s => s.Version).IsConcurrencyToken();
+        builder.Property(s => s.LastVerifiedSession).HasMaxLength(128);
         builder.HasOne<Principal>().WithMany().HasForeignKey(s => s.PrincipalId).OnDelete(DeleteBehavior.Cascade);
     }
 }

@@ -348,6 +348,50 @@ public abstract class ActivateRolesTests(DatabaseKind kind) : HandlerTests(kind)
     }
 
     [Fact]
+    public async Task Activate_WrongCodesInParallel_AreEachCounted_AndLockStepUp()
+    {
+        var eligibility = await App.EligibilityOf(Alice, UserAdmin);
+        var wrong = App.WrongCodeFor(Alice);
+
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() => Assert.ThrowsAsync<RefusedException>(() => App.SendAs(Alice, new ActivateRoles(
+            [new ActivationItem(eligibility, TimeSpan.FromHours(1))], "Guessing in parallel", null, null, wrong))))));
+
+        // Every wrong code is counted until the fifth locks step-up; any still in flight then is refused as locked.
+        Assert.InRange((await App.AuditAsync(AuditActions.MfaFailed)).Count, MfaState.MaxFailedAttempts, 8);
+        var locked = await Assert.ThrowsAsync<RefusedException>(() => App.SendAs(Alice, new ActivateRoles(
+            [new ActivationItem(eligibility, TimeSpan.FromHours(1))], "Now the right one", null, null, App.CodeFor(Alice))));
+        Assert.StartsWith("Too many wrong codes", locked.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Activate_FromAnotherSession_NeedsItsOwnCode_EvenRightAfterAStepUp()
+    {
+        await App.ActivateAsync(Alice, UserAdmin);
+        var contributor = await App.EligibilityOf(Alice, DemoOrganisation.ContributorOnRgProd);
+        var command = new ActivateRoles([new ActivationItem(contributor, TimeSpan.FromHours(1))], "Deploy", null, null, null);
+
+        var refused = await Assert.ThrowsAsync<RefusedException>(() => App.SendAs(Alice, command, session: "a-stolen-cookie"));
+
+        Assert.Contains("requires multi-factor authentication", refused.Message, StringComparison.Ordinal);
+        Assert.NotNull(Assert.Single((await App.SendAs(Alice, command)).Items).ActivationId);
+    }
+
+    [Fact]
+    public async Task Activate_EndingAfterTheEligibility_IsRefused_AndThePreviewOffersWhatIsLeft()
+    {
+        var eligibility = await AddEligibilityAsync(Exchange, DemoOrganisation.Dave, notBefore: TestApp.Start.AddDays(-1), notAfter: TestApp.Start.AddMinutes(90));
+
+        var refused = await Assert.ThrowsAsync<RefusedException>(() => App.SendAs(DemoOrganisation.Dave, new ActivateRoles(
+            [new ActivationItem(eligibility, TimeSpan.FromHours(2))], "Past my eligibility", null, null, null)));
+
+        Assert.StartsWith("Your eligibility ends at", refused.Message, StringComparison.Ordinal);
+        Assert.EndsWith("at most 1 h 30 min.", refused.Message, StringComparison.Ordinal);
+        var preview = await App.QueryAs(DemoOrganisation.Dave, new PreviewActivation([new ActivationItem(eligibility, TimeSpan.FromHours(1))], "Why", null, null, false));
+        Assert.Equal(TimeSpan.FromMinutes(90), preview.MaxDuration);
+        Assert.True(preview.CanSubmit);
+    }
+
+    [Fact]
     public async Task Activate_RoleAlreadyActive_IsRefused()
     {
         await App.ActivateAsync(Alice, Exchange);

@@ -1,3 +1,4 @@
+using Microsoft.EntityFrameworkCore;
 using PimPortal.Core;
 using PimPortal.Core.Features.Directory;
 using PimPortal.Core.Seed;
@@ -28,6 +29,16 @@ public abstract class ListDirectoryHoldersTests(DatabaseKind kind) : HandlerTest
         Assert.Equal(("Alice Adams", false, TestApp.Start.AddHours(1)), (exchange.PrincipalName, exchange.IsStanding, exchange.Until!.Value));
         var breakGlass = Assert.Single(holders, h => h.RoleName == "Global Administrator");
         Assert.Equal(("Break Glass", true, null), (breakGlass.PrincipalName, breakGlass.IsStanding, breakGlass.Until));
+    }
+
+    [Fact]
+    public async Task APermissionTakenAway_CountsAtOnce_WhateverTheSessionSays()
+    {
+        await App.Db(db => db.UserRoles.Where(r => r.UserId == DemoOrganisation.Erin.Id).ExecuteDeleteAsync());
+
+        var forbidden = await Assert.ThrowsAsync<ForbiddenException>(() => App.QueryAs(DemoOrganisation.Erin, new ListDirectoryHolders()));
+
+        Assert.Equal("This needs the PimAdministrator permission.", forbidden.Message);
     }
 
     [Fact]

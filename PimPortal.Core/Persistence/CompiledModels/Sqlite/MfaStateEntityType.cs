@@ -21,7 +21,7 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
                 "PimPortal.Core.Domain.MfaState",
                 typeof(MfaState),
                 baseEntityType,
-                propertyCount: 5,
+                propertyCount: 7,
                 foreignKeyCount: 1,
                 keyCount: 1);
 
@@ -45,7 +45,6 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
                 typeof(long),
                 propertyInfo: typeof(MfaState).GetProperty("LastAcceptedTimeStep", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 fieldInfo: typeof(MfaState).GetField("<LastAcceptedTimeStep>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
-                concurrencyToken: true,
                 sentinel: 0L);
 
             var lastVerifiedAt = runtimeEntityType.AddProperty(
@@ -56,6 +55,14 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
                 nullable: true,
                 valueConverter: new DateTimeOffsetToBinaryConverter());
 
+            var lastVerifiedSession = runtimeEntityType.AddProperty(
+                "LastVerifiedSession",
+                typeof(string),
+                propertyInfo: typeof(MfaState).GetProperty("LastVerifiedSession", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(MfaState).GetField("<LastVerifiedSession>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true,
+                maxLength: 128);
+
             var lockedUntil = runtimeEntityType.AddProperty(
                 "LockedUntil",
                 typeof(DateTimeOffset?),
@@ -63,6 +70,14 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
                 fieldInfo: typeof(MfaState).GetField("<LockedUntil>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 nullable: true,
                 valueConverter: new DateTimeOffsetToBinaryConverter());
+
+            var version = runtimeEntityType.AddProperty(
+                "Version",
+                typeof(Guid),
+                propertyInfo: typeof(MfaState).GetProperty("Version", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(MfaState).GetField("<Version>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                concurrencyToken: true,
+                sentinel: new Guid("00000000-0000-0000-0000-000000000000"));
 
             var key = runtimeEntityType.AddKey(
                 new[] { principalId });

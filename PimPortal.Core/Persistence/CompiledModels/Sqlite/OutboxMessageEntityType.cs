@@ -76,6 +76,7 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
                 propertyInfo: typeof(OutboxMessage).GetProperty("LockedBy", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 fieldInfo: typeof(OutboxMessage).GetField("<LockedBy>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 nullable: true,
+                concurrencyToken: true,
                 maxLength: 128);
 
             var lockedUntil = runtimeEntityType.AddProperty(

@@ -11,7 +11,7 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
     public partial class SqlitePimDbContextModel
     {
         private SqlitePimDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("56198f70-9cae-42ba-9d6c-3cbf60a09ede"), entityTypeCount: 20)
+            : base(skipDetectChanges: false, modelId: new Guid("4deaccee-38cd-4d43-b452-b3e060b106be"), entityTypeCount: 20)
         {
         }
 

@@ -407,14 +407,21 @@ namespace PimPortal.Core.Persistence.Migrations.PostgreSql
                         .HasColumnType("integer");
 
                     b.Property<long>("LastAcceptedTimeStep")
-                        .IsConcurrencyToken()
                         .HasColumnType("bigint");
 
                     b.Property<DateTimeOffset?>("LastVerifiedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("LastVerifiedSession")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
                     b.Property<DateTimeOffset?>("LockedUntil")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("uuid");
 
                     b.HasKey("PrincipalId");
 
@@ -443,6 +450,7 @@ namespace PimPortal.Core.Persistence.Migrations.PostgreSql
                         .HasColumnType("character varying(2000)");
 
                     b.Property<string>("LockedBy")
+                        .IsConcurrencyToken()
                         .HasMaxLength(128)
                         .HasColumnType("character varying(128)");
 

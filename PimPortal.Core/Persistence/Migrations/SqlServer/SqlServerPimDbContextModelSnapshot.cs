@@ -409,14 +409,21 @@ namespace PimPortal.Core.Persistence.Migrations.SqlServer
                         .HasColumnType("int");
 
                     b.Property<long>("LastAcceptedTimeStep")
-                        .IsConcurrencyToken()
                         .HasColumnType("bigint");
 
                     b.Property<DateTimeOffset?>("LastVerifiedAt")
                         .HasColumnType("datetimeoffset");
 
+                    b.Property<string>("LastVerifiedSession")
+                        .HasMaxLength(128)
+                        .HasColumnType("nvarchar(128)");
+
                     b.Property<DateTimeOffset?>("LockedUntil")
                         .HasColumnType("datetimeoffset");
+
+                    b.Property<Guid>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("uniqueidentifier");
 
                     b.HasKey("PrincipalId");
 
@@ -445,6 +452,7 @@ namespace PimPortal.Core.Persistence.Migrations.SqlServer
                         .HasColumnType("nvarchar(2000)");
 
                     b.Property<string>("LockedBy")
+                        .IsConcurrencyToken()
                         .HasMaxLength(128)
                         .HasColumnType("nvarchar(128)");
 

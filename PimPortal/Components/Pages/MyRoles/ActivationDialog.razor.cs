@@ -5,6 +5,7 @@ using PimPortal.Components.Shared;
 using PimPortal.Core;
 using PimPortal.Core.Features.Activation;
 using PimPortal.Core.Policy;
+using PimPortal.Core.Security;
 
 namespace PimPortal.Components.Pages.MyRoles;
 
@@ -42,11 +43,14 @@ public sealed partial class ActivationDialog
     [Parameter]
     public ActiveRole? Extending { get; set; }
 
-    private TimeSpan MaxDuration => preview?.MaxDuration is { } max && max > TimeSpan.Zero
-        ? max
-        : Roles is { Count: > 0 } roles ? roles.Min(r => r.MaxDuration) : Extending?.MaxDuration ?? TimeSpan.FromHours(1);
+    // Until the first dry run answers: the roles' own maximum. After: what the policy says is allowed now.
+    private TimeSpan RoleMaximum => Roles is { Count: > 0 } roles ? roles.Min(r => r.MaxDuration) : Extending?.MaxDuration ?? TimeSpan.FromHours(1);
+
+    private TimeSpan MaxDuration => preview?.MaxDuration is { } max && max > TimeSpan.Zero ? max : RoleMaximum;
 
     private decimal MaxHours => (decimal)MaxDuration.TotalHours;
+
+    private static decimal MinHours => Math.Round((decimal)ActivationPolicy.MinimumDuration.TotalHours, 4);
 
     private string DurationHelp => Roles is { Count: > 1 }
         ? $"Up to {Display.Duration(MaxDuration)} (the shortest maximum of the selected roles)"
@@ -54,7 +58,7 @@ public sealed partial class ActivationDialog
 
     private TimeSpan Duration => TimeSpan.FromMinutes((double)Math.Round(hours * 60m));
 
-    private bool CodeEntered => code is { } c && CodeShape(c);
+    private bool CodeEntered => Totp.IsWellFormed(code);
 
     private IEnumerable<PolicyRequirement> Requirements => preview is null
         ? []
@@ -70,8 +74,7 @@ public sealed partial class ActivationDialog
 
     protected override async Task OnInitializedAsync()
     {
-        var max = Roles is { Count: > 0 } roles ? roles.Min(r => r.MaxDuration) : Extending?.MaxDuration ?? TimeSpan.FromHours(1);
-        hours = Math.Min(1m, (decimal)max.TotalHours);
+        hours = Math.Min(1m, (decimal)RoleMaximum.TotalHours);
         await RefreshPreviewAsync();
     }
 
@@ -163,10 +166,4 @@ public sealed partial class ActivationDialog
     }
 
     private void Cancel() => Dialog.Cancel();
-
-    private static bool CodeShape(string value)
-    {
-        var digits = value.Replace(" ", "", StringComparison.Ordinal);
-        return digits.Length == 6 && digits.All(char.IsAsciiDigit);
-    }
 }

@@ -12,7 +12,7 @@ using PimPortal.Core.Persistence;
 namespace PimPortal.Core.Persistence.Migrations.PostgreSql
 {
     [DbContext(typeof(PostgresPimDbContext))]
-    [Migration("20261127144021_Initial")]
+    [Migration("20261127145357_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -410,14 +410,21 @@ namespace PimPortal.Core.Persistence.Migrations.PostgreSql
                         .HasColumnType("integer");
 
                     b.Property<long>("LastAcceptedTimeStep")
-                        .IsConcurrencyToken()
                         .HasColumnType("bigint");
 
                     b.Property<DateTimeOffset?>("LastVerifiedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("LastVerifiedSession")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
                     b.Property<DateTimeOffset?>("LockedUntil")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("uuid");
 
                     b.HasKey("PrincipalId");
 
@@ -446,6 +453,7 @@ namespace PimPortal.Core.Persistence.Migrations.PostgreSql
                         .HasColumnType("character varying(2000)");
 
                     b.Property<string>("LockedBy")
+                        .IsConcurrencyToken()
                         .HasMaxLength(128)
                         .HasColumnType("character varying(128)");
 

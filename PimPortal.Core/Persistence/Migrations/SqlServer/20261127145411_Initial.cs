@@ -271,8 +271,10 @@ namespace PimPortal.Core.Persistence.Migrations.SqlServer
                     PrincipalId = table.Column<Guid>(type: "uniqueidentifier", nullable: false),
                     LastAcceptedTimeStep = table.Column<long>(type: "bigint", nullable: false),
                     LastVerifiedAt = table.Column<DateTimeOffset>(type: "datetimeoffset", nullable: true),
+                    LastVerifiedSession = table.Column<string>(type: "nvarchar(128)", maxLength: 128, nullable: true),
                     FailedAttempts = table.Column<int>(type: "int", nullable: false),
-                    LockedUntil = table.Column<DateTimeOffset>(type: "datetimeoffset", nullable: true)
+                    LockedUntil = table.Column<DateTimeOffset>(type: "datetimeoffset", nullable: true),
+                    Version = table.Column<Guid>(type: "uniqueidentifier", nullable: false)
                 },
                 constraints: table =>
                 {

@@ -271,8 +271,10 @@ namespace PimPortal.Core.Persistence.Migrations.Sqlite
                     PrincipalId = table.Column<Guid>(type: "TEXT", nullable: false),
                     LastAcceptedTimeStep = table.Column<long>(type: "INTEGER", nullable: false),
                     LastVerifiedAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    LastVerifiedSession = table.Column<string>(type: "TEXT", maxLength: 128, nullable: true),
                     FailedAttempts = table.Column<int>(type: "INTEGER", nullable: false),
-                    LockedUntil = table.Column<long>(type: "INTEGER", nullable: true)
+                    LockedUntil = table.Column<long>(type: "INTEGER", nullable: true),
+                    Version = table.Column<Guid>(type: "TEXT", nullable: false)
                 },
                 constraints: table =>
                 {

@@ -272,8 +272,10 @@ namespace PimPortal.Core.Persistence.Migrations.PostgreSql
                     PrincipalId = table.Column<Guid>(type: "uuid", nullable: false),
                     LastAcceptedTimeStep = table.Column<long>(type: "bigint", nullable: false),
                     LastVerifiedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    LastVerifiedSession = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: true),
                     FailedAttempts = table.Column<int>(type: "integer", nullable: false),
-                    LockedUntil = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
+                    LockedUntil = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    Version = table.Column<Guid>(type: "uuid", nullable: false)
                 },
                 constraints: table =>
                 {
