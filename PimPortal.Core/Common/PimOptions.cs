@@ -82,6 +82,13 @@ public sealed class JobOptions
     /// <summary>Attempts at a directory write before it is given up (and the activation marked Failed).</summary>
     public int OutboxMaxAttempts { get; set; } = 8;
 
+    /// <summary>
+    /// After a pass that found work, how long the outbox lets more gather before the next claim: under a burst (a
+    /// thousand grants ending in one second) it writes a few large batches instead of hundreds of tiny ones. An idle
+    /// outbox still acts on a signal at once.
+    /// </summary>
+    public TimeSpan OutboxCoalesce { get; set; } = TimeSpan.FromMilliseconds(25);
+
     /// <summary>How long a claimed outbox message is held before another worker may take it.</summary>
     public TimeSpan OutboxLease { get; set; } = TimeSpan.FromSeconds(60);
 }

@@ -67,6 +67,7 @@ public sealed partial class ExpiryProcessor(
 
     private async Task<int> EndActivationsAsync(CancellationToken cancellationToken)
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var now = time.GetUtcNow();
         var due = await (
@@ -112,6 +113,7 @@ public sealed partial class ExpiryProcessor(
 
         signals.Outbox.Set();
         events.RolesChanged(due.Select(r => r.Activation.PrincipalId));
+        LogEnded(logger, due.Count, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return due.Count;
     }
 
@@ -155,6 +157,9 @@ public sealed partial class ExpiryProcessor(
             return false;
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Expiry: {Count} activations ended in {ElapsedMs:0.0} ms")]
+    private static partial void LogEnded(ILogger logger, int count, double elapsedMs);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Ending {Count} rows conflicted with a concurrent change; retrying")]
     private static partial void LogConflict(ILogger logger, Exception exception, int count);

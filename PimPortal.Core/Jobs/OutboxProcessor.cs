@@ -29,6 +29,7 @@ public sealed partial class OutboxProcessor(
     public async Task<int> ProcessBatchAsync(CancellationToken cancellationToken)
     {
         using var correlation = Correlation.Begin();
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var claimed = await ClaimAsync(cancellationToken);
         if (claimed.Count == 0)
         {
@@ -113,6 +114,7 @@ public sealed partial class OutboxProcessor(
         }
 
         events.RolesChanged(touched);
+        LogBatch(logger, claimed.Count, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return claimed.Count;
     }
 
@@ -224,6 +226,9 @@ public sealed partial class OutboxProcessor(
         var seconds = Math.Min(MaxBackoff.TotalSeconds, Math.Pow(2, Math.Min(attempts, 16)));
         return TimeSpan.FromSeconds(seconds);
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Outbox: {Count} messages performed and recorded in {ElapsedMs:0.0} ms")]
+    private static partial void LogBatch(ILogger logger, int count, double elapsedMs);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The directory failed a batch of {Count} changes; they will be retried")]
     private static partial void LogDirectoryFailed(ILogger logger, Exception exception, int count);

@@ -28,16 +28,20 @@ public sealed partial class OutboxWorker(OutboxProcessor processor, JobSignals s
                 LogPassFailed(logger, ex);
             }
 
-            if (claimed < OutboxProcessor.BatchSize)
+            try
             {
-                try
+                if (claimed == 0)
                 {
                     await signals.Outbox.WaitAsync(options.Value.Jobs.OutboxPollInterval, time, stoppingToken);
                 }
-                catch (OperationCanceledException)
+                else if (claimed < OutboxProcessor.BatchSize && options.Value.Jobs.OutboxCoalesce > TimeSpan.Zero)
                 {
-                    return;
+                    await Task.Delay(options.Value.Jobs.OutboxCoalesce, time, stoppingToken);
                 }
+            }
+            catch (OperationCanceledException)
+            {
+                return;
             }
         }
     }

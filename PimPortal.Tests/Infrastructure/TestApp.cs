@@ -50,6 +50,9 @@ public sealed class TestApp : IAsyncDisposable
         {
             ["ConnectionStrings:Pim"] = database.ConnectionString,
             ["Pim:Database:Provider"] = database.Provider.ToString(),
+
+            // A coalescing pause on the fake clock would wait for the test to move time; the workers' tests do not need it.
+            ["Pim:Jobs:OutboxCoalesce"] = "00:00:00",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {

@@ -35,7 +35,9 @@ internal sealed class BenchHost : IAsyncDisposable
         }).Build();
         var services = new ServiceCollection();
         services.AddLogging(b => b.SetMinimumLevel(LogLevel.Warning).AddConsole()
-            .AddFilter("Microsoft.EntityFrameworkCore.Database.Command", Environment.GetEnvironmentVariable("BENCH_SQL") is null ? LogLevel.Warning : LogLevel.Information));
+            .AddFilter("Microsoft.EntityFrameworkCore.Database.Command", Environment.GetEnvironmentVariable("BENCH_SQL") is null ? LogLevel.Warning : LogLevel.Information)
+            .AddFilter("PimPortal.Core.Jobs", Environment.GetEnvironmentVariable("BENCH_JOBS") is null ? LogLevel.Warning : LogLevel.Debug)
+            .AddSimpleConsole(o => o.TimestampFormat = "HH:mm:ss.fff "));
         services.AddPimPortalCore(configuration);
         if (Environment.GetEnvironmentVariable("BENCH_TIMING") is not null)
         {

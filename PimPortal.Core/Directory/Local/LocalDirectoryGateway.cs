@@ -5,8 +5,9 @@ using PimPortal.Core.Persistence;
 namespace PimPortal.Core.Directory.Local;
 
 /// <summary>
-/// The embedded directory: the portal's own table of who holds which role now. A batch is one transaction;
-/// assignments are unique per activation id, so writing one twice leaves one.
+/// The embedded directory: the portal's own table of who holds which role now. A batch is one transaction: the changes
+/// are applied in order to the grants' current state, and only the end result is written (removals in one statement).
+/// Assignments are unique per activation id, so writing one twice leaves one.
 /// </summary>
 public sealed class LocalDirectoryGateway(IDbContextFactory<PimDbContext> dbFactory, TimeProvider time) : IDirectoryGateway
 {
@@ -26,32 +27,43 @@ public sealed class LocalDirectoryGateway(IDbContextFactory<PimDbContext> dbFact
         var now = time.GetUtcNow();
 
         // Applied in order, so "assign then remove" of one grant in one batch ends removed.
+        var held = new Dictionary<Guid, DirectoryAssignment?>(existing.Select(e => KeyValuePair.Create(e.Key, (DirectoryAssignment?)e.Value)));
+        var extendedBeforeAssigned = new HashSet<DirectoryChange>(ReferenceEqualityComparer.Instance);
         foreach (var change in changes)
         {
             var grant = change.Grant;
-            existing.TryGetValue(grant.ActivationId, out var assignment);
+            held.TryGetValue(grant.ActivationId, out var assignment);
             switch (change.Kind)
             {
                 case DirectoryChangeKind.Assign when assignment is null:
-                    assignment = new DirectoryAssignment(Guid.NewGuid(), grant.PrincipalId, grant.RoleId, grant.Scope, grant.ActivationId, now, grant.NotAfter);
-                    db.DirectoryAssignments.Add(assignment);
-                    existing[grant.ActivationId] = assignment;
+                    held[grant.ActivationId] = new DirectoryAssignment(Guid.NewGuid(), grant.PrincipalId, grant.RoleId, grant.Scope, grant.ActivationId, now, grant.NotAfter);
                     break;
-                case DirectoryChangeKind.Extend when assignment is not null:
+                case DirectoryChangeKind.Extend when assignment is null:
+                    extendedBeforeAssigned.Add(change);
+                    break;
+                case DirectoryChangeKind.Extend:
                     assignment.ExtendTo(grant.NotAfter);
                     break;
-                case DirectoryChangeKind.Remove when assignment is not null:
-                    db.DirectoryAssignments.Remove(assignment);
-                    existing.Remove(grant.ActivationId);
+                case DirectoryChangeKind.Remove:
+                    held[grant.ActivationId] = null;
                     break;
                 default:
                     break;
             }
         }
 
+        var removed = existing.Keys.Where(id => held[id] is null).ToList();
+        db.DirectoryAssignments.AddRange(held.Where(h => h.Value is not null && !existing.ContainsKey(h.Key)).Select(h => h.Value!));
         try
         {
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            if (removed.Count > 0)
+            {
+                await db.DirectoryAssignments.Where(a => a.ActivationId != null && removed.Contains(a.ActivationId.Value)).ExecuteDeleteAsync(cancellationToken);
+            }
+
             await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
         }
         catch (DbUpdateException ex)
         {
@@ -59,7 +71,7 @@ public sealed class LocalDirectoryGateway(IDbContextFactory<PimDbContext> dbFact
             return [.. changes.Select(c => new DirectoryChangeResult(c, DirectoryChangeOutcome.RetryLater, ex.InnerException?.Message ?? ex.Message))];
         }
 
-        return [.. changes.Select(c => c.Kind == DirectoryChangeKind.Extend && !existing.ContainsKey(c.Grant.ActivationId)
+        return [.. changes.Select(c => extendedBeforeAssigned.Contains(c)
             ? new DirectoryChangeResult(c, DirectoryChangeOutcome.RetryLater, "The assignment to extend does not exist yet.")
             : DirectoryChangeResult.Done(c))];
     }
