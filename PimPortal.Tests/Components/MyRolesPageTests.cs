@@ -167,6 +167,25 @@ public sealed class MyRolesPageTests : PortalComponentTest
     }
 
     [Fact]
+    public async Task Extending_AnActiveRole_MovesItsEndAndTheCountdown()
+    {
+        SignIn(Alice);
+        var page = RenderPage<MyRolesPage>();
+        await ActivateThroughTheDialogAsync(page, "Activate Exchange Administrator", "Mailbox move", code: null);
+        page.WaitForAssertion(() => Assert.Equal("1:00:00", page.Find("[data-role='Exchange Administrator'] .time-left").TextContent));
+        Time.Advance(TimeSpan.FromMinutes(10));
+
+        OpenDialog(Button(page, "Extend Exchange Administrator"));
+        page.WaitForElement("[role=dialog] #activation-duration");
+        await page.Find("#activation-duration").InputAsync(new ChangeEventArgs { Value = "3" });
+        await page.Find("#activation-justification").ChangeAsync(new ChangeEventArgs { Value = "The move overran" });
+        await ClickAsync(DialogButton(page, "Extend"));
+
+        page.WaitForAssertion(() => Assert.Equal("3:00:00", page.Find("[data-role='Exchange Administrator'] .time-left").TextContent));
+        Assert.Empty(page.FindAll("[role=dialog]"));
+    }
+
+    [Fact]
     public async Task ARequestForAnApprovalRole_IsPendingAndCanBeCancelled()
     {
         SignIn(Alice);
