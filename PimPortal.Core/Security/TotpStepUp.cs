@@ -86,15 +86,16 @@ public sealed class TotpStepUp(IOptions<PimOptions> options) : IMfaStepUp
             return existing;
         }
 
-        db.MfaStates.Add(new MfaState(principalId));
+        var created = db.MfaStates.Add(new MfaState(principalId));
         try
         {
             await db.SaveChangesAsync(cancellationToken);
         }
         catch (DbUpdateException ex) when (DbErrors.IsUniqueViolation(ex))
         {
-            // A concurrent request created it first; use theirs.
-            db.ChangeTracker.Clear();
+            // A concurrent request created it first; use theirs. Only this entry is dropped: the caller may already
+            // track what it is about to change (the activation an extension moves).
+            created.State = EntityState.Detached;
         }
 
         return await db.MfaStates.SingleAsync(s => s.PrincipalId == principalId, cancellationToken);
