@@ -226,7 +226,14 @@ public sealed class ActivationRequest
 }
 
 /// <summary>Justification and ticket given with a request.</summary>
-public sealed record RequestDetails(string? Justification, string? TicketNumber, string? TicketSystem);
+public sealed record RequestDetails(string? Justification, string? TicketNumber, string? TicketSystem)
+{
+    /// <summary>The details as typed: trimmed, and blank ones left out.</summary>
+    public static RequestDetails From(string? justification, string? ticketNumber, string? ticketSystem) =>
+        new(Clean(justification), Clean(ticketNumber), Clean(ticketSystem));
+
+    private static string? Clean(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+}
 
 /// <summary>What a request asks for.</summary>
 public enum ActivationRequestKind

@@ -54,36 +54,23 @@ public sealed class ActivateRolesHandler(
         var me = context.Actor.PrincipalId;
         var now = time.GetUtcNow();
         var freshFor = options.Value.StepUp.FreshFor;
-        var justification = Normalize(command.Justification);
-        var ticketNumber = Normalize(command.TicketNumber);
-        var ticketSystem = Normalize(command.TicketSystem);
+        var details = RequestDetails.From(command.Justification, command.TicketNumber, command.TicketSystem);
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
 
         // One connection for the reads and the save (EF would otherwise open and close it around each).
         await db.Database.OpenConnectionAsync(cancellationToken);
         var contexts = await PolicyContext.LoadAsync(db, me, [.. command.Items.Select(i => i.EligibilityId)], cancellationToken);
-        var mfaVerifiedAt = await PolicyContext.LastMfaAsync(contexts, stepUp, db, context.Actor, cancellationToken);
-
-        var codeGiven = !string.IsNullOrWhiteSpace(command.AuthenticatorCode);
-        PolicyDecision[] Decide() => [.. command.Items.Zip(contexts, (item, ctx) => ActivationPolicy.Evaluate(
-            ctx.Input(now, item.Duration, justification, ticketNumber, ticketSystem, mfaVerifiedAt, freshFor, codeGiven)))];
-
-        var decisions = Decide();
-        if (decisions.Any(d => d.NeedsMfaProof) && decisions.All(d => d.Verdict != PolicyVerdict.Deny))
-        {
-            // The code is checked only once everything else passed, so a bad request does not burn it.
-            mfaVerifiedAt = await stepUp.VerifyAsync(db, context, command.AuthenticatorCode, now, cancellationToken);
-            codeGiven = false;
-            decisions = Decide();
-        }
-
+        var (decisions, mfaVerifiedAt) = await PolicyContext.DecideWithStepUpAsync(
+            (mfaAt, codeToCheck) => [.. command.Items.Zip(contexts, (item, ctx) => ActivationPolicy.Evaluate(
+                ctx.Input(now, item.Duration, details.Justification, details.TicketNumber, details.TicketSystem, mfaAt, freshFor, codeToCheck)))],
+            await PolicyContext.LastMfaAsync(contexts, stepUp, db, context.Actor, cancellationToken),
+            command.AuthenticatorCode, stepUp, db, context, now, cancellationToken);
         if (decisions.Any(d => d.Verdict == PolicyVerdict.Deny))
         {
             await RefuseAsync(db, command, contexts, decisions, now, cancellationToken);
         }
 
-        var details = new RequestDetails(justification, ticketNumber, ticketSystem);
         var outcomes = new List<ActivationOutcome>();
         for (var i = 0; i < command.Items.Count; i++)
         {
@@ -144,7 +131,7 @@ public sealed class ActivateRolesHandler(
         return new ActivationOutcome(ctx.EligibilityId, ctx.RoleName, request.Id, request.Status, activation.Id, activation.NotAfter);
     }
 
-    private async Task RefuseAsync(PimDbContext db, ActivateRoles command, IReadOnlyList<PolicyContext> contexts, PolicyDecision[] decisions, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task RefuseAsync(PimDbContext db, ActivateRoles command, IReadOnlyList<PolicyContext> contexts, IReadOnlyList<PolicyDecision> decisions, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var reasons = contexts.Zip(decisions)
             .Where(x => x.Second.Verdict == PolicyVerdict.Deny)
@@ -157,7 +144,6 @@ public sealed class ActivateRolesHandler(
 
     private static string TargetOf(ActivateRoles command) => string.Join(",", command.Items.Select(i => i.EligibilityId));
 
-    internal static string? Normalize(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 }
 
 /// <summary>Writes the audit event of a refused activation or extension — the only thing a refusal writes.</summary>

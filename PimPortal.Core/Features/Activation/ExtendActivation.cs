@@ -114,25 +114,16 @@ public sealed class ExtendActivationHandler(
         var me = context.Actor.PrincipalId;
         var now = time.GetUtcNow();
         var freshFor = options.Value.StepUp.FreshFor;
-        var justification = ActivateRolesHandler.Normalize(command.Justification);
-        var ticketNumber = ActivateRolesHandler.Normalize(command.TicketNumber);
-        var ticketSystem = ActivateRolesHandler.Normalize(command.TicketSystem);
+        var details = RequestDetails.From(command.Justification, command.TicketNumber, command.TicketSystem);
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var (activation, ctx) = await ExtensionContext.LoadAsync(db, me, command.ActivationId, track: true, cancellationToken);
-        var mfaVerifiedAt = await PolicyContext.LastMfaAsync([ctx], stepUp, db, context.Actor, cancellationToken);
-        var codeGiven = !string.IsNullOrWhiteSpace(command.AuthenticatorCode);
-        PolicyDecision Decide() => ActivationPolicy.Evaluate(ExtensionContext.Input(
-            activation, ctx, now, command.Duration, justification, ticketNumber, ticketSystem, mfaVerifiedAt, freshFor, codeGiven));
-
-        var decision = Decide();
-        if (decision.NeedsMfaProof && decision.Verdict != PolicyVerdict.Deny)
-        {
-            mfaVerifiedAt = await stepUp.VerifyAsync(db, context, command.AuthenticatorCode, now, cancellationToken);
-            codeGiven = false;
-            decision = Decide();
-        }
-
+        var (decisions, mfaVerifiedAt) = await PolicyContext.DecideWithStepUpAsync(
+            (mfaAt, codeToCheck) => [ActivationPolicy.Evaluate(ExtensionContext.Input(
+                activation, ctx, now, command.Duration, details.Justification, details.TicketNumber, details.TicketSystem, mfaAt, freshFor, codeToCheck))],
+            await PolicyContext.LastMfaAsync([ctx], stepUp, db, context.Actor, cancellationToken),
+            command.AuthenticatorCode, stepUp, db, context, now, cancellationToken);
+        var decision = decisions[0];
         if (decision.Verdict == PolicyVerdict.Deny)
         {
             var reasons = decision.Violations.Select(v => v.Message).ToList();
@@ -142,7 +133,6 @@ public sealed class ExtendActivationHandler(
 
         var eligibility = ctx.Eligibility!;
         var settings = eligibility.Role.Settings;
-        var details = new RequestDetails(justification, ticketNumber, ticketSystem);
         var mfa = settings.RequireMfa ? mfaVerifiedAt : null;
         ActivationRequest request;
         DateTimeOffset? newEnd = null;
@@ -154,7 +144,7 @@ public sealed class ExtendActivationHandler(
             newEnd = activation.NotAfter;
             db.Outbox.Add(new OutboxMessage(Guid.NewGuid(), OutboxMessageType.ExtendGrant, activation.Id, now));
             db.AuditEvents.Add(context.Audit(now, AuditActions.ActivationExtended, "activation", activation.Id.ToString(), AuditOutcome.Success,
-                new { request = request.Id, previousNotAfter = previousEnd, notAfter = newEnd, justification }, me, activation.RoleId));
+                new { request = request.Id, previousNotAfter = previousEnd, notAfter = newEnd, justification = details.Justification }, me, activation.RoleId));
         }
         else
         {
@@ -164,7 +154,7 @@ public sealed class ExtendActivationHandler(
 
         db.ActivationRequests.Add(request);
         db.AuditEvents.Add(context.Audit(now, AuditActions.ActivationRequested, "request", request.Id.ToString(), AuditOutcome.Success,
-            new { kind = "extend", activation = activation.Id, duration = command.Duration.ToString(), justification, status = request.Status.ToString() }, me, request.RoleId));
+            new { kind = "extend", activation = activation.Id, duration = command.Duration.ToString(), justification = details.Justification, status = request.Status.ToString() }, me, request.RoleId));
 
         try
         {

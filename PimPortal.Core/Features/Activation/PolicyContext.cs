@@ -48,6 +48,25 @@ internal sealed record PolicyContext(
                     db.ActivationRequests.Any(r => r.RequesterId == principalId && r.RoleId == e.RoleId && r.Scope == e.Scope
                         && r.Status == ActivationRequestStatus.Pending && r.Kind == ActivationRequestKind.Extend)))));
 
+    /// <summary>
+    /// Decides with the policy; when nothing is refused but a fresh MFA proof is missing, verifies the code — only then,
+    /// so a refused request does not burn it — and decides again with the proof. <paramref name="decide"/> is called
+    /// with the proof's time and whether a code was given and is still to be checked.
+    /// </summary>
+    public static async Task<(IReadOnlyList<PolicyDecision> Decisions, DateTimeOffset? MfaVerifiedAt)> DecideWithStepUpAsync(
+        Func<DateTimeOffset?, bool, IReadOnlyList<PolicyDecision>> decide, DateTimeOffset? mfaVerifiedAt, string? code,
+        IMfaStepUp stepUp, PimDbContext db, RequestContext context, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var decisions = decide(mfaVerifiedAt, !string.IsNullOrWhiteSpace(code));
+        if (decisions.Any(d => d.NeedsMfaProof) && decisions.All(d => d.Verdict != PolicyVerdict.Deny))
+        {
+            mfaVerifiedAt = await stepUp.VerifyAsync(db, context, code, now, cancellationToken);
+            decisions = decide(mfaVerifiedAt, false);
+        }
+
+        return (decisions, mfaVerifiedAt);
+    }
+
     /// <summary>When the actor last proved MFA in this session — read only when one of the roles requires it.</summary>
     public static async Task<DateTimeOffset?> LastMfaAsync(IReadOnlyList<PolicyContext> contexts, IMfaStepUp stepUp, PimDbContext db, Actor actor, CancellationToken cancellationToken) =>
         contexts.Any(c => c.RequiresMfa) ? await stepUp.LastVerifiedAtAsync(db, actor, cancellationToken) : null;
