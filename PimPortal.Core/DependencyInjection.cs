@@ -7,6 +7,7 @@ using PimPortal.Core.Common.Behaviours;
 using PimPortal.Core.Directory;
 using PimPortal.Core.Directory.Local;
 using PimPortal.Core.Jobs;
+using PimPortal.Core.Notifications;
 using PimPortal.Core.Persistence;
 using PimPortal.Core.Security;
 using PimPortal.Core.Seed;
@@ -49,16 +50,20 @@ public static class DependencyInjection
         services.AddSingleton<OutboxProcessor>();
         services.AddSingleton<ExpiryProcessor>();
         services.AddSingleton<SignInAudit>();
+        services.AddSingleton<Notifier>();
+        services.TryAddSingleton<IMailSender, SmtpMailSender>();
+        services.AddSingleton<MailProcessor>();
         services.AddScoped<DatabaseInitializer>();
         services.AddScoped<DemoSeeder>();
         return services;
     }
 
-    /// <summary>Runs the outbox and expiry workers in this instance.</summary>
+    /// <summary>Runs the outbox, expiry and mail workers in this instance.</summary>
     public static IServiceCollection AddPimPortalJobs(this IServiceCollection services)
     {
         services.AddHostedService<OutboxWorker>();
         services.AddHostedService<ExpiryWorker>();
+        services.AddHostedService<MailWorker>();
         return services;
     }
 

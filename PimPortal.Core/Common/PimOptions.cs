@@ -18,6 +18,14 @@ public sealed class PimOptions
     public bool SeedsDemo => Demo.Seed ?? (Mode == PimMode.Embedded && Database.Provider == DatabaseProvider.Sqlite);
 
     public JobOptions Jobs { get; set; } = new();
+
+    public SmtpOptions Smtp { get; set; } = new();
+
+    /// <summary>The portal's address as users reach it, for the links in emails (e.g. https://pim.contoso.com).</summary>
+    public Uri PublicUrl { get; set; } = new("http://localhost:5080");
+
+    /// <summary>An absolute link to <paramref name="path"/> on <see cref="PublicUrl"/>.</summary>
+    public Uri LinkTo(string path) => new(new Uri(PublicUrl.AbsoluteUri.TrimEnd('/') + "/"), path.TrimStart('/'));
 }
 
 /// <summary>How people sign in and where grants go.</summary>
@@ -91,4 +99,40 @@ public sealed class JobOptions
 
     /// <summary>How long a claimed outbox message is held before another worker may take it.</summary>
     public TimeSpan OutboxLease { get; set; } = TimeSpan.FromSeconds(60);
+}
+
+/// <summary>
+/// Section <c>Pim:Smtp</c>: the mail server notifications are sent through. With no <see cref="Host"/>, notifications
+/// stay in the portal (the notification list) and nothing is mailed.
+/// </summary>
+public sealed class SmtpOptions
+{
+    public string? Host { get; set; }
+
+    public int Port { get; set; } = 25;
+
+    /// <summary><c>Auto</c> (STARTTLS when offered), <c>None</c>, <c>StartTls</c> (required) or <c>SslOnConnect</c>.</summary>
+    public SmtpSecurity Security { get; set; } = SmtpSecurity.Auto;
+
+    /// <summary>Sign in to the server with these, when set.</summary>
+    public string? UserName { get; set; }
+
+    public string? Password { get; set; }
+
+    /// <summary>The sender, e.g. <c>PimPortal &lt;pim@contoso.com&gt;</c>.</summary>
+    public string From { get; set; } = "PimPortal <pimportal@localhost>";
+
+    /// <summary>How long one connection attempt may take.</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    public bool IsConfigured => !string.IsNullOrWhiteSpace(Host);
+}
+
+/// <summary>How the connection to the SMTP server is secured.</summary>
+public enum SmtpSecurity
+{
+    Auto,
+    None,
+    StartTls,
+    SslOnConnect,
 }

@@ -10,6 +10,9 @@ public sealed class ActivationRequest
     /// <summary>The longest justification accepted.</summary>
     public const int MaxJustificationLength = 500;
 
+    /// <summary>The longest reason kept for a lapsed request.</summary>
+    public const int MaxClosedReasonLength = 300;
+
     private readonly List<ApprovalDecision> _decisions = [];
 
     private ActivationRequest()
@@ -18,7 +21,7 @@ public sealed class ActivationRequest
 
     private ActivationRequest(
         Guid id, ActivationRequestKind kind, RoleEligibility eligibility, Guid requesterId, TimeSpan duration,
-        RequestDetails details, DateTimeOffset now, DateTimeOffset? mfaVerifiedAt, Guid? targetActivationId)
+        RequestDetails details, DateTimeOffset now, DateTimeOffset? mfaVerifiedAt, Guid? targetActivationId, DateTimeOffset? start)
     {
         if (eligibility.PrincipalId != requesterId)
         {
@@ -30,6 +33,11 @@ public sealed class ActivationRequest
             throw new DomainRuleException("The duration must be positive.");
         }
 
+        if (start is { } at && kind == ActivationRequestKind.Extend && at != now)
+        {
+            throw new DomainRuleException("An extension starts when it is decided; it cannot be scheduled.");
+        }
+
         Id = id;
         Kind = kind;
         RequesterId = requesterId;
@@ -39,7 +47,7 @@ public sealed class ActivationRequest
         Justification = details.Justification;
         TicketNumber = details.TicketNumber;
         TicketSystem = details.TicketSystem;
-        RequestedStart = now;
+        RequestedStart = start is { } requested && requested > now ? requested : now;
         Duration = duration;
         CreatedAt = now;
         MfaVerifiedAt = mfaVerifiedAt;
@@ -67,6 +75,7 @@ public sealed class ActivationRequest
 
     public string? TicketSystem { get; private set; }
 
+    /// <summary>When the grant should begin: the moment of the request, or a scheduled time after it.</summary>
     public DateTimeOffset RequestedStart { get; private set; }
 
     public TimeSpan Duration { get; private set; }
@@ -92,6 +101,9 @@ public sealed class ActivationRequest
     /// <summary>The grant this request produced, once approved.</summary>
     public Guid? ActivationId { get; private set; }
 
+    /// <summary>Why a request ended without a grant (it lapsed), in words for the requester.</summary>
+    public string? ClosedReason { get; private set; }
+
     /// <summary>Changes on every transition; a concurrent second transition fails instead of counting twice.</summary>
     public Guid Version { get; private set; }
 
@@ -100,14 +112,14 @@ public sealed class ActivationRequest
     /// <summary>A request the policy allowed outright: approved at once, by nobody.</summary>
     public static ActivationRequest ApprovedByPolicy(
         Guid id, ActivationRequestKind kind, RoleEligibility eligibility, Guid requesterId, TimeSpan duration,
-        RequestDetails details, DateTimeOffset now, DateTimeOffset? mfaVerifiedAt, Guid? targetActivationId = null)
+        RequestDetails details, DateTimeOffset now, DateTimeOffset? mfaVerifiedAt, Guid? targetActivationId = null, DateTimeOffset? start = null)
     {
-        var request = new ActivationRequest(id, kind, eligibility, requesterId, duration, details, now, mfaVerifiedAt, targetActivationId)
+        var request = new ActivationRequest(id, kind, eligibility, requesterId, duration, details, now, mfaVerifiedAt, targetActivationId, start)
         {
-            Status = ActivationRequestStatus.Approved,
             DecidedAt = now,
             ApprovalsNeeded = 0,
         };
+        request.Status = request.RequestedStart > now ? ActivationRequestStatus.Scheduled : ActivationRequestStatus.Approved;
         return request;
     }
 
@@ -115,14 +127,14 @@ public sealed class ActivationRequest
     public static ActivationRequest AwaitingApproval(
         Guid id, ActivationRequestKind kind, RoleEligibility eligibility, Guid requesterId, TimeSpan duration,
         RequestDetails details, DateTimeOffset now, DateTimeOffset? mfaVerifiedAt, int approvalsNeeded, TimeSpan timeout,
-        Guid? targetActivationId = null)
+        Guid? targetActivationId = null, DateTimeOffset? start = null)
     {
         if (approvalsNeeded < 1)
         {
             throw new DomainRuleException("A request awaiting approval needs at least one approval.");
         }
 
-        return new ActivationRequest(id, kind, eligibility, requesterId, duration, details, now, mfaVerifiedAt, targetActivationId)
+        return new ActivationRequest(id, kind, eligibility, requesterId, duration, details, now, mfaVerifiedAt, targetActivationId, start)
         {
             Status = ActivationRequestStatus.Pending,
             ApprovalsNeeded = approvalsNeeded,
@@ -132,7 +144,8 @@ public sealed class ActivationRequest
 
     /// <summary>
     /// Records one approver's verdict. Nobody decides their own request, an approver counts once, and any deny ends
-    /// the request. Returns true when this decision approved the request.
+    /// the request. Returns true when this decision approved the request: it is then Approved, or Scheduled when its
+    /// requested start is still ahead. Whether the approver may decide at all is the caller's check.
     /// </summary>
     public bool Decide(Guid approverId, ApprovalVerdict verdict, string? reason, DateTimeOffset now)
     {
@@ -167,7 +180,7 @@ public sealed class ActivationRequest
 
         if (_decisions.Count(d => d.Verdict == ApprovalVerdict.Approve) >= ApprovalsNeeded)
         {
-            Close(ActivationRequestStatus.Approved, now);
+            Close(RequestedStart > now ? ActivationRequestStatus.Scheduled : ActivationRequestStatus.Approved, now);
             return true;
         }
 
@@ -181,8 +194,44 @@ public sealed class ActivationRequest
             throw new DomainRuleException("Only the requester can cancel a request.");
         }
 
-        RequireStatus(ActivationRequestStatus.Pending, "cancelled");
+        if (Status is not (ActivationRequestStatus.Pending or ActivationRequestStatus.Scheduled))
+        {
+            RequireStatus(ActivationRequestStatus.Pending, "cancelled");
+        }
+
         Close(ActivationRequestStatus.Cancelled, now);
+    }
+
+    /// <summary>A scheduled request reached its start: Scheduled → Approved, ready to produce its grant.</summary>
+    public void Start(DateTimeOffset now)
+    {
+        RequireStatus(ActivationRequestStatus.Scheduled, "started");
+        if (now < RequestedStart)
+        {
+            throw new DomainRuleException("This request has not reached its start.");
+        }
+
+        Status = ActivationRequestStatus.Approved;
+        Version = Guid.NewGuid();
+    }
+
+    /// <summary>
+    /// A pending, approved or scheduled request that can no longer be carried out — the eligibility was removed or
+    /// ended, the account was disabled, the activation to extend ended — ends without a grant, saying why.
+    /// </summary>
+    public void Lapse(string reason, DateTimeOffset now)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(reason);
+        if (Status is not (ActivationRequestStatus.Pending or ActivationRequestStatus.Approved or ActivationRequestStatus.Scheduled) || ActivationId is not null)
+        {
+            throw new DomainRuleException($"A request that is {Status.ToString().ToLowerInvariant()} cannot lapse.");
+        }
+
+        Status = ActivationRequestStatus.Lapsed;
+        ClosedReason = reason.Length > MaxClosedReasonLength ? reason[..MaxClosedReasonLength] : reason;
+        DecidedAt ??= now;
+        ExpiresAt = null;
+        Version = Guid.NewGuid();
     }
 
     public void Expire(DateTimeOffset now)
@@ -253,6 +302,12 @@ public enum ActivationRequestStatus
 
     /// <summary>Approved (by the policy itself, or by enough approvers); it produces a grant.</summary>
     Approved,
+
+    /// <summary>Approved, waiting for its requested start; it becomes Approved (and produces its grant) then.</summary>
+    Scheduled,
+
+    /// <summary>It could no longer be carried out (eligibility gone, account disabled, activation ended); nothing was granted; final.</summary>
+    Lapsed,
 
     /// <summary>An approver denied it; final.</summary>
     Denied,

@@ -98,6 +98,15 @@ public static class AuditActions
     public const string ActivationRemovedFromDirectory = "activation.removed-from-directory";
     public const string RequestCancelled = "request.cancelled";
     public const string RequestExpired = "request.expired";
+    public const string RequestApproved = "request.approved";
+    public const string RequestDenied = "request.denied";
+    public const string RequestLapsed = "request.lapsed";
+    public const string RequestStarted = "request.started";
+    public const string ApprovalGiven = "approval.approved";
+    public const string ApprovalDenied = "approval.denied";
+    public const string ApprovalRefused = "approval.refused";
+    public const string NotificationMailed = "notification.mailed";
+    public const string NotificationMailFailed = "notification.mail-failed";
     public const string MfaVerified = "mfa.verified";
     public const string MfaFailed = "mfa.failed";
     public const string SignInSucceeded = "signin.succeeded";

@@ -10,7 +10,11 @@ public sealed class RoleActivation
     {
     }
 
-    public RoleActivation(Guid id, ActivationRequest request, DateTimeOffset now)
+    /// <summary>
+    /// The grant of an approved request, from <paramref name="now"/> for the request's duration — cut at
+    /// <paramref name="endAtLatest"/> (the eligibility's end) when that comes first.
+    /// </summary>
+    public RoleActivation(Guid id, ActivationRequest request, DateTimeOffset now, DateTimeOffset? endAtLatest = null)
     {
         ArgumentNullException.ThrowIfNull(request);
         if (request.Status != ActivationRequestStatus.Approved || request.Kind != ActivationRequestKind.Activate)
@@ -25,8 +29,13 @@ public sealed class RoleActivation
         RoleId = request.RoleId;
         Scope = request.Scope;
         Status = ActivationStatus.Provisioning;
+        if (endAtLatest is { } latest && latest <= now)
+        {
+            throw new DomainRuleException("The eligibility has ended, so nothing can be granted from it.");
+        }
+
         NotBefore = now;
-        NotAfter = now + request.Duration;
+        NotAfter = endAtLatest is { } cap && cap < now + request.Duration ? cap : now + request.Duration;
         CreatedAt = now;
         Version = Guid.NewGuid();
         request.Produced(this);

@@ -92,6 +92,9 @@ public sealed class RoleSettings
 
         _approvers.Add(new RoleApprover(RoleId, principalId));
     }
+
+    /// <summary>Takes a user or group off the approvers; their next decision is refused.</summary>
+    public void RemoveApprover(Guid principalId) => _approvers.RemoveAll(a => a.PrincipalId == principalId);
 }
 
 /// <summary>A user or group whose members may approve activations of a role.</summary>

@@ -1,6 +1,8 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using PimPortal.Core.Domain;
+using PimPortal.Core.Features.Approvals;
+using PimPortal.Core.Notifications;
 using PimPortal.Core.Persistence;
 
 namespace PimPortal.Core.Jobs;
@@ -8,14 +10,16 @@ namespace PimPortal.Core.Jobs;
 /// <summary>
 /// Ends every open activation whose time is up — and every one held by a disabled account or from an eligibility that
 /// ended or was removed — writing the new state, its audit event and the directory removal (outbox) in one
-/// transaction per batch; and expires pending requests nobody decided in time. Each row is guarded by its version, so
-/// with several instances each happens exactly once.
+/// transaction per batch; expires pending requests nobody decided in time; and starts approved requests whose
+/// scheduled start has come (or lets them lapse when they can no longer be carried out). Each row is guarded by its
+/// version, so with several instances each happens exactly once.
 /// </summary>
 public sealed partial class ExpiryProcessor(
     IDbContextFactory<PimDbContext> dbFactory,
     TimeProvider time,
     JobSignals signals,
     PortalEvents events,
+    Notifier notifier,
     ILogger<ExpiryProcessor> logger)
 {
     /// <summary>Most rows ended in one transaction.</summary>
@@ -41,6 +45,13 @@ public sealed partial class ExpiryProcessor(
         }
         while (ended == BatchSize);
 
+        do
+        {
+            ended = await StartScheduledAsync(cancellationToken);
+            total += ended;
+        }
+        while (ended == BatchSize);
+
         return total;
     }
 
@@ -58,11 +69,12 @@ public sealed partial class ExpiryProcessor(
             .OrderBy(r => r.ExpiresAt)
             .Select(r => r.ExpiresAt)
             .FirstOrDefaultAsync(cancellationToken);
-        return (activation, request) switch
-        {
-            ({ } a, { } r) => a < r ? a : r,
-            _ => activation ?? request,
-        };
+        var start = await db.ActivationRequests.AsNoTracking()
+            .Where(r => r.Status == ActivationRequestStatus.Scheduled)
+            .OrderBy(r => r.RequestedStart)
+            .Select(r => (DateTimeOffset?)r.RequestedStart)
+            .FirstOrDefaultAsync(cancellationToken);
+        return new[] { activation, request, start }.Where(d => d is not null).Min();
     }
 
     private async Task<int> EndActivationsAsync(CancellationToken cancellationToken)
@@ -106,6 +118,18 @@ public sealed partial class ExpiryProcessor(
             db.Outbox.Add(new OutboxMessage(Guid.NewGuid(), OutboxMessageType.RemoveGrant, activation.Id, now));
         }
 
+        // A pending extension of an activation that has ended can no longer be carried out.
+        var endedIds = due.Select(r => r.Activation.Id).ToList();
+        var extensions = await db.ActivationRequests
+            .Where(r => r.Status == ActivationRequestStatus.Pending && r.TargetActivationId != null && endedIds.Contains(r.TargetActivationId.Value))
+            .ToListAsync(cancellationToken);
+        foreach (var extension in extensions)
+        {
+            extension.Lapse("Nothing was granted: the activation to extend has ended.", now);
+            db.AuditEvents.Add(AuditFactory.Create(Actor.System, ClientInfo.Unknown, now, AuditActions.RequestLapsed, "request", extension.Id.ToString(), AuditOutcome.Success,
+                new { reason = "the activation to extend has ended", kind = extension.Kind.ToString() }, extension.RequesterId, extension.RoleId));
+        }
+
         if (!await TrySaveAsync(db, due.Count, cancellationToken))
         {
             return 0;
@@ -113,6 +137,11 @@ public sealed partial class ExpiryProcessor(
 
         signals.Outbox.Set();
         events.RolesChanged(due.Select(r => r.Activation.PrincipalId));
+        if (extensions.Count > 0)
+        {
+            events.ApprovalsChanged();
+        }
+
         LogEnded(logger, due.Count, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return due.Count;
     }
@@ -131,6 +160,7 @@ public sealed partial class ExpiryProcessor(
             request.Expire(now);
             db.AuditEvents.Add(AuditFactory.Create(Actor.System, ClientInfo.Unknown, now, AuditActions.RequestExpired, "request", request.Id.ToString(), AuditOutcome.Success,
                 new { role = request.Role.DisplayName, scope = request.Scope, kind = request.Kind.ToString(), reason = "nobody decided in time" }, request.RequesterId, request.RoleId));
+            await notifier.RequestClosedAsync(db, request, request.Role.DisplayName, "not decided in time", "It expired; ask again if you still need the role.", cancellationToken);
         }
 
         if (due.Count == 0 || !await TrySaveAsync(db, due.Count, cancellationToken))
@@ -138,7 +168,53 @@ public sealed partial class ExpiryProcessor(
             return 0;
         }
 
+        signals.Mail.Set();
         events.RolesChanged(due.Select(r => r.RequesterId));
+        events.ApprovalsChanged();
+        events.NotificationsChanged(due.Select(r => r.RequesterId));
+        return due.Count;
+    }
+
+    private async Task<int> StartScheduledAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var now = time.GetUtcNow();
+        var due = await db.ActivationRequests.Include(r => r.Decisions).Include(r => r.Role)
+            .Where(r => r.Status == ActivationRequestStatus.Scheduled && r.RequestedStart <= now)
+            .OrderBy(r => r.RequestedStart)
+            .Take(BatchSize)
+            .ToListAsync(cancellationToken);
+        if (due.Count == 0)
+        {
+            return 0;
+        }
+
+        var approverIds = due.SelectMany(r => r.Decisions).Select(d => d.ApproverId).Distinct().ToList();
+        var names = await db.Principals.AsNoTracking().Where(p => approverIds.Contains(p.Id)).ToDictionaryAsync(p => p.Id, p => p.DisplayName, cancellationToken);
+        foreach (var request in due)
+        {
+            request.Start(now);
+            db.AuditEvents.Add(AuditFactory.Create(Actor.System, ClientInfo.Unknown, now, AuditActions.RequestStarted, "request", request.Id.ToString(), AuditOutcome.Success,
+                new { role = request.Role.DisplayName, scheduledStart = request.RequestedStart }, request.RequesterId, request.RoleId));
+            IReadOnlyList<string> approvedBy = request.ApprovalsNeeded == 0
+                ? ["policy"]
+                : [.. request.Decisions.Where(d => d.Verdict == ApprovalVerdict.Approve).Select(d => names.GetValueOrDefault(d.ApproverId, d.ApproverId.ToString()))];
+            var outcome = await ApprovedRequests.CarryOutAsync(db, request, Actor.System, ClientInfo.Unknown, now, approvedBy, cancellationToken);
+            if (outcome.LapsedBecause is { } lapsed)
+            {
+                await notifier.RequestClosedAsync(db, request, request.Role.DisplayName, "not carried out", lapsed, cancellationToken);
+            }
+        }
+
+        if (!await TrySaveAsync(db, due.Count, cancellationToken))
+        {
+            return 0;
+        }
+
+        signals.Outbox.Set();
+        signals.Mail.Set();
+        events.RolesChanged(due.Select(r => r.RequesterId));
+        events.NotificationsChanged(due.Select(r => r.RequesterId));
         return due.Count;
     }
 

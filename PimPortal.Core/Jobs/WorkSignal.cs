@@ -36,9 +36,14 @@ public sealed class JobSignals
     public WorkSignal Outbox { get; } = new();
 
     public WorkSignal Expiry { get; } = new();
+
+    public WorkSignal Mail { get; } = new();
 }
 
-/// <summary>In-process news for open pages: something about a principal's roles changed, so re-read.</summary>
+/// <summary>
+/// In-process news for open pages: a principal's roles or requests changed, the approvers' queue changed, or a
+/// principal has new notifications — so re-read.
+/// </summary>
 public sealed class PortalEvents
 {
     public event Action<PortalEvent>? Raised;
@@ -72,7 +77,31 @@ public sealed class PortalEvents
             Publish(new PortalEvent(id));
         }
     }
+
+    /// <summary>A request was made, decided, cancelled or expired: every open approvers' queue re-reads.</summary>
+    public void ApprovalsChanged() => Publish(new PortalEvent(Guid.Empty, PortalEventKind.ApprovalsChanged));
+
+    public void NotificationsChanged(IEnumerable<Guid> principalIds)
+    {
+        foreach (var id in principalIds.Distinct())
+        {
+            Publish(new PortalEvent(id, PortalEventKind.NotificationsChanged));
+        }
+    }
 }
 
-/// <summary>The roles, activations or requests of <paramref name="PrincipalId"/> changed.</summary>
-public sealed record PortalEvent(Guid PrincipalId);
+/// <summary>Something of <paramref name="PrincipalId"/> changed (<see cref="Guid.Empty"/> for everyone's news).</summary>
+public sealed record PortalEvent(Guid PrincipalId, PortalEventKind Kind = PortalEventKind.RolesChanged);
+
+/// <summary>What a <see cref="PortalEvent"/> is about.</summary>
+public enum PortalEventKind
+{
+    /// <summary>The principal's eligibilities, activations or requests.</summary>
+    RolesChanged,
+
+    /// <summary>Pending requests: one was made, decided, cancelled or expired.</summary>
+    ApprovalsChanged,
+
+    /// <summary>The principal has new notifications.</summary>
+    NotificationsChanged,
+}

@@ -27,6 +27,10 @@ public abstract class PimDbContext(DbContextOptions options)
 
     public DbSet<ApprovalDecision> ApprovalDecisions => Set<ApprovalDecision>();
 
+    public DbSet<RoleApprover> RoleApprovers => Set<RoleApprover>();
+
+    public DbSet<Notification> Notifications => Set<Notification>();
+
     public DbSet<RoleActivation> Activations => Set<RoleActivation>();
 
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
@@ -53,8 +57,8 @@ public abstract class PimDbContext(DbContextOptions options)
         base.OnModelCreating(builder);
         builder.ApplyConfigurationsFromAssembly(typeof(PimDbContext).Assembly, t => t.Namespace == typeof(PimDbContext).Namespace + ".Configurations");
 
-        // Partial unique indexes: at most one open grant, and one pending request of each kind, per principal, role
-        // and scope. They make a double click or two racing tabs produce exactly one.
+        // Partial unique indexes: at most one open grant, and one waiting (pending or scheduled) request of each kind,
+        // per principal, role and scope. They make a double click or two racing tabs produce exactly one.
         var openStatuses = $"'{ActivationStatus.Provisioning}', '{ActivationStatus.Active}'";
         builder.Entity<RoleActivation>()
             .HasIndex(a => new { a.PrincipalId, a.RoleId, a.Scope })
@@ -64,7 +68,7 @@ public abstract class PimDbContext(DbContextOptions options)
         builder.Entity<ActivationRequest>()
             .HasIndex(r => new { r.RequesterId, r.RoleId, r.Scope, r.Kind })
             .IsUnique()
-            .HasFilter($"{Quote(nameof(ActivationRequest.Status))} = '{ActivationRequestStatus.Pending}'")
+            .HasFilter($"{Quote(nameof(ActivationRequest.Status))} IN ('{ActivationRequestStatus.Pending}', '{ActivationRequestStatus.Scheduled}')")
             .HasDatabaseName("UX_Requests_OnePendingPerRoleAndScope");
     }
 }

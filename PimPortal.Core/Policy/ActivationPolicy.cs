@@ -11,12 +11,19 @@ public static class ActivationPolicy
     /// <summary>The shortest activation accepted.</summary>
     public static readonly TimeSpan MinimumDuration = TimeSpan.FromMinutes(5);
 
+    /// <summary>How far ahead an activation may be scheduled.</summary>
+    public static readonly TimeSpan MaxScheduleAhead = TimeSpan.FromDays(30);
+
+    /// <summary>How far in the past a start may lie and still mean "now" (a form that sat open for a moment).</summary>
+    public static readonly TimeSpan StartTolerance = TimeSpan.FromMinutes(5);
+
     public static PolicyDecision Evaluate(ActivationPolicyInput input)
     {
         ArgumentNullException.ThrowIfNull(input);
         var violations = new List<PolicyViolation>();
         var requirements = new List<PolicyRequirement>();
         var settings = input.Settings;
+        CheckStart(input, violations);
         CheckPrincipalAndEligibility(input, violations);
         if (settings is null)
         {
@@ -37,10 +44,11 @@ public static class ActivationPolicy
         {
             var who = input.ApproverNames is { Count: > 0 } names ? string.Join(", ", names) : "the role's approvers";
             requirements.Add(new(PolicyRequirementKind.Approval, $"Approval by {settings.ApprovalsNeeded} of: {who}", IsMet: false));
-            if (input.ApproverNames is { } approvers && approvers.Count < settings.ApprovalsNeeded)
+            var available = input.AvailableApprovers ?? input.ApproverNames?.Count;
+            if (available is { } count && count < settings.ApprovalsNeeded)
             {
                 violations.Add(new(PolicyViolationCode.NoApprovers,
-                    $"This role needs {settings.ApprovalsNeeded} approvals but has {approvers.Count} approvers other than you; ask a PIM administrator."));
+                    $"This role needs {settings.ApprovalsNeeded} approvals but has {count} approvers other than you; ask a PIM administrator."));
             }
         }
 
@@ -48,6 +56,27 @@ public static class ActivationPolicy
             : settings.RequireApproval ? PolicyVerdict.NeedsApproval
             : PolicyVerdict.Allow;
         return new PolicyDecision(verdict, violations, requirements);
+    }
+
+    private static void CheckStart(ActivationPolicyInput input, List<PolicyViolation> violations)
+    {
+        if (input.Start is not { } start)
+        {
+            return;
+        }
+
+        if (input.Kind == ActivationRequestKind.Extend)
+        {
+            violations.Add(new(PolicyViolationCode.StartInvalid, "An extension starts when it is granted; it cannot be scheduled."));
+        }
+        else if (start < input.Now - StartTolerance)
+        {
+            violations.Add(new(PolicyViolationCode.StartInvalid, $"The start {start:u} is in the past; choose now or a later time."));
+        }
+        else if (start > input.Now + MaxScheduleAhead)
+        {
+            violations.Add(new(PolicyViolationCode.StartInvalid, $"An activation can be scheduled at most {MaxScheduleAhead.TotalDays:0} days ahead."));
+        }
     }
 
     private static void CheckPrincipalAndEligibility(ActivationPolicyInput input, List<PolicyViolation> violations)
@@ -62,11 +91,11 @@ public static class ActivationPolicy
         {
             violations.Add(new(PolicyViolationCode.NotEligible, "You are not eligible for this role."));
         }
-        else if (input.Now < eligibility.NotBefore)
+        else if (input.EffectiveStart < eligibility.NotBefore)
         {
             violations.Add(new(PolicyViolationCode.EligibilityNotStarted, $"Your eligibility starts at {eligibility.NotBefore:u}."));
         }
-        else if (eligibility.NotAfter is { } end && input.Now >= end)
+        else if (eligibility.NotAfter is { } end && input.EffectiveStart >= end)
         {
             violations.Add(new(PolicyViolationCode.EligibilityEnded, $"Your eligibility ended at {end:u}."));
         }
@@ -94,10 +123,10 @@ public static class ActivationPolicy
         {
             violations.Add(new(PolicyViolationCode.ExtensionNotLater, $"The activation already lasts until {currentEnd:u}; choose a longer duration to extend it."));
         }
-        else if (input.Eligibility?.NotAfter is { } eligibilityEnd && eligibilityEnd > input.Now && input.Now + value > eligibilityEnd)
+        else if (input.Eligibility?.NotAfter is { } eligibilityEnd && eligibilityEnd > input.EffectiveStart && input.EffectiveStart + value > eligibilityEnd)
         {
             violations.Add(new(PolicyViolationCode.DurationPastEligibility,
-                $"Your eligibility ends at {eligibilityEnd:u}, so the activation must end by then: at most {Format(eligibilityEnd - input.Now)}."));
+                $"Your eligibility ends at {eligibilityEnd:u}, so the activation must end by then: at most {Format(eligibilityEnd - input.EffectiveStart)}."));
         }
     }
 
@@ -198,6 +227,8 @@ public static class ActivationPolicy
 }
 
 /// <summary>Everything the policy looks at; nothing else.</summary>
+/// <param name="Start">A scheduled start (activations only); null means now.</param>
+/// <param name="AvailableApprovers">Enabled users other than the requester who may approve (groups expanded); null: count the names.</param>
 /// <param name="MfaProofOffered">
 /// A code was given (or typed, in the dry run) and will be checked once nothing else refuses, so missing MFA evidence
 /// is not (yet) a reason to deny; the MFA requirement stays unmet until the code is verified.
@@ -218,7 +249,13 @@ public sealed record ActivationPolicyInput(
     ActivationRequestKind Kind = ActivationRequestKind.Activate,
     DateTimeOffset? CurrentNotAfter = null,
     IReadOnlyList<string>? ApproverNames = null,
-    bool MfaProofOffered = false);
+    bool MfaProofOffered = false,
+    DateTimeOffset? Start = null,
+    int? AvailableApprovers = null)
+{
+    /// <summary>When the grant would begin: the scheduled start, or now.</summary>
+    public DateTimeOffset EffectiveStart => Start is { } start && start > Now ? start : Now;
+}
 
 /// <summary>The policy's answer.</summary>
 public sealed record PolicyDecision(PolicyVerdict Verdict, IReadOnlyList<PolicyViolation> Violations, IReadOnlyList<PolicyRequirement> Requirements)
@@ -264,6 +301,7 @@ public enum PolicyViolationCode
     AlreadyPending,
     NotActive,
     NoApprovers,
+    StartInvalid,
 }
 
 /// <summary>One thing an activation of the role requires, and whether it is met yet.</summary>

@@ -84,11 +84,13 @@ public sealed class DemoSeeder(IDbContextFactory<PimDbContext> dbFactory, TimePr
             db.Eligibilities.Add(new RoleEligibility(Guid.NewGuid(), DemoOrganisation.Alice.Id, demo.Id, demo.Scope, now, null, Guid.Empty, now));
         }
 
+        // Bob approves, and is himself eligible for an approval role — which erin, not he, must approve.
         var userAdmin = DemoOrganisation.UserAdministrator;
         db.Eligibilities.Add(new RoleEligibility(Guid.NewGuid(), DemoOrganisation.Bob.Id, userAdmin.Id, userAdmin.Scope, now, null, Guid.Empty, now));
+        var globalAdmin = DemoOrganisation.GlobalAdministrator;
+        db.Eligibilities.Add(new RoleEligibility(Guid.NewGuid(), DemoOrganisation.Bob.Id, globalAdmin.Id, globalAdmin.Scope, now, null, Guid.Empty, now));
 
         // The break-glass account holds Global Administrator permanently: a standing assignment, no activation.
-        var globalAdmin = DemoOrganisation.GlobalAdministrator;
         db.DirectoryAssignments.Add(new DirectoryAssignment(Guid.NewGuid(), DemoOrganisation.BreakGlass.Id, globalAdmin.Id, globalAdmin.Scope, null, now, null));
 
         db.AuditEvents.Add(AuditFactory.Create(Actor.System, ClientInfo.Unknown, now, AuditActions.DemoSeeded, "organisation", "contoso.test", AuditOutcome.Success,

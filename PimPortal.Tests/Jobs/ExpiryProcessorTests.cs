@@ -108,7 +108,7 @@ public abstract class ExpiryProcessorTests(DatabaseKind kind) : HandlerTests(kin
         await SeedActivationsAsync(300, TestApp.Start.AddMinutes(10));
         App.Time.Advance(TimeSpan.FromMinutes(10));
         var other = new ExpiryProcessor(
-            App.Services.GetRequiredService<IDbContextFactory<Core.Persistence.PimDbContext>>(), App.Time, new JobSignals(), new PortalEvents(),
+            App.Services.GetRequiredService<IDbContextFactory<Core.Persistence.PimDbContext>>(), App.Time, new JobSignals(), new PortalEvents(), App.Services.GetRequiredService<Core.Notifications.Notifier>(),
             Microsoft.Extensions.Logging.Abstractions.NullLogger<ExpiryProcessor>.Instance);
 
         var ended = await Task.WhenAll(Task.Run(() => App.Expiry.ExpireDueAsync(CancellationToken.None)), Task.Run(() => other.ExpireDueAsync(CancellationToken.None)));

@@ -76,7 +76,7 @@ public sealed class DatabaseInitializerTests : IDisposable
         Assert.Equal(DemoOrganisation.Accounts.Count + 1, await db.Principals.CountAsync());
         Assert.Equal(DemoOrganisation.Accounts.Count, await db.Users.CountAsync());
         Assert.Equal(6, await db.PrivilegedRoles.CountAsync());
-        Assert.Equal(7, await db.Eligibilities.CountAsync());
+        Assert.Equal(8, await db.Eligibilities.CountAsync());
         Assert.Equal(2, await db.Set<Core.Domain.RoleApprover>().CountAsync(a => a.RoleId == DemoOrganisation.PrivilegedRoleAdministrator.Id));
         var standing = await db.DirectoryAssignments.SingleAsync();
         Assert.Equal((DemoOrganisation.BreakGlass.Id, DemoOrganisation.GlobalAdministrator.Id, null), (standing.PrincipalId, standing.RoleId, standing.ExpiresAt));

@@ -131,7 +131,8 @@ public sealed class SignInTests : IClassFixture<PortalFactory>
 
         Assert.Contains("My roles", html, StringComparison.Ordinal);
         Assert.Contains("data-role=\"User Administrator\"", html, StringComparison.Ordinal);
-        Assert.DoesNotContain("data-role=\"Global Administrator\"", html, StringComparison.Ordinal);
+        Assert.Contains("data-role=\"Global Administrator\"", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("data-role=\"Exchange Administrator\"", html, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using PimPortal.Core.Domain;
 using PimPortal.Core.Jobs;
+using PimPortal.Core.Notifications;
 using PimPortal.Core.Persistence;
 using PimPortal.Core.Policy;
 using PimPortal.Core.Security;
@@ -10,15 +11,17 @@ using PimPortal.Core.Security;
 namespace PimPortal.Core.Features.Activation;
 
 /// <summary>
-/// Activates one or several of the user's eligible roles with one justification, one ticket and one MFA step-up.
-/// All or nothing: if the policy refuses any role, nothing is written but the refusal's audit event.
+/// Activates one or several of the user's eligible roles with one justification, one ticket and one MFA step-up —
+/// now, or from <see cref="StartAt"/> (scheduled). All or nothing: if the policy refuses any role, nothing is written
+/// but the refusal's audit event. A role that needs approval gets a pending request, and its approvers are told.
 /// </summary>
 public sealed record ActivateRoles(
     IReadOnlyList<ActivationItem> Items,
     string? Justification,
     string? TicketNumber,
     string? TicketSystem,
-    string? AuthenticatorCode) : ICommand<ActivationResult>;
+    string? AuthenticatorCode,
+    DateTimeOffset? StartAt = null) : ICommand<ActivationResult>;
 
 /// <summary>What became of each role: granted (Provisioning), or waiting for approval.</summary>
 public sealed record ActivationResult(IReadOnlyList<ActivationOutcome> Items);
@@ -43,7 +46,8 @@ public sealed class ActivateRolesHandler(
     TimeProvider time,
     IOptions<PimOptions> options,
     JobSignals signals,
-    PortalEvents events)
+    PortalEvents events,
+    Notifier notifier)
     : ICommandHandler<ActivateRoles, ActivationResult>
 {
     public ValueTask<ActivationResult> Handle(ActivateRoles command, CancellationToken cancellationToken) =>
@@ -63,7 +67,7 @@ public sealed class ActivateRolesHandler(
         var contexts = await PolicyContext.LoadAsync(db, me, [.. command.Items.Select(i => i.EligibilityId)], cancellationToken);
         var (decisions, mfaVerifiedAt) = await PolicyContext.DecideWithStepUpAsync(
             (mfaAt, codeToCheck) => [.. command.Items.Zip(contexts, (item, ctx) => ActivationPolicy.Evaluate(
-                ctx.Input(now, item.Duration, details.Justification, details.TicketNumber, details.TicketSystem, mfaAt, freshFor, codeToCheck)))],
+                ctx.Input(now, item.Duration, details.Justification, details.TicketNumber, details.TicketSystem, mfaAt, freshFor, codeToCheck) with { Start = command.StartAt }))],
             await PolicyContext.LastMfaAsync(contexts, stepUp, db, context.Actor, cancellationToken),
             command.AuthenticatorCode, stepUp, db, context, now, cancellationToken);
         if (decisions.Any(d => d.Verdict == PolicyVerdict.Deny))
@@ -72,9 +76,15 @@ public sealed class ActivateRolesHandler(
         }
 
         var outcomes = new List<ActivationOutcome>();
+        var notified = new List<Guid>();
         for (var i = 0; i < command.Items.Count; i++)
         {
-            outcomes.Add(Stage(db, contexts[i], command.Items[i].Duration, decisions[i], details, mfaVerifiedAt, now));
+            var (outcome, request) = Stage(db, contexts[i], command.Items[i].Duration, decisions[i], details, mfaVerifiedAt, command.StartAt, now);
+            outcomes.Add(outcome);
+            if (request.Status == ActivationRequestStatus.Pending)
+            {
+                notified.AddRange(await notifier.ApprovalRequestedAsync(db, request, context.Actor.DisplayName, contexts[i].RoleName, cancellationToken));
+            }
         }
 
         try
@@ -93,18 +103,27 @@ public sealed class ActivateRolesHandler(
         signals.Outbox.Set();
         signals.Expiry.Set();
         events.RolesChanged([me]);
+        if (outcomes.Any(o => o.RequestStatus == ActivationRequestStatus.Pending))
+        {
+            signals.Mail.Set();
+            events.ApprovalsChanged();
+            events.NotificationsChanged(notified);
+        }
+
         return new ActivationResult(outcomes);
     }
 
-    private ActivationOutcome Stage(PimDbContext db, PolicyContext ctx, TimeSpan duration, PolicyDecision decision, RequestDetails details, DateTimeOffset? mfaVerifiedAt, DateTimeOffset now)
+    private (ActivationOutcome Outcome, ActivationRequest Request) Stage(
+        PimDbContext db, PolicyContext ctx, TimeSpan duration, PolicyDecision decision, RequestDetails details, DateTimeOffset? mfaVerifiedAt, DateTimeOffset? start, DateTimeOffset now)
     {
         var eligibility = ctx.Eligibility!;
         var settings = eligibility.Role.Settings;
         var me = context.Actor.PrincipalId;
         var mfa = settings.RequireMfa ? mfaVerifiedAt : null;
         var request = decision.Verdict == PolicyVerdict.Allow
-            ? ActivationRequest.ApprovedByPolicy(Guid.NewGuid(), ActivationRequestKind.Activate, eligibility, me, duration, details, now, mfa)
-            : ActivationRequest.AwaitingApproval(Guid.NewGuid(), ActivationRequestKind.Activate, eligibility, me, duration, details, now, mfa, settings.ApprovalsNeeded, settings.ApprovalTimeout);
+            ? ActivationRequest.ApprovedByPolicy(Guid.NewGuid(), ActivationRequestKind.Activate, eligibility, me, duration, details, now, mfa, start: start)
+            : ActivationRequest.AwaitingApproval(Guid.NewGuid(), ActivationRequestKind.Activate, eligibility, me, duration, details, now, mfa, settings.ApprovalsNeeded,
+                settings.ApprovalTimeout, start: start);
         db.ActivationRequests.Add(request);
         db.AuditEvents.Add(context.Audit(now, AuditActions.ActivationRequested, "request", request.Id.ToString(), AuditOutcome.Success, new
         {
@@ -115,12 +134,13 @@ public sealed class ActivateRolesHandler(
             ticketNumber = request.TicketNumber,
             ticketSystem = request.TicketSystem,
             status = request.Status.ToString(),
+            start = request.RequestedStart,
             approvalsNeeded = request.ApprovalsNeeded,
         }, me, request.RoleId));
 
         if (request.Status != ActivationRequestStatus.Approved)
         {
-            return new ActivationOutcome(ctx.EligibilityId, ctx.RoleName, request.Id, request.Status, null, null);
+            return (new ActivationOutcome(ctx.EligibilityId, ctx.RoleName, request.Id, request.Status, null, null), request);
         }
 
         var activation = new RoleActivation(Guid.NewGuid(), request, now);
@@ -128,7 +148,7 @@ public sealed class ActivateRolesHandler(
         db.Outbox.Add(new OutboxMessage(Guid.NewGuid(), OutboxMessageType.ProvisionGrant, activation.Id, now));
         db.AuditEvents.Add(context.Audit(now, AuditActions.ActivationGranted, "activation", activation.Id.ToString(), AuditOutcome.Success,
             new { request = request.Id, notBefore = activation.NotBefore, notAfter = activation.NotAfter, approvedBy = "policy" }, me, activation.RoleId));
-        return new ActivationOutcome(ctx.EligibilityId, ctx.RoleName, request.Id, request.Status, activation.Id, activation.NotAfter);
+        return (new ActivationOutcome(ctx.EligibilityId, ctx.RoleName, request.Id, request.Status, activation.Id, activation.NotAfter), request);
     }
 
     private async Task RefuseAsync(PimDbContext db, ActivateRoles command, IReadOnlyList<PolicyContext> contexts, IReadOnlyList<PolicyDecision> decisions, DateTimeOffset now, CancellationToken cancellationToken)

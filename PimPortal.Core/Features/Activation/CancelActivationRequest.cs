@@ -7,7 +7,7 @@ using PimPortal.Core.Persistence;
 
 namespace PimPortal.Core.Features.Activation;
 
-/// <summary>The requester withdraws one of their requests while it is still pending.</summary>
+/// <summary>The requester withdraws one of their requests while it is still pending (or scheduled, not yet started).</summary>
 public sealed record CancelActivationRequest(Guid RequestId) : ICommand;
 
 public sealed class CancelActivationRequestValidator : AbstractValidator<CancelActivationRequest>
@@ -36,6 +36,7 @@ public sealed class CancelActivationRequestHandler(IDbContextFactory<PimDbContex
         await db.SaveChangesAsync(cancellationToken);
 
         events.RolesChanged([me]);
+        events.ApprovalsChanged();
         return Unit.Value;
     }
 }

@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using PimPortal.Core.Domain;
 using PimPortal.Core.Jobs;
+using PimPortal.Core.Notifications;
 using PimPortal.Core.Persistence;
 using PimPortal.Core.Policy;
 using PimPortal.Core.Security;
@@ -103,7 +104,8 @@ public sealed class ExtendActivationHandler(
     TimeProvider time,
     IOptions<PimOptions> options,
     JobSignals signals,
-    PortalEvents events)
+    PortalEvents events,
+    Notifier notifier)
     : ICommandHandler<ExtendActivation, ExtensionResult>
 {
     public ValueTask<ExtensionResult> Handle(ExtendActivation command, CancellationToken cancellationToken) =>
@@ -155,6 +157,9 @@ public sealed class ExtendActivationHandler(
         db.ActivationRequests.Add(request);
         db.AuditEvents.Add(context.Audit(now, AuditActions.ActivationRequested, "request", request.Id.ToString(), AuditOutcome.Success,
             new { kind = "extend", activation = activation.Id, duration = command.Duration.ToString(), justification = details.Justification, status = request.Status.ToString() }, me, request.RoleId));
+        var notified = request.Status == ActivationRequestStatus.Pending
+            ? await notifier.ApprovalRequestedAsync(db, request, context.Actor.DisplayName, ctx.RoleName, cancellationToken)
+            : [];
 
         try
         {
@@ -170,6 +175,13 @@ public sealed class ExtendActivationHandler(
         signals.Outbox.Set();
         signals.Expiry.Set();
         events.RolesChanged([me]);
+        if (request.Status == ActivationRequestStatus.Pending)
+        {
+            signals.Mail.Set();
+            events.ApprovalsChanged();
+            events.NotificationsChanged(notified);
+        }
+
         return new ExtensionResult(request.Id, request.Status, newEnd);
     }
 }

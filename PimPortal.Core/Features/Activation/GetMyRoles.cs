@@ -59,7 +59,7 @@ public sealed record ActiveRole(
     string? Justification,
     bool ExtensionPending);
 
-/// <summary>A request of the user waiting for approval.</summary>
+/// <summary>A request of the user waiting for approval, or approved and waiting for its scheduled start.</summary>
 public sealed record PendingRequest(
     Guid RequestId,
     Guid RoleId,
@@ -72,7 +72,9 @@ public sealed record PendingRequest(
     DateTimeOffset CreatedAt,
     DateTimeOffset? ExpiresAt,
     int ApprovalsNeeded,
-    int ApprovalsGiven);
+    int ApprovalsGiven,
+    ActivationRequestStatus Status,
+    DateTimeOffset RequestedStart);
 
 public sealed class GetMyRolesHandler(IDbContextFactory<PimDbContext> dbFactory, RequestContext context, IMfaStepUp stepUp, TimeProvider time, IOptions<PimOptions> options)
     : IQueryHandler<GetMyRoles, MyRoles>
@@ -95,11 +97,11 @@ public sealed class GetMyRolesHandler(IDbContextFactory<PimDbContext> dbFactory,
             .ToListAsync(cancellationToken);
 
         var pending = await db.ActivationRequests.AsNoTracking()
-            .Where(r => r.RequesterId == me && r.Status == ActivationRequestStatus.Pending)
+            .Where(r => r.RequesterId == me && (r.Status == ActivationRequestStatus.Pending || r.Status == ActivationRequestStatus.Scheduled))
             .OrderBy(r => r.CreatedAt)
             .Select(r => new PendingRequest(
                 r.Id, r.RoleId, r.Role.DisplayName, r.Role.Kind, r.Scope, r.Kind, r.Duration, r.Justification, r.CreatedAt, r.ExpiresAt,
-                r.ApprovalsNeeded, r.Decisions.Count(d => d.Verdict == ApprovalVerdict.Approve)))
+                r.ApprovalsNeeded, r.Decisions.Count(d => d.Verdict == ApprovalVerdict.Approve), r.Status, r.RequestedStart))
             .ToListAsync(cancellationToken);
 
         var eligible = await db.Eligibilities.AsNoTracking()

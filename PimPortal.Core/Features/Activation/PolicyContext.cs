@@ -12,6 +12,7 @@ internal sealed record PolicyContext(
     RoleEligibility? Eligibility,
     bool PrincipalEnabled,
     IReadOnlyList<string> ApproverNames,
+    int AvailableApprovers,
     bool HasOpenActivation,
     bool HasPendingActivation,
     bool HasPendingExtension)
@@ -29,7 +30,8 @@ internal sealed record PolicyContext(
         DateTimeOffset now, TimeSpan? duration, string? justification, string? ticketNumber, string? ticketSystem,
         DateTimeOffset? mfaVerifiedAt, TimeSpan mfaFreshFor, bool mfaProofOffered = false) =>
         new(Role?.Settings, Eligibility, PrincipalEnabled, now, duration, justification, ticketNumber, ticketSystem,
-            mfaVerifiedAt, mfaFreshFor, HasOpenActivation, HasPendingActivation, ApproverNames: ApproverNames, MfaProofOffered: mfaProofOffered);
+            mfaVerifiedAt, mfaFreshFor, HasOpenActivation, HasPendingActivation, ApproverNames: ApproverNames, MfaProofOffered: mfaProofOffered,
+            AvailableApprovers: AvailableApprovers);
 
     // One round trip, compiled once (every activation runs it): the eligibilities with their roles, settings and
     // approvers, and whether each already has an open grant or a pending request (correlated subqueries).
@@ -44,7 +46,7 @@ internal sealed record PolicyContext(
                     db.Activations.Any(a => a.PrincipalId == principalId && a.RoleId == e.RoleId && a.Scope == e.Scope
                         && (a.Status == ActivationStatus.Provisioning || a.Status == ActivationStatus.Active)),
                     db.ActivationRequests.Any(r => r.RequesterId == principalId && r.RoleId == e.RoleId && r.Scope == e.Scope
-                        && r.Status == ActivationRequestStatus.Pending && r.Kind == ActivationRequestKind.Activate),
+                        && (r.Status == ActivationRequestStatus.Pending || r.Status == ActivationRequestStatus.Scheduled) && r.Kind == ActivationRequestKind.Activate),
                     db.ActivationRequests.Any(r => r.RequesterId == principalId && r.RoleId == e.RoleId && r.Scope == e.Scope
                         && r.Status == ActivationRequestStatus.Pending && r.Kind == ActivationRequestKind.Extend)))));
 
@@ -87,14 +89,12 @@ internal sealed record PolicyContext(
         var byId = rows.ToDictionary(r => r.Eligibility.Id);
         var eligibilities = byId.ToDictionary(r => r.Key, r => r.Value.Eligibility);
 
-        // Nobody approves their own request, so the requester is not counted among the approvers.
-        var approverIds = eligibilities.Values.SelectMany(e => e.Role.Settings.Approvers).Select(a => a.PrincipalId)
-            .Where(id => id != principalId).Distinct().ToList();
-        var approverNames = approverIds.Count == 0
-            ? []
-            : await db.Principals.AsNoTracking()
-                .Where(p => approverIds.Contains(p.Id) && p.IsEnabled)
-                .ToDictionaryAsync(p => p.Id, p => p.DisplayName, cancellationToken);
+        // Nobody approves their own request, so the requester is not counted among the approvers; groups count by
+        // their enabled members. Read only when a role needs approval.
+        var approvalRoles = eligibilities.Values.Where(e => e.Role.Settings.RequireApproval).Select(e => e.RoleId).Distinct().ToList();
+        var approvers = approvalRoles.Count == 0
+            ? new Dictionary<Guid, (IReadOnlyList<string> Names, int Available)>()
+            : await Features.Approvals.Approvers.DescribeAsync(db, approvalRoles, principalId, cancellationToken);
 
         return [.. eligibilityIds.Select(id =>
         {
@@ -102,16 +102,12 @@ internal sealed record PolicyContext(
             {
                 // Not one of the actor's eligibilities: "not eligible" is the reason (the account itself was checked
                 // by the authorization behaviour a moment ago).
-                return new PolicyContext(id, null, PrincipalEnabled: true, [], false, false, false);
+                return new PolicyContext(id, null, PrincipalEnabled: true, [], 0, false, false, false);
             }
 
-            var names = eligibility.Role.Settings.Approvers
-                .Where(a => approverNames.ContainsKey(a.PrincipalId))
-                .Select(a => approverNames[a.PrincipalId])
-                .Order(StringComparer.Ordinal)
-                .ToList();
+            var (names, available) = approvers.TryGetValue(eligibility.RoleId, out var found) ? found : ([], 0);
             var row = byId[id];
-            return new PolicyContext(id, eligibility, row.PrincipalEnabled, names, row.HasOpen, row.PendingActivation, row.PendingExtension);
+            return new PolicyContext(id, eligibility, row.PrincipalEnabled, names, available, row.HasOpen, row.PendingActivation, row.PendingExtension);
         })];
     }
 }

@@ -17,7 +17,8 @@ public sealed record PreviewActivation(
     string? Justification,
     string? TicketNumber,
     string? TicketSystem,
-    bool CodeEntered) : IQuery<ActivationPreview>;
+    bool CodeEntered,
+    DateTimeOffset? StartAt = null) : IQuery<ActivationPreview>;
 
 /// <summary>What the policy says of each selected role, and what the dialog must ask for.</summary>
 /// <param name="MaxDuration">The longest duration every selected role accepts now (cut at eligibility ends).</param>
@@ -58,7 +59,7 @@ public sealed class PreviewActivationHandler(IDbContextFactory<PimDbContext> dbF
         var items = query.Items.Zip(contexts, (item, ctx) => new ItemPreview(
             item.EligibilityId,
             ctx.RoleName,
-            ActivationPolicy.Evaluate(ctx.Input(now, item.Duration, query.Justification, query.TicketNumber, query.TicketSystem, lastMfa, freshFor, query.CodeEntered))))
+            ActivationPolicy.Evaluate(ctx.Input(now, item.Duration, query.Justification, query.TicketNumber, query.TicketSystem, lastMfa, freshFor, query.CodeEntered) with { Start = query.StartAt })))
             .ToList();
         var settings = contexts.Where(c => c.Role is not null).Select(c => c.Role!.Settings).ToList();
         return new ActivationPreview(
@@ -66,6 +67,6 @@ public sealed class PreviewActivationHandler(IDbContextFactory<PimDbContext> dbF
             NeedsMfaCode: items.Exists(i => i.Decision.NeedsMfaProof),
             NeedsJustification: settings.Exists(s => s.RequireJustification),
             NeedsTicket: settings.Exists(s => s.RequireTicket),
-            MaxDuration: contexts.Count == 0 ? TimeSpan.Zero : contexts.Min(c => c.LongestAllowed(now)));
+            MaxDuration: contexts.Count == 0 ? TimeSpan.Zero : contexts.Min(c => c.LongestAllowed(query.StartAt is { } start && start > now ? start : now)));
     }
 }

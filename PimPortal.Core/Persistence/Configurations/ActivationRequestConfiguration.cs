@@ -17,14 +17,18 @@ internal sealed class ActivationRequestConfiguration : IEntityTypeConfiguration<
         builder.Property(r => r.Justification).HasMaxLength(ActivationRequest.MaxJustificationLength);
         builder.Property(r => r.TicketNumber).HasMaxLength(100);
         builder.Property(r => r.TicketSystem).HasMaxLength(100);
+        builder.Property(r => r.ClosedReason).HasMaxLength(ActivationRequest.MaxClosedReasonLength);
         builder.Property(r => r.Version).IsConcurrencyToken();
         builder.HasOne(r => r.Role).WithMany().HasForeignKey(r => r.RoleId).OnDelete(DeleteBehavior.Restrict);
         builder.HasOne<RoleEligibility>().WithMany().HasForeignKey(r => r.EligibilityId).OnDelete(DeleteBehavior.Restrict);
         builder.HasOne<Principal>().WithMany().HasForeignKey(r => r.RequesterId).OnDelete(DeleteBehavior.Restrict);
         builder.HasMany(r => r.Decisions).WithOne().HasForeignKey(d => d.RequestId).OnDelete(DeleteBehavior.Cascade);
         builder.Navigation(r => r.Decisions).UsePropertyAccessMode(PropertyAccessMode.Field);
-        builder.HasIndex(r => new { r.Status, r.ExpiresAt });
         builder.HasIndex(r => new { r.RequesterId, r.Status });
+
+        // The approvers' queue walks pending requests by deadline (keyset on ExpiresAt, Id); the scheduler by start.
+        builder.HasIndex(r => new { r.Status, r.ExpiresAt, r.Id });
+        builder.HasIndex(r => new { r.Status, r.RequestedStart });
     }
 }
 

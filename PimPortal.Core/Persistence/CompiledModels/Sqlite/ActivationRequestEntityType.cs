@@ -21,10 +21,10 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
                 "PimPortal.Core.Domain.ActivationRequest",
                 typeof(ActivationRequest),
                 baseEntityType,
-                propertyCount: 20,
+                propertyCount: 21,
                 navigationCount: 2,
                 foreignKeyCount: 3,
-                unnamedIndexCount: 5,
+                unnamedIndexCount: 6,
                 keyCount: 1);
 
             var id = runtimeEntityType.AddProperty(
@@ -48,6 +48,14 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
                 propertyInfo: typeof(ActivationRequest).GetProperty("ApprovalsNeeded", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 fieldInfo: typeof(ActivationRequest).GetField("<ApprovalsNeeded>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 sentinel: 0);
+
+            var closedReason = runtimeEntityType.AddProperty(
+                "ClosedReason",
+                typeof(string),
+                propertyInfo: typeof(ActivationRequest).GetProperty("ClosedReason", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(ActivationRequest).GetField("<ClosedReason>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true,
+                maxLength: 300);
 
             var createdAt = runtimeEntityType.AddProperty(
                 "CreatedAt",
@@ -196,13 +204,16 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
                 new[] { requesterId, status });
 
             var index2 = runtimeEntityType.AddIndex(
-                new[] { status, expiresAt });
+                new[] { status, requestedStart });
 
             var index3 = runtimeEntityType.AddIndex(
+                new[] { status, expiresAt, id });
+
+            var index4 = runtimeEntityType.AddIndex(
                 new[] { requesterId, roleId, scope, kind },
                 unique: true);
-            index3.AddAnnotation("Relational:Filter", "\"Status\" = 'Pending'");
-            index3.AddAnnotation("Relational:Name", "UX_Requests_OnePendingPerRoleAndScope");
+            index4.AddAnnotation("Relational:Filter", "\"Status\" IN ('Pending', 'Scheduled')");
+            index4.AddAnnotation("Relational:Name", "UX_Requests_OnePendingPerRoleAndScope");
 
             return runtimeEntityType;
         }

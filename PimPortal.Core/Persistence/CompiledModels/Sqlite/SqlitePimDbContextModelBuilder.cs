@@ -11,7 +11,7 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
     public partial class SqlitePimDbContextModel
     {
         private SqlitePimDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("4deaccee-38cd-4d43-b452-b3e060b106be"), entityTypeCount: 20)
+            : base(skipDetectChanges: false, modelId: new Guid("14a95119-44dc-4356-ab5f-0554449cb72c"), entityTypeCount: 21)
         {
         }
 
@@ -29,6 +29,7 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
             var directoryAssignment = DirectoryAssignmentEntityType.Create(this);
             var groupMembership = GroupMembershipEntityType.Create(this);
             var mfaState = MfaStateEntityType.Create(this);
+            var notification = NotificationEntityType.Create(this);
             var outboxMessage = OutboxMessageEntityType.Create(this);
             var principal = PrincipalEntityType.Create(this);
             var privilegedRole = PrivilegedRoleEntityType.Create(this);
@@ -54,6 +55,7 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
             GroupMembershipEntityType.CreateForeignKey1(groupMembership, principal);
             GroupMembershipEntityType.CreateForeignKey2(groupMembership, principal);
             MfaStateEntityType.CreateForeignKey1(mfaState, principal);
+            NotificationEntityType.CreateForeignKey1(notification, principal);
             PrincipalEntityType.CreateForeignKey1(principal, principal);
             RoleActivationEntityType.CreateForeignKey1(roleActivation, principal);
             RoleActivationEntityType.CreateForeignKey2(roleActivation, activationRequest);
@@ -76,6 +78,7 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
             DirectoryAssignmentEntityType.CreateAnnotations(directoryAssignment);
             GroupMembershipEntityType.CreateAnnotations(groupMembership);
             MfaStateEntityType.CreateAnnotations(mfaState);
+            NotificationEntityType.CreateAnnotations(notification);
             OutboxMessageEntityType.CreateAnnotations(outboxMessage);
             PrincipalEntityType.CreateAnnotations(principal);
             PrivilegedRoleEntityType.CreateAnnotations(privilegedRole);

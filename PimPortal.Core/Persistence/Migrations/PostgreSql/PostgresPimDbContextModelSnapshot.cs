@@ -163,6 +163,10 @@ namespace PimPortal.Core.Persistence.Migrations.PostgreSql
                     b.Property<int>("ApprovalsNeeded")
                         .HasColumnType("integer");
 
+                    b.Property<string>("ClosedReason")
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)");
+
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -232,12 +236,14 @@ namespace PimPortal.Core.Persistence.Migrations.PostgreSql
 
                     b.HasIndex("RequesterId", "Status");
 
-                    b.HasIndex("Status", "ExpiresAt");
+                    b.HasIndex("Status", "RequestedStart");
+
+                    b.HasIndex("Status", "ExpiresAt", "Id");
 
                     b.HasIndex("RequesterId", "RoleId", "Scope", "Kind")
                         .IsUnique()
                         .HasDatabaseName("UX_Requests_OnePendingPerRoleAndScope")
-                        .HasFilter("\"Status\" = 'Pending'");
+                        .HasFilter("\"Status\" IN ('Pending', 'Scheduled')");
 
                     b.ToTable("ActivationRequests", (string)null);
                 });
@@ -426,6 +432,78 @@ namespace PimPortal.Core.Persistence.Migrations.PostgreSql
                     b.HasKey("PrincipalId");
 
                     b.ToTable("MfaStates", (string)null);
+                });
+
+            modelBuilder.Entity("PimPortal.Core.Domain.Notification", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Body")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("EmailAttempts")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTimeOffset>("EmailDueAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("EmailError")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)");
+
+                    b.Property<DateTimeOffset?>("EmailSentAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("EmailStatus")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<string>("EmailTo")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("Link")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<DateTimeOffset?>("ReadAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid>("RecipientId")
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid?>("RequestId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Subject")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<Guid>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("uuid");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("EmailStatus", "EmailDueAt");
+
+                    b.HasIndex("RecipientId", "CreatedAt");
+
+                    b.ToTable("Notifications", (string)null);
                 });
 
             modelBuilder.Entity("PimPortal.Core.Domain.OutboxMessage", b =>
@@ -896,6 +974,15 @@ namespace PimPortal.Core.Persistence.Migrations.PostgreSql
                     b.HasOne("PimPortal.Core.Domain.Principal", null)
                         .WithMany()
                         .HasForeignKey("PrincipalId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("PimPortal.Core.Domain.Notification", b =>
+                {
+                    b.HasOne("PimPortal.Core.Domain.Principal", null)
+                        .WithMany()
+                        .HasForeignKey("RecipientId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

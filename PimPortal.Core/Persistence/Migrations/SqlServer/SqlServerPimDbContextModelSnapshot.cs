@@ -164,6 +164,10 @@ namespace PimPortal.Core.Persistence.Migrations.SqlServer
                     b.Property<int>("ApprovalsNeeded")
                         .HasColumnType("int");
 
+                    b.Property<string>("ClosedReason")
+                        .HasMaxLength(300)
+                        .HasColumnType("nvarchar(300)");
+
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("datetimeoffset");
 
@@ -233,12 +237,14 @@ namespace PimPortal.Core.Persistence.Migrations.SqlServer
 
                     b.HasIndex("RequesterId", "Status");
 
-                    b.HasIndex("Status", "ExpiresAt");
+                    b.HasIndex("Status", "RequestedStart");
+
+                    b.HasIndex("Status", "ExpiresAt", "Id");
 
                     b.HasIndex("RequesterId", "RoleId", "Scope", "Kind")
                         .IsUnique()
                         .HasDatabaseName("UX_Requests_OnePendingPerRoleAndScope")
-                        .HasFilter("[Status] = 'Pending'");
+                        .HasFilter("[Status] IN ('Pending', 'Scheduled')");
 
                     b.ToTable("ActivationRequests", (string)null);
                 });
@@ -428,6 +434,78 @@ namespace PimPortal.Core.Persistence.Migrations.SqlServer
                     b.HasKey("PrincipalId");
 
                     b.ToTable("MfaStates", (string)null);
+                });
+
+            modelBuilder.Entity("PimPortal.Core.Domain.Notification", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uniqueidentifier");
+
+                    b.Property<string>("Body")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("nvarchar(4000)");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("datetimeoffset");
+
+                    b.Property<int>("EmailAttempts")
+                        .HasColumnType("int");
+
+                    b.Property<DateTimeOffset>("EmailDueAt")
+                        .HasColumnType("datetimeoffset");
+
+                    b.Property<string>("EmailError")
+                        .HasMaxLength(1000)
+                        .HasColumnType("nvarchar(1000)");
+
+                    b.Property<DateTimeOffset?>("EmailSentAt")
+                        .HasColumnType("datetimeoffset");
+
+                    b.Property<string>("EmailStatus")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("nvarchar(16)");
+
+                    b.Property<string>("EmailTo")
+                        .HasMaxLength(256)
+                        .HasColumnType("nvarchar(256)");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("nvarchar(32)");
+
+                    b.Property<string>("Link")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("nvarchar(256)");
+
+                    b.Property<DateTimeOffset?>("ReadAt")
+                        .HasColumnType("datetimeoffset");
+
+                    b.Property<Guid>("RecipientId")
+                        .HasColumnType("uniqueidentifier");
+
+                    b.Property<Guid?>("RequestId")
+                        .HasColumnType("uniqueidentifier");
+
+                    b.Property<string>("Subject")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("nvarchar(200)");
+
+                    b.Property<Guid>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("uniqueidentifier");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("EmailStatus", "EmailDueAt");
+
+                    b.HasIndex("RecipientId", "CreatedAt");
+
+                    b.ToTable("Notifications", (string)null);
                 });
 
             modelBuilder.Entity("PimPortal.Core.Domain.OutboxMessage", b =>
@@ -900,6 +978,15 @@ namespace PimPortal.Core.Persistence.Migrations.SqlServer
                     b.HasOne("PimPortal.Core.Domain.Principal", null)
                         .WithMany()
                         .HasForeignKey("PrincipalId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("PimPortal.Core.Domain.Notification", b =>
+                {
+                    b.HasOne("PimPortal.Core.Domain.Principal", null)
+                        .WithMany()
+                        .HasForeignKey("RecipientId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

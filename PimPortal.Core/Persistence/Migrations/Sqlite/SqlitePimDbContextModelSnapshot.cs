@@ -154,6 +154,10 @@ namespace PimPortal.Core.Persistence.Migrations.Sqlite
                     b.Property<int>("ApprovalsNeeded")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("ClosedReason")
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT");
+
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER");
 
@@ -223,12 +227,14 @@ namespace PimPortal.Core.Persistence.Migrations.Sqlite
 
                     b.HasIndex("RequesterId", "Status");
 
-                    b.HasIndex("Status", "ExpiresAt");
+                    b.HasIndex("Status", "RequestedStart");
+
+                    b.HasIndex("Status", "ExpiresAt", "Id");
 
                     b.HasIndex("RequesterId", "RoleId", "Scope", "Kind")
                         .IsUnique()
                         .HasDatabaseName("UX_Requests_OnePendingPerRoleAndScope")
-                        .HasFilter("\"Status\" = 'Pending'");
+                        .HasFilter("\"Status\" IN ('Pending', 'Scheduled')");
 
                     b.ToTable("ActivationRequests", (string)null);
                 });
@@ -415,6 +421,78 @@ namespace PimPortal.Core.Persistence.Migrations.Sqlite
                     b.HasKey("PrincipalId");
 
                     b.ToTable("MfaStates", (string)null);
+                });
+
+            modelBuilder.Entity("PimPortal.Core.Domain.Notification", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Body")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("EmailAttempts")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("EmailDueAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("EmailError")
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("EmailSentAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("EmailStatus")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("EmailTo")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Link")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("ReadAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("RecipientId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("RequestId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Subject")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("EmailStatus", "EmailDueAt");
+
+                    b.HasIndex("RecipientId", "CreatedAt");
+
+                    b.ToTable("Notifications", (string)null);
                 });
 
             modelBuilder.Entity("PimPortal.Core.Domain.OutboxMessage", b =>
@@ -885,6 +963,15 @@ namespace PimPortal.Core.Persistence.Migrations.Sqlite
                     b.HasOne("PimPortal.Core.Domain.Principal", null)
                         .WithMany()
                         .HasForeignKey("PrincipalId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("PimPortal.Core.Domain.Notification", b =>
+                {
+                    b.HasOne("PimPortal.Core.Domain.Principal", null)
+                        .WithMany()
+                        .HasForeignKey("RecipientId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

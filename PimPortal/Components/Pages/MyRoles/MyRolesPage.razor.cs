@@ -65,7 +65,7 @@ public sealed partial class MyRolesPage : IDisposable
 
     private void OnPortalEvent(PortalEvent portalEvent)
     {
-        if (portalEvent.PrincipalId == me)
+        if (portalEvent.PrincipalId == me && portalEvent.Kind == PortalEventKind.RolesChanged)
         {
             _ = InvokeAsync(async () =>
             {

@@ -1,0 +1,83 @@
+using Microsoft.EntityFrameworkCore;
+using PimPortal.Core.Domain;
+using PimPortal.Core.Persistence;
+
+namespace PimPortal.Core.Features.Approvals;
+
+/// <summary>
+/// Carries out an approved request at its start — the last approval of a request for now, or the scheduler at a
+/// scheduled time: grants the role (or moves the activation's end), unless by then the request can no longer be
+/// carried out, in which case it lapses and nothing is granted. Everything goes into the caller's unit of work.
+/// </summary>
+internal static class ApprovedRequests
+{
+    /// <summary>What carrying out the request did: the grant made or extended, or why it lapsed.</summary>
+    public sealed record Outcome(Guid? ActivationId, string? LapsedBecause);
+
+    public static async Task<Outcome> CarryOutAsync(PimDbContext db, ActivationRequest request, Actor actor, ClientInfo client, DateTimeOffset now, IReadOnlyList<string> approvedBy, CancellationToken cancellationToken)
+    {
+        if (request.Status != ActivationRequestStatus.Approved)
+        {
+            throw new InvalidOperationException($"Only an approved request is carried out (this one is {request.Status}).");
+        }
+
+        var eligibility = await db.Eligibilities.AsNoTracking().SingleAsync(e => e.Id == request.EligibilityId, cancellationToken);
+        var requesterEnabled = await db.Principals.Where(p => p.Id == request.RequesterId).Select(p => p.IsEnabled).SingleAsync(cancellationToken);
+        var why = !requesterEnabled ? "the requester's account is disabled"
+            : eligibility.RemovedAt is not null ? "the eligibility was removed"
+            : eligibility.NotBefore > now ? "the eligibility has not started"
+            : eligibility.NotAfter is { } end && end <= now ? "the eligibility has ended"
+            : null;
+
+        if (why is null && request.Kind == ActivationRequestKind.Activate)
+        {
+            var alreadyOpen = await db.Activations.AnyAsync(a => a.PrincipalId == request.RequesterId && a.RoleId == request.RoleId && a.Scope == request.Scope
+                && (a.Status == ActivationStatus.Provisioning || a.Status == ActivationStatus.Active), cancellationToken);
+            if (alreadyOpen)
+            {
+                return Lapse(db, request, "the role is already active at this scope", actor, client, now);
+            }
+
+            var activation = new RoleActivation(Guid.NewGuid(), request, now, eligibility.NotAfter);
+            db.Activations.Add(activation);
+            db.Outbox.Add(new OutboxMessage(Guid.NewGuid(), OutboxMessageType.ProvisionGrant, activation.Id, now));
+            db.AuditEvents.Add(AuditFactory.Create(actor, client, now, AuditActions.ActivationGranted, "activation", activation.Id.ToString(), AuditOutcome.Success,
+                new { request = request.Id, notBefore = activation.NotBefore, notAfter = activation.NotAfter, approvedBy }, request.RequesterId, request.RoleId));
+            return new Outcome(activation.Id, null);
+        }
+
+        if (why is null)
+        {
+            var activation = await db.Activations.SingleAsync(a => a.Id == request.TargetActivationId, cancellationToken);
+            var newEnd = now + request.Duration;
+            if (eligibility.NotAfter is { } cap && cap < newEnd)
+            {
+                newEnd = cap;
+            }
+
+            why = !activation.IsOpen || now >= activation.NotAfter ? "the activation had already ended"
+                : newEnd <= activation.NotAfter ? "the activation already lasts beyond the extension asked for"
+                : null;
+            if (why is null)
+            {
+                var previousEnd = activation.NotAfter;
+                activation.Extend(newEnd, now);
+                db.Outbox.Add(new OutboxMessage(Guid.NewGuid(), OutboxMessageType.ExtendGrant, activation.Id, now));
+                db.AuditEvents.Add(AuditFactory.Create(actor, client, now, AuditActions.ActivationExtended, "activation", activation.Id.ToString(), AuditOutcome.Success,
+                    new { request = request.Id, previousNotAfter = previousEnd, notAfter = newEnd, approvedBy }, request.RequesterId, request.RoleId));
+                return new Outcome(activation.Id, null);
+            }
+        }
+
+        return Lapse(db, request, why, actor, client, now);
+    }
+
+    private static Outcome Lapse(PimDbContext db, ActivationRequest request, string why, Actor actor, ClientInfo client, DateTimeOffset now)
+    {
+        var reason = $"Nothing was granted: {why}.";
+        request.Lapse(reason, now);
+        db.AuditEvents.Add(AuditFactory.Create(actor, client, now, AuditActions.RequestLapsed, "request", request.Id.ToString(), AuditOutcome.Success,
+            new { reason = why, kind = request.Kind.ToString() }, request.RequesterId, request.RoleId));
+        return new Outcome(null, reason);
+    }
+}

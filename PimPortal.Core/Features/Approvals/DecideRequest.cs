@@ -1,0 +1,145 @@
+using FluentValidation;
+using Mediator;
+using Microsoft.EntityFrameworkCore;
+using PimPortal.Core.Domain;
+using PimPortal.Core.Jobs;
+using PimPortal.Core.Notifications;
+using PimPortal.Core.Persistence;
+
+namespace PimPortal.Core.Features.Approvals;
+
+/// <summary>
+/// An approver approves or denies a pending request (a reason is required to deny). The right to decide is read when
+/// the decision is made: the approver must be enabled, named among the role's approvers (directly or through a group)
+/// and not the requester. The last approval needed grants the role at once — or at the requested start.
+/// </summary>
+public sealed record DecideRequest(Guid RequestId, ApprovalVerdict Verdict, string? Reason) : ICommand<DecisionResult>;
+
+/// <summary>Where the request stands after the decision.</summary>
+/// <param name="ActivationId">The grant made (or extended) when this decision approved the request.</param>
+/// <param name="ClosedReason">Why nothing was granted, when the approved request lapsed.</param>
+public sealed record DecisionResult(Guid RequestId, ActivationRequestStatus Status, int ApprovalsGiven, int ApprovalsNeeded, Guid? ActivationId, string? ClosedReason);
+
+public sealed class DecideRequestValidator : AbstractValidator<DecideRequest>
+{
+    public DecideRequestValidator()
+    {
+        RuleFor(x => x.RequestId).NotEmpty().WithMessage("Choose the request to decide.");
+        RuleFor(x => x.Verdict).IsInEnum().WithMessage("Choose Approve or Deny.");
+        RuleFor(x => x.Reason).Must(r => !string.IsNullOrWhiteSpace(r)).When(x => x.Verdict == ApprovalVerdict.Deny)
+            .WithMessage("Give a reason to deny the request.");
+        RuleFor(x => x.Reason).MaximumLength(ActivationRequest.MaxJustificationLength)
+            .WithMessage($"The reason is too long: at most {ActivationRequest.MaxJustificationLength} characters are accepted.");
+    }
+}
+
+public sealed class DecideRequestHandler(
+    IDbContextFactory<PimDbContext> dbFactory,
+    RequestContext context,
+    TimeProvider time,
+    Notifier notifier,
+    JobSignals signals,
+    PortalEvents events)
+    : ICommandHandler<DecideRequest, DecisionResult>
+{
+    private const string AlreadyDecided = "You have already decided on this request.";
+
+    public ValueTask<DecisionResult> Handle(DecideRequest command, CancellationToken cancellationToken) =>
+        OptimisticRetry.RunAsync(() => HandleOnceAsync(command, cancellationToken), "Other approvers keep deciding on this request; reload to see where it stands.");
+
+    private async ValueTask<DecisionResult> HandleOnceAsync(DecideRequest command, CancellationToken cancellationToken)
+    {
+        var me = context.Actor.PrincipalId;
+        var now = time.GetUtcNow();
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await db.Database.OpenConnectionAsync(cancellationToken);
+
+        var request = await db.ActivationRequests.Include(r => r.Decisions).Include(r => r.Role)
+            .SingleOrDefaultAsync(r => r.Id == command.RequestId, cancellationToken);
+        var mayDecide = request is not null
+            && await Approvers.RolesApprovedBy(db, me).AnyAsync(roleId => roleId == request.RoleId, cancellationToken);
+        if (request is null || (!mayDecide && request.RequesterId != me))
+        {
+            // Not an approver (any more) of this role: refused, without telling more about a request they may not see.
+            await RefuseAsync(db, command, request?.RoleId, request?.RequesterId, "You are not an approver of this role.", now, cancellationToken);
+            throw new ForbiddenException(request is null
+                ? "That request does not exist, or you may not decide it."
+                : $"You are not an approver of {request.Role.DisplayName} (any more); ask a PIM administrator.");
+        }
+
+        try
+        {
+            request.Decide(me, command.Verdict, command.Reason, now);
+        }
+        catch (DomainRuleException ex)
+        {
+            await RefuseAsync(db, command, request.RoleId, request.RequesterId, ex.Message, now, cancellationToken);
+            throw;
+        }
+
+        var given = request.Decisions.Count(d => d.Verdict == ApprovalVerdict.Approve);
+        db.AuditEvents.Add(context.Audit(now, command.Verdict == ApprovalVerdict.Approve ? AuditActions.ApprovalGiven : AuditActions.ApprovalDenied,
+            "request", request.Id.ToString(), AuditOutcome.Success,
+            new { role = request.Role.DisplayName, scope = request.Scope, reason = command.Reason?.Trim(), approvalsGiven = given, approvalsNeeded = request.ApprovalsNeeded },
+            request.RequesterId, request.RoleId));
+
+        ApprovedRequests.Outcome? outcome = null;
+        if (request.Status is ActivationRequestStatus.Approved or ActivationRequestStatus.Scheduled)
+        {
+            var approvedBy = await ApproverNamesAsync(db, request, cancellationToken);
+            db.AuditEvents.Add(context.Audit(now, AuditActions.RequestApproved, "request", request.Id.ToString(), AuditOutcome.Success,
+                new { role = request.Role.DisplayName, approvedBy, start = request.RequestedStart, scheduled = request.Status == ActivationRequestStatus.Scheduled },
+                request.RequesterId, request.RoleId));
+            if (request.Status == ActivationRequestStatus.Approved)
+            {
+                outcome = await ApprovedRequests.CarryOutAsync(db, request, context.Actor, context.Client, now, approvedBy, cancellationToken);
+            }
+
+            var detail = outcome?.LapsedBecause
+                ?? (request.Status == ActivationRequestStatus.Scheduled ? $"It starts at {request.RequestedStart:u}." : "The role is being activated now.");
+            await notifier.RequestClosedAsync(db, request, request.Role.DisplayName, "approved", detail, cancellationToken);
+        }
+        else if (request.Status == ActivationRequestStatus.Denied)
+        {
+            db.AuditEvents.Add(context.Audit(now, AuditActions.RequestDenied, "request", request.Id.ToString(), AuditOutcome.Success,
+                new { role = request.Role.DisplayName, deniedBy = context.Actor.DisplayName, reason = command.Reason?.Trim() }, request.RequesterId, request.RoleId));
+            await notifier.RequestClosedAsync(db, request, request.Role.DisplayName, "denied", $"{context.Actor.DisplayName}: {command.Reason?.Trim()}", cancellationToken);
+        }
+
+        try
+        {
+            // Two approvers at the same instant: the request's version lets one save; the other is read again and
+            // decided again (a 2-of-N request then counts both; a 1-of-N one is already approved and refuses).
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException ex) when (DbErrors.IsUniqueViolation(ex))
+        {
+            // The same approver's second click (another tab) got in first.
+            await RefuseAsync(db, command, request.RoleId, request.RequesterId, AlreadyDecided, now, cancellationToken);
+            throw new RefusedException(AlreadyDecided);
+        }
+
+        signals.Outbox.Set();
+        signals.Expiry.Set();
+        signals.Mail.Set();
+        events.RolesChanged([request.RequesterId]);
+        events.ApprovalsChanged();
+        events.NotificationsChanged([request.RequesterId]);
+        return new DecisionResult(request.Id, request.Status, given, request.ApprovalsNeeded, outcome?.ActivationId, outcome?.LapsedBecause);
+    }
+
+    private static async Task<IReadOnlyList<string>> ApproverNamesAsync(PimDbContext db, ActivationRequest request, CancellationToken cancellationToken)
+    {
+        var ids = request.Decisions.Where(d => d.Verdict == ApprovalVerdict.Approve).Select(d => d.ApproverId).ToList();
+        var names = await db.Principals.AsNoTracking().Where(p => ids.Contains(p.Id)).ToDictionaryAsync(p => p.Id, p => p.DisplayName, cancellationToken);
+        return [.. ids.Select(id => names.TryGetValue(id, out var name) ? name : id.ToString())];
+    }
+
+    private async Task RefuseAsync(PimDbContext db, DecideRequest command, Guid? roleId, Guid? requesterId, string reason, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        db.ChangeTracker.Clear();
+        db.AuditEvents.Add(context.Audit(now, AuditActions.ApprovalRefused, "request", command.RequestId.ToString(), AuditOutcome.Refused,
+            new { verdict = command.Verdict.ToString(), reason }, requesterId, roleId));
+        await db.SaveChangesAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,154 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using PimPortal.Core.Domain;
+using PimPortal.Core.Jobs;
+using PimPortal.Core.Persistence;
+
+namespace PimPortal.Core.Notifications;
+
+/// <summary>
+/// Mails the notifications waiting for it: claims a batch (each row guarded by its version, so two instances never
+/// send the same one), sends each, and records sent, or failed with a backoff; after the last attempt it gives up
+/// and audits that. The notification stays in the portal either way.
+/// </summary>
+public sealed partial class MailProcessor(
+    IDbContextFactory<PimDbContext> dbFactory,
+    IMailSender sender,
+    TimeProvider time,
+    ILogger<MailProcessor> logger)
+{
+    public const int BatchSize = 50;
+
+    /// <summary>How long a claimed notification is held before another worker may take it.</summary>
+    public static readonly TimeSpan Lease = TimeSpan.FromMinutes(2);
+
+    /// <summary>Sends what is due; returns how many were claimed.</summary>
+    public async Task<int> SendDueAsync(CancellationToken cancellationToken)
+    {
+        using var correlation = Correlation.Begin();
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var now = time.GetUtcNow();
+        var due = await db.Notifications
+            .Where(n => n.EmailStatus == EmailStatus.Pending && n.EmailDueAt <= now)
+            .OrderBy(n => n.EmailDueAt)
+            .Take(BatchSize)
+            .ToListAsync(cancellationToken);
+        if (due.Count == 0)
+        {
+            return 0;
+        }
+
+        foreach (var notification in due)
+        {
+            notification.ClaimEmail(now + Lease);
+        }
+
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            // Another instance claimed some of them: leave the batch to it and look again.
+            return 0;
+        }
+
+        foreach (var notification in due)
+        {
+            try
+            {
+                await sender.SendAsync(notification.EmailTo!, notification.Subject, notification.Body, cancellationToken);
+                notification.EmailSent(time.GetUtcNow());
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+#pragma warning disable CA1031 // Any failure of the mail server is recorded on the notification and retried.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                var retryAt = time.GetUtcNow() + TimeSpan.FromSeconds(Math.Min(3600, 15 * Math.Pow(4, notification.EmailAttempts)));
+                notification.EmailFailed(ex.Message, retryAt);
+                LogFailed(logger, ex, notification.Id, notification.EmailAttempts);
+                if (notification.EmailStatus == EmailStatus.Failed)
+                {
+                    db.AuditEvents.Add(AuditFactory.Create(Actor.System, ClientInfo.Unknown, time.GetUtcNow(), AuditActions.NotificationMailFailed, "notification",
+                        notification.Id.ToString(), AuditOutcome.Failed, new { to = notification.EmailTo, error = notification.EmailError }, notification.RecipientId));
+                }
+            }
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+        return due.Count;
+    }
+
+    /// <summary>When the next mail is due, or null when none waits.</summary>
+    public async Task<DateTimeOffset?> NextDueAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.Notifications.AsNoTracking()
+            .Where(n => n.EmailStatus == EmailStatus.Pending)
+            .OrderBy(n => n.EmailDueAt)
+            .Select(n => (DateTimeOffset?)n.EmailDueAt)
+            .FirstOrDefaultAsync(cancellationToken);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Mailing notification {NotificationId} failed (attempt {Attempt})")]
+    private static partial void LogFailed(ILogger logger, Exception exception, Guid notificationId, int attempt);
+}
+
+/// <summary>Runs the mail processor when SMTP is configured: at once when a command signals, else when the next mail is due.</summary>
+public sealed partial class MailWorker(MailProcessor processor, JobSignals signals, TimeProvider time, IOptions<PimOptions> options, ILogger<MailWorker> logger)
+    : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!options.Value.Smtp.IsConfigured)
+        {
+            return;
+        }
+
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var wait = options.Value.Jobs.OutboxPollInterval;
+            try
+            {
+                if (await processor.SendDueAsync(stoppingToken) == MailProcessor.BatchSize)
+                {
+                    continue;
+                }
+
+                if (await processor.NextDueAsync(stoppingToken) is { } next)
+                {
+                    var untilNext = next - time.GetUtcNow();
+                    wait = untilNext < wait ? (untilNext > TimeSpan.Zero ? untilNext : TimeSpan.Zero) : wait;
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+#pragma warning disable CA1031 // The worker must outlive a failed pass; it logs and goes on.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                LogPassFailed(logger, ex);
+            }
+
+            try
+            {
+                await signals.Mail.WaitAsync(wait, time, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "A mail pass failed; it will be tried again")]
+    private static partial void LogPassFailed(ILogger logger, Exception exception);
+}
