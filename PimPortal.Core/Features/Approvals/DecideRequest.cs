@@ -42,8 +42,6 @@ public sealed class DecideRequestHandler(
     PortalEvents events)
     : ICommandHandler<DecideRequest, DecisionResult>
 {
-    private const string AlreadyDecided = "You have already decided on this request.";
-
     public ValueTask<DecisionResult> Handle(DecideRequest command, CancellationToken cancellationToken) =>
         OptimisticRetry.RunAsync(() => HandleOnceAsync(command, cancellationToken), "Other approvers keep deciding on this request; reload to see where it stands.");
 
@@ -114,9 +112,9 @@ public sealed class DecideRequestHandler(
         }
         catch (DbUpdateException ex) when (DbErrors.IsUniqueViolation(ex))
         {
-            // The same approver's second click (another tab) got in first.
-            await RefuseAsync(db, command, request.RoleId, request.RequesterId, AlreadyDecided, now, cancellationToken);
-            throw new RefusedException(AlreadyDecided);
+            // A concurrent decision got in first and the engine caught it on a unique index (the same approver's
+            // second click, or the other approver's grant) before the version check: read again and decide again.
+            throw new DbUpdateConcurrencyException("A concurrent decision was saved first.", ex);
         }
 
         signals.Outbox.Set();
