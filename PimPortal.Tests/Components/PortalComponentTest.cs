@@ -41,6 +41,13 @@ public abstract class PortalComponentTest : IAsyncLifetime
         services.AddPimPortalCore(configuration);
         services.AddPortalComponents();
         services.AddMudServices(o => o.PopoverOptions.CheckForPopoverProvider = false);
+
+        // Someone else acting meanwhile (another approver in their own browser): a scope of its own with its own user.
+        services.AddScoped<TestCurrentUser>();
+        services.AddScoped<ActingAs>();
+        services.AddScoped<ICurrentUser>(sp => sp.GetRequiredService<ActingAs>().IsSet
+            ? sp.GetRequiredService<TestCurrentUser>()
+            : ActivatorUtilities.CreateInstance<PimPortal.Auth.BlazorCurrentUser>(sp));
         Context.JSInterop.Mode = JSRuntimeMode.Loose;
     }
 
@@ -69,8 +76,7 @@ public abstract class PortalComponentTest : IAsyncLifetime
     /// <summary>Renders <typeparamref name="TPage"/> with the providers the layout would give it (dialogs, popovers, snackbars).</summary>
     protected IRenderedComponent<IComponent> RenderPage<TPage>() where TPage : IComponent
     {
-        // Set last: it builds the renderer, after which no service can be added.
-        Context.SetRendererInfo(new RendererInfo("Server", isInteractive: true));
+        EnsureServicesComplete();
         return Context.Render(builder =>
         {
             builder.OpenComponent<MudPopoverProvider>(0);
@@ -87,7 +93,38 @@ public abstract class PortalComponentTest : IAsyncLifetime
     protected string CodeFor(DemoAccount who) =>
         new Totp(Base32Encoding.ToBytes(who.TotpSecret)).ComputeTotp(Time.GetUtcNow().UtcDateTime);
 
+    /// <summary>
+    /// Sends a command as <paramref name="who"/> from another session, through the whole pipeline, as their own page
+    /// would. Completes the services (sign the page's user in before).
+    /// </summary>
+    protected async Task<T> SendAsAsync<T>(DemoAccount who, Mediator.ICommand<T> command)
+    {
+        EnsureServicesComplete();
+        await using var scope = Context.Services.CreateAsyncScope();
+        scope.ServiceProvider.GetRequiredService<ActingAs>().IsSet = true;
+        scope.ServiceProvider.GetRequiredService<TestCurrentUser>().SignIn(who, session: $"other-session-of-{who.Email}");
+        return await scope.ServiceProvider.GetRequiredService<Mediator.ISender>().Send(command);
+    }
+
+    private bool servicesComplete;
+
+    // Last of the set-up: the renderer info builds the renderer, after which no service can be added.
+    private void EnsureServicesComplete()
+    {
+        if (!servicesComplete)
+        {
+            Context.SetRendererInfo(new RendererInfo("Server", isInteractive: true));
+            servicesComplete = true;
+        }
+    }
+
     protected Task<int> RunOutboxAsync() => Context.Services.GetRequiredService<OutboxProcessor>().ProcessBatchAsync(CancellationToken.None);
 
     protected static Task ClickAsync(AngleSharp.Dom.IElement element) => element.ClickAsync(new MouseEventArgs());
+}
+
+/// <summary>Marks a scope whose user is a test user rather than the rendered page's.</summary>
+public sealed class ActingAs
+{
+    public bool IsSet { get; set; }
 }

@@ -29,6 +29,22 @@ public sealed class LocalTime
     /// <summary>Time of day with seconds, e.g. "14:05:07".</summary>
     public string Time(DateTimeOffset value) => Format(value, "HH:mm:ss");
 
+    /// <summary>A wall-clock time the user typed (in their zone; UTC until it is known) as an instant.</summary>
+    public DateTimeOffset FromLocal(System.DateTime local)
+    {
+        var unspecified = System.DateTime.SpecifyKind(local, DateTimeKind.Unspecified);
+        return _zone is null
+            ? new DateTimeOffset(unspecified, TimeSpan.Zero)
+            : new DateTimeOffset(unspecified, _zone.GetUtcOffset(unspecified));
+    }
+
+    /// <summary>An instant as the user's wall clock shows it, for a date-time input (yyyy-MM-ddTHH:mm).</summary>
+    public string ForInput(DateTimeOffset value) =>
+        (_zone is null ? value.ToUniversalTime() : TimeZoneInfo.ConvertTime(value, _zone)).ToString("yyyy-MM-dd'T'HH:mm", CultureInfo.InvariantCulture);
+
+    /// <summary>The label of the zone times are shown in.</summary>
+    public string ZoneName => _zone?.Id ?? "UTC";
+
     private string Format(DateTimeOffset value, string pattern) => _zone is null
         ? value.ToUniversalTime().ToString(pattern, CultureInfo.InvariantCulture) + " UTC"
         : TimeZoneInfo.ConvertTime(value, _zone).ToString(pattern, CultureInfo.InvariantCulture);

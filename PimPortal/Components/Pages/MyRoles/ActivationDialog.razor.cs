@@ -28,12 +28,20 @@ public sealed partial class ActivationDialog
     private IReadOnlyList<string> errors = [];
     private bool submitting;
     private int previewVersion;
+    private bool scheduled;
+    private string? startText;
 
     [CascadingParameter]
     private IMudDialogInstance Dialog { get; set; } = default!;
 
     [Inject]
     private ISender Sender { get; set; } = default!;
+
+    [Inject]
+    private LocalTime Local { get; set; } = default!;
+
+    [Inject]
+    private TimeProvider Time { get; set; } = default!;
 
     /// <summary>The roles to activate; null when extending. Default: null.</summary>
     [Parameter]
@@ -59,6 +67,13 @@ public sealed partial class ActivationDialog
     private TimeSpan Duration => TimeSpan.FromMinutes((double)Math.Round(hours * 60m));
 
     private bool CodeEntered => Totp.IsWellFormed(code);
+
+    /// <summary>The scheduled start typed, or null for "now" (or a start that is not a date and time yet).</summary>
+    private DateTimeOffset? StartAt =>
+        scheduled && DateTime.TryParseExact(startText, "yyyy-MM-dd'T'HH:mm", System.Globalization.CultureInfo.InvariantCulture,
+            System.Globalization.DateTimeStyles.None, out var local)
+            ? Local.FromLocal(local)
+            : null;
 
     private IEnumerable<PolicyRequirement> Requirements => preview is null
         ? []
@@ -102,6 +117,19 @@ public sealed partial class ActivationDialog
         return RefreshPreviewAsync();
     }
 
+    private Task OnScheduledChanged(bool value)
+    {
+        scheduled = value;
+        startText ??= Local.ForInput(Time.GetUtcNow().AddHours(1));
+        return RefreshPreviewAsync();
+    }
+
+    private Task OnStartChanged(string? value)
+    {
+        startText = value;
+        return RefreshPreviewAsync();
+    }
+
     private Task OnCodeChanged(string? value)
     {
         code = value;
@@ -115,7 +143,7 @@ public sealed partial class ActivationDialog
         {
             var result = Extending is { } active
                 ? await Sender.Send(new PreviewExtension(active.ActivationId, Duration, justification, ticketNumber, ticketSystem, CodeEntered))
-                : await Sender.Send(new PreviewActivation([.. (Roles ?? []).Select(r => new ActivationItem(r.EligibilityId, Duration))], justification, ticketNumber, ticketSystem, CodeEntered));
+                : await Sender.Send(new PreviewActivation([.. (Roles ?? []).Select(r => new ActivationItem(r.EligibilityId, Duration))], justification, ticketNumber, ticketSystem, CodeEntered, StartAt));
 
             // Answers can arrive out of order while the user types; only the latest counts.
             if (version == previewVersion)
@@ -146,7 +174,7 @@ public sealed partial class ActivationDialog
         {
             object result = Extending is { } active
                 ? await Sender.Send(new ExtendActivation(active.ActivationId, Duration, justification, ticketNumber, ticketSystem, code))
-                : await Sender.Send(new ActivateRoles([.. (Roles ?? []).Select(r => new ActivationItem(r.EligibilityId, Duration))], justification, ticketNumber, ticketSystem, code));
+                : await Sender.Send(new ActivateRoles([.. (Roles ?? []).Select(r => new ActivationItem(r.EligibilityId, Duration))], justification, ticketNumber, ticketSystem, code, StartAt));
             Dialog.Close(DialogResult.Ok(result));
         }
         catch (RefusedException ex)
