@@ -18,11 +18,13 @@ public sealed class MyRolesPage(IPage page)
     public ILocator TimeLeft(string role) => ActiveRow(role).Locator(".time-left");
 
     /// <summary>Opens the activation dialog for one role and fills it in (the code only when asked for).</summary>
-    public async Task ActivateAsync(string role, double hours, string why, string? code)
+    public async Task ActivateAsync(string role, double hours, string why, string? code, string? ticket = null)
     {
         await page.GetByRole(AriaRole.Button, new() { Name = $"Activate {role}", Exact = true }).ClickAsync();
-        await SubmitDialogAsync(hours, why, code);
+        await SubmitDialogAsync(hours, why, code, ticket);
     }
+
+    public ILocator PendingRow(string role) => page.Locator($"section[aria-labelledby=pending-heading] tr[data-role='{role}']");
 
     /// <summary>Selects several roles and activates them together.</summary>
     public async Task ActivateTogetherAsync(IReadOnlyList<string> roles, double hours, string why, string? code)
@@ -39,11 +41,17 @@ public sealed class MyRolesPage(IPage page)
     public Task DeactivateAsync(string role) =>
         page.GetByRole(AriaRole.Button, new() { Name = $"Deactivate {role}", Exact = true }).ClickAsync();
 
-    private async Task SubmitDialogAsync(double hours, string why, string? code)
+    private async Task SubmitDialogAsync(double hours, string why, string? code, string? ticket = null)
     {
         await Expect(Dialog).ToBeVisibleAsync();
         await Dialog.GetByLabel("Duration").FillAsync(hours.ToString(CultureInfo.InvariantCulture));
         await Dialog.GetByLabel("Justification").FillAsync(why);
+        if (ticket is not null)
+        {
+            await Dialog.GetByLabel("Ticket number").FillAsync(ticket);
+            await Dialog.GetByLabel("Ticket system").FillAsync("ServiceNow");
+        }
+
         if (code is not null)
         {
             await Dialog.GetByLabel("Authenticator code").FillAsync(code);
