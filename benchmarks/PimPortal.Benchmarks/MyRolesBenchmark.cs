@@ -19,25 +19,10 @@ internal static partial class MyRolesBenchmark
 {
     public static async Task RunAsync(int roles)
     {
-        await using var server = new Server();
+        await using var server = new BenchWebServer();
         await SeedAsync(server, roles);
 
-        using var handler = new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false };
-        using var client = new HttpClient(handler) { BaseAddress = new Uri(server.BaseUrl) };
-        var form = await client.GetStringAsync("/signin");
-        var token = WebUtility.HtmlDecode(Token().Match(form).Groups[1].Value);
-        var signIn = await client.PostAsync("/signin", new FormUrlEncodedContent(new Dictionary<string, string>
-        {
-            ["_handler"] = "signin",
-            ["__RequestVerificationToken"] = token,
-            ["Input.Email"] = DemoOrganisation.Alice.Email,
-            ["Input.Password"] = DemoOrganisation.Password,
-        }));
-        if (signIn.StatusCode != HttpStatusCode.Redirect)
-        {
-            throw new InvalidOperationException($"Sign-in failed: {signIn.StatusCode}");
-        }
-
+        using var client = await server.SignedInClientAsync(DemoOrganisation.Alice.Email);
         for (var i = 0; i < 30; i++)
         {
             await client.GetStringAsync("/");
@@ -60,7 +45,7 @@ internal static partial class MyRolesBenchmark
         Console.WriteLine($"- {Stats.Summary(times)}");
     }
 
-    private static async Task SeedAsync(Server server, int roles)
+    private static async Task SeedAsync(BenchWebServer server, int roles)
     {
         await using var scope = server.Services.CreateAsyncScope();
         await using var db = await scope.ServiceProvider.GetRequiredService<IDbContextFactory<PimDbContext>>().CreateDbContextAsync();
@@ -77,41 +62,6 @@ internal static partial class MyRolesBenchmark
         await db.SaveChangesAsync();
     }
 
-    [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]
-    private static partial Regex Token();
-
     [GeneratedRegex("<tr data-role=")]
     private static partial Regex Row();
-
-    private sealed class Server : WebApplicationFactory<Program>
-    {
-        private readonly string file = Path.Combine(Path.GetTempPath(), $"pim-bench-web-{Guid.NewGuid():N}.db");
-
-        public Server()
-        {
-            UseKestrel(0);
-            StartServer();
-            BaseUrl = Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
-        }
-
-        public string BaseUrl { get; }
-
-        protected override void ConfigureWebHost(IWebHostBuilder builder)
-        {
-            builder.UseSetting("ConnectionStrings:Pim", $"Data Source={file}");
-            builder.UseSetting("Pim:Jobs:Enabled", "false");
-            builder.UseSetting("Logging:LogLevel:Default", "Warning");
-            builder.UseEnvironment("Production");
-        }
-
-        public override async ValueTask DisposeAsync()
-        {
-            await base.DisposeAsync();
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            foreach (var suffix in new[] { "", "-wal", "-shm" })
-            {
-                File.Delete(file + suffix);
-            }
-        }
-    }
 }

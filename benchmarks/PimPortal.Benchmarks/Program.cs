@@ -3,7 +3,7 @@ namespace PimPortal.Benchmarks;
 /// <summary>
 /// Scenario benchmarks for docs/performance.md. From the repository root:
 /// <c>dotnet run -c Release --project benchmarks/PimPortal.Benchmarks -- all</c>, or one of
-/// <c>activation [count]</c>, <c>expiry [count]</c>, <c>myroles [roles]</c>, <c>coldstart [runs]</c>.
+/// <c>activation [count]</c>, <c>expiry [count]</c>, <c>myroles [roles]</c>, <c>coldstart [runs]</c>, <c>approvals [pending]</c>.
 /// </summary>
 internal static class BenchmarkMain
 {
@@ -27,14 +27,18 @@ internal static class BenchmarkMain
             case "coldstart":
                 await ColdStartBenchmark.RunAsync(Arg(3));
                 break;
+            case "approvals":
+                await ApprovalBenchmark.RunAsync(Arg(5000));
+                break;
             case "all":
                 await ActivationBenchmark.RunAsync(2000);
                 await ExpiryBenchmark.RunAsync(1000);
                 await MyRolesBenchmark.RunAsync(200);
                 await ColdStartBenchmark.RunAsync(3);
+                await ApprovalBenchmark.RunAsync(5000);
                 break;
             default:
-                Console.Error.WriteLine("usage: activation [count] | expiry [count] | myroles [roles] | coldstart [runs] | all");
+                Console.Error.WriteLine("usage: activation [count] | expiry [count] | myroles [roles] | coldstart [runs] | approvals [pending] | all");
                 return 2;
         }
 
