@@ -53,6 +53,7 @@ public static class DependencyInjection
         services.AddSingleton<Notifier>();
         services.TryAddSingleton<IMailSender, SmtpMailSender>();
         services.AddSingleton<MailProcessor>();
+        services.AddSingleton<ChangeFeedProcessor>();
         services.AddScoped<DatabaseInitializer>();
         services.AddScoped<DemoSeeder>();
         return services;
@@ -64,6 +65,16 @@ public static class DependencyInjection
         services.AddHostedService<OutboxWorker>();
         services.AddHostedService<ExpiryWorker>();
         services.AddHostedService<MailWorker>();
+        return services;
+    }
+
+    /// <summary>
+    /// Runs the change feed in this instance: other instances' changes reach its open pages. Independent of the
+    /// workers — a web-only instance needs it most.
+    /// </summary>
+    public static IServiceCollection AddPimPortalChangeFeed(this IServiceCollection services)
+    {
+        services.AddHostedService<ChangeFeedWorker>();
         return services;
     }
 

@@ -36,6 +36,11 @@ internal static class HostSetup
             services.AddPimPortalJobs();
         }
 
+        if (options.RunsChangeFeed)
+        {
+            services.AddPimPortalChangeFeed();
+        }
+
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddPortalComponents();
         services.AddCascadingAuthenticationState();

@@ -19,6 +19,9 @@ public sealed class PimOptions
 
     public JobOptions Jobs { get; set; } = new();
 
+    /// <summary>Whether this instance runs the change feed: <c>Pim:Jobs:ChangeFeed</c> when set, else on a shared server database.</summary>
+    public bool RunsChangeFeed => Jobs.ChangeFeed ?? Database.Provider != DatabaseProvider.Sqlite;
+
     public SmtpOptions Smtp { get; set; } = new();
 
     /// <summary>The portal's address as users reach it, for the links in emails (e.g. https://pim.contoso.com).</summary>
@@ -99,6 +102,15 @@ public sealed class JobOptions
 
     /// <summary>How long a claimed outbox message is held before another worker may take it.</summary>
     public TimeSpan OutboxLease { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// Carry other instances' changes to this instance's open pages (several instances on one database). Unset: on
+    /// for PostgreSQL and SQL Server, off for SQLite (one instance).
+    /// </summary>
+    public bool? ChangeFeed { get; set; }
+
+    /// <summary>How often the change feed looks for other instances' changes.</summary>
+    public TimeSpan ChangeFeedInterval { get; set; } = TimeSpan.FromSeconds(1);
 }
 
 /// <summary>

@@ -43,9 +43,14 @@ public sealed class TestApp : IAsyncDisposable
     public ExpiryProcessor Expiry => _services.GetRequiredService<ExpiryProcessor>();
 
     /// <summary>Starts on a fresh copy of the migrated, seeded template database of <paramref name="kind"/>.</summary>
-    public static async Task<TestApp> StartAsync(DatabaseKind kind, Action<IServiceCollection>? configure = null, IDictionary<string, string?>? settings = null)
+    public static async Task<TestApp> StartAsync(DatabaseKind kind, Action<IServiceCollection>? configure = null, IDictionary<string, string?>? settings = null) =>
+        Create(await TestDatabase.CreateAsync(kind), configure, settings);
+
+    /// <summary>A second portal instance on this one's database (its own services, events and clock).</summary>
+    public TestApp SecondInstance(IDictionary<string, string?>? settings = null) => Create(Database.Shared(), null, settings);
+
+    private static TestApp Create(TestDatabase database, Action<IServiceCollection>? configure, IDictionary<string, string?>? settings)
     {
-        var database = await TestDatabase.CreateAsync(kind);
         var config = new Dictionary<string, string?>
         {
             ["ConnectionStrings:Pim"] = database.ConnectionString,

@@ -78,6 +78,9 @@ public sealed class TestDatabase : IAsyncDisposable
 
     public ValueTask DisposeAsync() => _drop();
 
+    /// <summary>The same database, for a second instance: disposing it leaves the database to its owner.</summary>
+    public TestDatabase Shared() => new(Kind, ConnectionString, () => ValueTask.CompletedTask);
+
     private static async Task<TestDatabase> CreateSqliteAsync()
     {
         var template = await SqliteTemplate.Value;

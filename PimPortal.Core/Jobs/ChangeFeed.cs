@@ -1,0 +1,98 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using PimPortal.Core.Domain;
+using PimPortal.Core.Persistence;
+
+namespace PimPortal.Core.Jobs;
+
+/// <summary>
+/// Carries changes made by other portal instances on the same database to this instance's open pages: it reads the
+/// audit events and notifications written since the last look and raises the same <see cref="PortalEvents"/> the
+/// commands raise in-process. Every change writes an audit event, so none is missed; a change made here is seen twice
+/// (one more re-read of the page, nothing else).
+/// </summary>
+public sealed class ChangeFeedProcessor(IDbContextFactory<PimDbContext> dbFactory, PortalEvents events, TimeProvider time)
+{
+    /// <summary>How far back each look reaches: transactions commit out of id order, so a slow one is still seen.</summary>
+    public static readonly TimeSpan Overlap = TimeSpan.FromSeconds(10);
+
+    private readonly Dictionary<long, DateTimeOffset> _seenEvents = [];
+    private readonly Dictionary<Guid, DateTimeOffset> _seenNotifications = [];
+    private DateTimeOffset? _since;
+
+    /// <summary>Starts from now: what happened before this instance started is already on its pages' first read.</summary>
+    public void Start() => _since = time.GetUtcNow();
+
+    /// <summary>Raises events for what other instances changed since the last look; returns how many changes it saw.</summary>
+    public async Task<int> PollAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var since = (_since ??= now) - Overlap;
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var changes = await db.AuditEvents.AsNoTracking()
+            .Where(e => e.OccurredAt >= since)
+            .Select(e => new { e.Id, e.OccurredAt, e.Action, e.SubjectId, e.TargetType })
+            .ToListAsync(cancellationToken);
+        var notifications = await db.Notifications.AsNoTracking()
+            .Where(n => n.CreatedAt >= since)
+            .Select(n => new { n.Id, n.CreatedAt, n.RecipientId })
+            .ToListAsync(cancellationToken);
+
+        var fresh = changes.Where(c => _seenEvents.TryAdd(c.Id, c.OccurredAt)).ToList();
+        var freshNotifications = notifications.Where(n => _seenNotifications.TryAdd(n.Id, n.CreatedAt)).ToList();
+        events.RolesChanged(fresh.Where(c => c.SubjectId is not null).Select(c => c.SubjectId!.Value));
+        if (fresh.Exists(c => c.TargetType == "request"))
+        {
+            events.ApprovalsChanged();
+        }
+
+        events.NotificationsChanged(freshNotifications.Select(n => n.RecipientId));
+
+        // Forget what fell out of the window.
+        foreach (var old in _seenEvents.Where(e => e.Value < since).Select(e => e.Key).ToList())
+        {
+            _seenEvents.Remove(old);
+        }
+
+        foreach (var old in _seenNotifications.Where(n => n.Value < since).Select(n => n.Key).ToList())
+        {
+            _seenNotifications.Remove(old);
+        }
+
+        _since = now;
+        return fresh.Count + freshNotifications.Count;
+    }
+}
+
+/// <summary>Runs the change feed every <see cref="JobOptions.ChangeFeedInterval"/> (several instances on one database).</summary>
+public sealed partial class ChangeFeedWorker(ChangeFeedProcessor processor, TimeProvider time, IOptions<PimOptions> options, ILogger<ChangeFeedWorker> logger)
+    : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        processor.Start();
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(options.Value.Jobs.ChangeFeedInterval, time, stoppingToken);
+                await processor.PollAsync(stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+#pragma warning disable CA1031 // The feed must outlive a failed look (a database hiccup); it logs and goes on.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                LogPassFailed(logger, ex);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A change-feed look failed; it will look again")]
+    private static partial void LogPassFailed(ILogger logger, Exception exception);
+}
