@@ -45,6 +45,13 @@ public sealed class ApprovalJourneyTests(Browser browser) : IAsyncLifetime
         var row = queue.Row("Alice Adams", "Global Administrator");
         await Expect(row).ToContainTextAsync("Tenant-wide conditional access change");
         await Expect(row).ToContainTextAsync("CHG1001");
+        // And his bell counts it; opening it lists the notification and marks it read.
+        var bell = bob.GetByRole(AriaRole.Button, new() { Name = "Notifications: 1 unread" });
+        await bell.ClickAsync();
+        await Expect(bob.GetByText("Approval needed: Alice Adams requests Global Administrator")).ToBeVisibleAsync();
+        await Expect(bob.GetByRole(AriaRole.Button, new() { Name = "Notifications: 0 unread" })).ToBeVisibleAsync();
+        await bob.Keyboard.PressAsync("Escape");
+
         await queue.ApproveAsync("Alice Adams", "Global Administrator", "CAB approved CHG1001");
         await Expect(queue.Empty).ToBeVisibleAsync();
 

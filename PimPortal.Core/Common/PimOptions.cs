@@ -123,7 +123,10 @@ public sealed class SmtpOptions
 
     public int Port { get; set; } = 25;
 
-    /// <summary><c>Auto</c> (STARTTLS when offered), <c>None</c>, <c>StartTls</c> (required) or <c>SslOnConnect</c>.</summary>
+    /// <summary>
+    /// <c>Auto</c> (STARTTLS when offered; required when a user name is set), <c>None</c>, <c>StartTls</c> (required) or
+    /// <c>SslOnConnect</c>.
+    /// </summary>
     public SmtpSecurity Security { get; set; } = SmtpSecurity.Auto;
 
     /// <summary>Sign in to the server with these, when set.</summary>

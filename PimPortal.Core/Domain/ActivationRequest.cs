@@ -47,7 +47,7 @@ public sealed class ActivationRequest
         Justification = details.Justification;
         TicketNumber = details.TicketNumber;
         TicketSystem = details.TicketSystem;
-        RequestedStart = start is { } requested && requested > now ? requested : now;
+        RequestedStart = (start is { } requested && requested > now ? requested : now).ToUniversalTime();
         Duration = duration;
         CreatedAt = now;
         MfaVerifiedAt = mfaVerifiedAt;
@@ -75,7 +75,7 @@ public sealed class ActivationRequest
 
     public string? TicketSystem { get; private set; }
 
-    /// <summary>When the grant should begin: the moment of the request, or a scheduled time after it.</summary>
+    /// <summary>When the grant should begin: the moment of the request, or a scheduled time after it (kept in UTC).</summary>
     public DateTimeOffset RequestedStart { get; private set; }
 
     public TimeSpan Duration { get; private set; }
@@ -94,6 +94,9 @@ public sealed class ActivationRequest
 
     /// <summary>When the requester last proved MFA before asking; null when the role did not require it.</summary>
     public DateTimeOffset? MfaVerifiedAt { get; private set; }
+
+    /// <summary>Whether the requester chose a start after the moment of asking.</summary>
+    public bool IsScheduled => RequestedStart > CreatedAt;
 
     /// <summary>For an extension: the activation it extends.</summary>
     public Guid? TargetActivationId { get; private set; }

@@ -11,7 +11,8 @@ namespace PimPortal.Core.Jobs;
 /// Carries changes made by other portal instances on the same database to this instance's open pages: it reads the
 /// audit events and notifications written since the last look and raises the same <see cref="PortalEvents"/> the
 /// commands raise in-process. Every change writes an audit event, so none is missed; a change made here is seen twice
-/// (one more re-read of the page, nothing else).
+/// (one more re-read of the page, nothing else). Refusals change nothing, so they are not carried. The window is in
+/// the instances' own clocks: keep them in step (NTP); a skew under <see cref="Overlap"/> loses nothing.
 /// </summary>
 public sealed class ChangeFeedProcessor(IDbContextFactory<PimDbContext> dbFactory, PortalEvents events, TimeProvider time)
 {
@@ -33,6 +34,7 @@ public sealed class ChangeFeedProcessor(IDbContextFactory<PimDbContext> dbFactor
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var changes = await db.AuditEvents.AsNoTracking()
             .Where(e => e.OccurredAt >= since)
+            .Where(e => e.Outcome != AuditOutcome.Refused)
             .Select(e => new { e.Id, e.OccurredAt, e.Action, e.SubjectId, e.TargetType })
             .ToListAsync(cancellationToken);
         var notifications = await db.Notifications.AsNoTracking()

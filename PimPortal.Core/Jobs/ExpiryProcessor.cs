@@ -119,16 +119,7 @@ public sealed partial class ExpiryProcessor(
         }
 
         // A pending extension of an activation that has ended can no longer be carried out.
-        var endedIds = due.Select(r => r.Activation.Id).ToList();
-        var extensions = await db.ActivationRequests
-            .Where(r => r.Status == ActivationRequestStatus.Pending && r.TargetActivationId != null && endedIds.Contains(r.TargetActivationId.Value))
-            .ToListAsync(cancellationToken);
-        foreach (var extension in extensions)
-        {
-            extension.Lapse("Nothing was granted: the activation to extend has ended.", now);
-            db.AuditEvents.Add(AuditFactory.Create(Actor.System, ClientInfo.Unknown, now, AuditActions.RequestLapsed, "request", extension.Id.ToString(), AuditOutcome.Success,
-                new { reason = "the activation to extend has ended", kind = extension.Kind.ToString() }, extension.RequesterId, extension.RoleId));
-        }
+        var lapsed = await ApprovedRequests.LapsePendingExtensionsAsync(db, [.. due.Select(r => r.Activation.Id)], Actor.System, ClientInfo.Unknown, now, cancellationToken);
 
         if (!await TrySaveAsync(db, due.Count, cancellationToken))
         {
@@ -137,7 +128,7 @@ public sealed partial class ExpiryProcessor(
 
         signals.Outbox.Set();
         events.RolesChanged(due.Select(r => r.Activation.PrincipalId));
-        if (extensions.Count > 0)
+        if (lapsed > 0)
         {
             events.ApprovalsChanged();
         }
@@ -177,45 +168,73 @@ public sealed partial class ExpiryProcessor(
 
     private async Task<int> StartScheduledAsync(CancellationToken cancellationToken)
     {
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var now = time.GetUtcNow();
-        var due = await db.ActivationRequests.Include(r => r.Decisions).Include(r => r.Role)
-            .Where(r => r.Status == ActivationRequestStatus.Scheduled && r.RequestedStart <= now)
-            .OrderBy(r => r.RequestedStart)
-            .Take(BatchSize)
-            .ToListAsync(cancellationToken);
-        if (due.Count == 0)
+        List<Guid> due;
+        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
         {
-            return 0;
+            var now = time.GetUtcNow();
+            due = await db.ActivationRequests.AsNoTracking()
+                .Where(r => r.Status == ActivationRequestStatus.Scheduled && r.RequestedStart <= now)
+                .OrderBy(r => r.RequestedStart)
+                .Select(r => r.Id)
+                .Take(BatchSize)
+                .ToListAsync(cancellationToken);
         }
 
-        var approverIds = due.SelectMany(r => r.Decisions).Select(d => d.ApproverId).Distinct().ToList();
-        var names = await db.Principals.AsNoTracking().Where(p => approverIds.Contains(p.Id)).ToDictionaryAsync(p => p.Id, p => p.DisplayName, cancellationToken);
-        foreach (var request in due)
+        // Scheduled starts are few: each in its own transaction, so one that cannot be carried out holds up no other.
+        var started = new List<Guid>();
+        foreach (var id in due)
         {
-            request.Start(now);
-            db.AuditEvents.Add(AuditFactory.Create(Actor.System, ClientInfo.Unknown, now, AuditActions.RequestStarted, "request", request.Id.ToString(), AuditOutcome.Success,
-                new { role = request.Role.DisplayName, scheduledStart = request.RequestedStart }, request.RequesterId, request.RoleId));
-            IReadOnlyList<string> approvedBy = request.ApprovalsNeeded == 0
-                ? ["policy"]
-                : [.. request.Decisions.Where(d => d.Verdict == ApprovalVerdict.Approve).Select(d => names.GetValueOrDefault(d.ApproverId, d.ApproverId.ToString()))];
-            var outcome = await ApprovedRequests.CarryOutAsync(db, request, Actor.System, ClientInfo.Unknown, now, approvedBy, cancellationToken);
-            if (outcome.LapsedBecause is { } lapsed)
+            try
             {
-                await notifier.RequestClosedAsync(db, request, request.Role.DisplayName, "not carried out", lapsed, cancellationToken);
+                if (await StartOneAsync(id, cancellationToken) is { } requester)
+                {
+                    started.Add(requester);
+                }
+            }
+            catch (Exception ex) when (ex is DomainRuleException or DbUpdateException)
+            {
+                LogStartFailed(logger, ex, id);
             }
         }
 
-        if (!await TrySaveAsync(db, due.Count, cancellationToken))
+        // Only what started counts: a request that failed is looked at again on the next pass, not in a tight loop.
+
+        if (started.Count > 0)
         {
-            return 0;
+            signals.Outbox.Set();
+            signals.Mail.Set();
+            events.RolesChanged(started);
+            events.NotificationsChanged(started);
         }
 
-        signals.Outbox.Set();
-        signals.Mail.Set();
-        events.RolesChanged(due.Select(r => r.RequesterId));
-        events.NotificationsChanged(due.Select(r => r.RequesterId));
-        return due.Count;
+        return started.Count;
+    }
+
+    /// <summary>Starts one scheduled request; returns its requester, or null when another instance got there first.</summary>
+    private async Task<Guid?> StartOneAsync(Guid id, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var now = time.GetUtcNow();
+        var request = await db.ActivationRequests.Include(r => r.Decisions).Include(r => r.Role)
+            .SingleAsync(r => r.Id == id, cancellationToken);
+        if (request.Status != ActivationRequestStatus.Scheduled)
+        {
+            return null;
+        }
+
+        request.Start(now);
+        db.AuditEvents.Add(AuditFactory.Create(Actor.System, ClientInfo.Unknown, now, AuditActions.RequestStarted, "request", request.Id.ToString(), AuditOutcome.Success,
+            new { role = request.Role.DisplayName, scheduledStart = request.RequestedStart }, request.RequesterId, request.RoleId));
+        var approverIds = request.Decisions.Where(d => d.Verdict == ApprovalVerdict.Approve).Select(d => d.ApproverId).ToList();
+        var names = await db.Principals.AsNoTracking().Where(p => approverIds.Contains(p.Id)).ToDictionaryAsync(p => p.Id, p => p.DisplayName, cancellationToken);
+        IReadOnlyList<string> approvedBy = request.ApprovalsNeeded == 0 ? ["policy"] : [.. approverIds.Select(a => names.GetValueOrDefault(a, a.ToString()))];
+        var outcome = await ApprovedRequests.CarryOutAsync(db, request, Actor.System, ClientInfo.Unknown, now, approvedBy, cancellationToken);
+        if (outcome.LapsedBecause is { } lapsed)
+        {
+            await notifier.RequestClosedAsync(db, request, request.Role.DisplayName, "not carried out", lapsed, cancellationToken);
+        }
+
+        return await TrySaveAsync(db, 1, cancellationToken) ? request.RequesterId : null;
     }
 
     private async Task<bool> TrySaveAsync(PimDbContext db, int count, CancellationToken cancellationToken)
@@ -236,6 +255,9 @@ public sealed partial class ExpiryProcessor(
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Expiry: {Count} activations ended in {ElapsedMs:0.0} ms")]
     private static partial void LogEnded(ILogger logger, int count, double elapsedMs);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The scheduled request {RequestId} could not be started; it is left as it is")]
+    private static partial void LogStartFailed(ILogger logger, Exception exception, Guid requestId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Ending {Count} rows conflicted with a concurrent change; retrying")]
     private static partial void LogConflict(ILogger logger, Exception exception, int count);

@@ -57,6 +57,8 @@ public sealed partial class OutboxWorker(OutboxProcessor processor, JobSignals s
 public sealed partial class ExpiryWorker(ExpiryProcessor processor, JobSignals signals, TimeProvider time, IOptions<PimOptions> options, ILogger<ExpiryWorker> logger)
     : BackgroundService
 {
+    private static readonly TimeSpan MinimumWait = TimeSpan.FromMilliseconds(25);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
@@ -67,8 +69,10 @@ public sealed partial class ExpiryWorker(ExpiryProcessor processor, JobSignals s
                 await processor.ExpireDueAsync(stoppingToken);
                 if (await processor.NextDueAsync(stoppingToken) is { } next)
                 {
+                    // Something already due after a pass (it became due meanwhile, or could not be ended) is looked at
+                    // again after a moment, never in a tight loop.
                     var untilNext = next - time.GetUtcNow();
-                    wait = untilNext < wait ? untilNext : wait;
+                    wait = untilNext < MinimumWait ? MinimumWait : untilNext < wait ? untilNext : wait;
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

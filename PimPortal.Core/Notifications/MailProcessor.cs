@@ -17,12 +17,16 @@ public sealed partial class MailProcessor(
     IDbContextFactory<PimDbContext> dbFactory,
     IMailSender sender,
     TimeProvider time,
+    Microsoft.Extensions.Options.IOptions<PimOptions> options,
     ILogger<MailProcessor> logger)
 {
-    public const int BatchSize = 50;
+    public const int BatchSize = 10;
 
-    /// <summary>How long a claimed notification is held before another worker may take it.</summary>
-    public static readonly TimeSpan Lease = TimeSpan.FromMinutes(2);
+    /// <summary>
+    /// How long a claimed notification is held before another worker may take it: longer than a whole batch can take
+    /// at the mail client's timeout, so a slow server never lets two instances send the same mail.
+    /// </summary>
+    public static TimeSpan LeaseFor(TimeSpan mailTimeout) => mailTimeout * (BatchSize + 2);
 
     /// <summary>Sends what is due; returns how many were claimed.</summary>
     public async Task<int> SendDueAsync(CancellationToken cancellationToken)
@@ -42,7 +46,7 @@ public sealed partial class MailProcessor(
 
         foreach (var notification in due)
         {
-            notification.ClaimEmail(now + Lease);
+            notification.ClaimEmail(now + LeaseFor(options.Value.Smtp.Timeout));
         }
 
         try
@@ -61,6 +65,8 @@ public sealed partial class MailProcessor(
             {
                 await sender.SendAsync(notification.EmailTo!, notification.Subject, notification.Body, cancellationToken);
                 notification.EmailSent(time.GetUtcNow());
+                db.AuditEvents.Add(AuditFactory.Create(Actor.System, ClientInfo.Unknown, time.GetUtcNow(), AuditActions.NotificationMailed, "notification",
+                    notification.Id.ToString(), AuditOutcome.Success, new { to = notification.EmailTo, subject = notification.Subject }, notification.RecipientId));
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -79,9 +85,11 @@ public sealed partial class MailProcessor(
                         notification.Id.ToString(), AuditOutcome.Failed, new { to = notification.EmailTo, error = notification.EmailError }, notification.RecipientId));
                 }
             }
+
+            // Recorded mail by mail: a later failure (or this instance stopping) does not send the earlier ones again.
+            await db.SaveChangesAsync(cancellationToken);
         }
 
-        await db.SaveChangesAsync(cancellationToken);
         return due.Count;
     }
 

@@ -34,6 +34,9 @@ public sealed class SmtpMailSender(IOptions<PimOptions> options) : IMailSender
             SmtpSecurity.None => SecureSocketOptions.None,
             SmtpSecurity.StartTls => SecureSocketOptions.StartTls,
             SmtpSecurity.SslOnConnect => SecureSocketOptions.SslOnConnect,
+
+            // With credentials to send, TLS is required rather than taken when offered (it could be stripped).
+            _ when !string.IsNullOrEmpty(smtp.UserName) => SecureSocketOptions.StartTls,
             _ => SecureSocketOptions.Auto,
         };
         await client.ConnectAsync(smtp.Host!, smtp.Port, security, cancellationToken);

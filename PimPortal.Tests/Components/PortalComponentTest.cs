@@ -66,15 +66,17 @@ public abstract class PortalComponentTest : IAsyncLifetime
     {
         var auth = Context.AddAuthorization();
         auth.SetAuthorized(who.Email);
-        auth.SetClaims(new Claim(ClaimTypes.NameIdentifier, who.Id.ToString()), new Claim(ClaimsPrincipalExtensions.SessionClaim, "bunit-session"));
         if (who.Permission is { } permission)
         {
             auth.SetRoles(permission);
         }
+
+        // Claims last: setting roles builds the user again.
+        auth.SetClaims(new Claim(ClaimTypes.NameIdentifier, who.Id.ToString()), new Claim(ClaimsPrincipalExtensions.SessionClaim, "bunit-session"));
     }
 
     /// <summary>Renders <typeparamref name="TPage"/> with the providers the layout would give it (dialogs, popovers, snackbars).</summary>
-    protected IRenderedComponent<IComponent> RenderPage<TPage>() where TPage : IComponent
+    protected IRenderedComponent<IComponent> RenderPage<TPage>(IReadOnlyDictionary<string, object?>? parameters = null) where TPage : IComponent
     {
         EnsureServicesComplete();
         return Context.Render(builder =>
@@ -86,6 +88,11 @@ public abstract class PortalComponentTest : IAsyncLifetime
             builder.OpenComponent<MudSnackbarProvider>(2);
             builder.CloseComponent();
             builder.OpenComponent<TPage>(3);
+            foreach (var (name, value) in parameters ?? new Dictionary<string, object?>())
+            {
+                builder.AddComponentParameter(4, name, value);
+            }
+
             builder.CloseComponent();
         });
     }

@@ -60,4 +60,19 @@ public abstract class ChangeFeedTests(DatabaseKind kind) : HandlerTests(kind)
         Assert.Contains(new PortalEvent(DemoOrganisation.Alice.Id, PortalEventKind.NotificationsChanged), seen);
         Assert.Contains(new PortalEvent(Guid.Empty, PortalEventKind.ApprovalsChanged), seen);
     }
+
+    [Fact]
+    public async Task ARefusedAttempt_ChangesNothing_SoNoPageIsToldToReread()
+    {
+        await using var other = App.SecondInstance();
+        var feed = other.Services.GetRequiredService<ChangeFeedProcessor>();
+        feed.Start();
+        var seen = new List<PortalEvent>();
+        other.Services.GetRequiredService<PortalEvents>().Raised += seen.Add;
+
+        await Assert.ThrowsAsync<Core.ForbiddenException>(() => App.ApproveAsync(DemoOrganisation.Carol, Guid.NewGuid()));
+        await feed.PollAsync(CancellationToken.None);
+
+        Assert.Empty(seen);
+    }
 }

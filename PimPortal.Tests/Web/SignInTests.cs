@@ -202,4 +202,29 @@ public sealed class HostConfigurationTests
 
         Assert.Contains("Pim:Mode is Entra, but this version serves only the embedded mode", error.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("Sqlite", null, false)]
+    [InlineData("Sqlite", "true", true)]
+    [InlineData("PostgreSql", null, true)]
+    [InlineData("PostgreSql", "false", false)]
+    public void TheChangeFeed_RunsByDefaultOnlyOnASharedServerDatabase(string provider, string? setting, bool runs)
+    {
+        var options = new Core.PimOptions { Database = { Provider = Enum.Parse<Core.DatabaseProvider>(provider) } };
+        options.Jobs.ChangeFeed = setting is null ? null : bool.Parse(setting);
+
+        Assert.Equal(runs, options.RunsChangeFeed);
+    }
+
+    [Fact]
+    public void TheEmbeddedDefault_RunsItsWorkers_ButNoChangeFeed()
+    {
+        using var factory = new PortalFactory().WithWebHostBuilder(b => b.UseSetting("Pim:Jobs:Enabled", "true"));
+
+        var hosted = factory.Services.GetServices<Microsoft.Extensions.Hosting.IHostedService>().Select(s => s.GetType().Name).ToList();
+
+        Assert.Contains("OutboxWorker", hosted);
+        Assert.Contains("ExpiryWorker", hosted);
+        Assert.DoesNotContain("ChangeFeedWorker", hosted);
+    }
 }

@@ -54,10 +54,16 @@ public sealed class DeactivateRolesHandler(IDbContextFactory<PimDbContext> dbFac
                 new { role = activation.Role.DisplayName, scope = activation.Scope, notAfter = activation.NotAfter }, me, activation.RoleId));
         }
 
+        var lapsed = await Approvals.ApprovedRequests.LapsePendingExtensionsAsync(db, [.. activations.Select(a => a.Id)], context.Actor, context.Client, now, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
 
         signals.Outbox.Set();
         events.RolesChanged([me]);
+        if (lapsed > 0)
+        {
+            events.ApprovalsChanged();
+        }
+
         return activations.Count;
     }
 }

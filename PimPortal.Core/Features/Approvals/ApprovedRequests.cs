@@ -38,7 +38,19 @@ internal static class ApprovedRequests
                 return Lapse(db, request, "the role is already active at this scope", actor, client, now);
             }
 
-            var activation = new RoleActivation(Guid.NewGuid(), request, now, eligibility.NotAfter);
+            // A scheduled request keeps to the window it asked for: approved late, it gets what is left of it.
+            var latest = eligibility.NotAfter;
+            if (request.IsScheduled && (latest is null || request.RequestedStart + request.Duration < latest))
+            {
+                latest = request.RequestedStart + request.Duration;
+            }
+
+            if (latest <= now)
+            {
+                return Lapse(db, request, "the requested window has passed", actor, client, now);
+            }
+
+            var activation = new RoleActivation(Guid.NewGuid(), request, now, latest);
             db.Activations.Add(activation);
             db.Outbox.Add(new OutboxMessage(Guid.NewGuid(), OutboxMessageType.ProvisionGrant, activation.Id, now));
             db.AuditEvents.Add(AuditFactory.Create(actor, client, now, AuditActions.ActivationGranted, "activation", activation.Id.ToString(), AuditOutcome.Success,
@@ -70,6 +82,26 @@ internal static class ApprovedRequests
         }
 
         return Lapse(db, request, why, actor, client, now);
+    }
+
+    /// <summary>
+    /// Pending extensions of activations that have just ended can no longer be carried out: they lapse (and leave the
+    /// approvers' queues). Returns how many.
+    /// </summary>
+    public static async Task<int> LapsePendingExtensionsAsync(PimDbContext db, IReadOnlyCollection<Guid> endedActivationIds, Actor actor, ClientInfo client, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var ids = endedActivationIds.ToList();
+        var extensions = await db.ActivationRequests
+            .Where(r => r.Status == ActivationRequestStatus.Pending && r.TargetActivationId != null && ids.Contains(r.TargetActivationId.Value))
+            .ToListAsync(cancellationToken);
+        foreach (var extension in extensions)
+        {
+            extension.Lapse("Nothing was granted: the activation to extend has ended.", now);
+            db.AuditEvents.Add(AuditFactory.Create(actor, client, now, AuditActions.RequestLapsed, "request", extension.Id.ToString(), AuditOutcome.Success,
+                new { reason = "the activation to extend has ended", kind = extension.Kind.ToString() }, extension.RequesterId, extension.RoleId));
+        }
+
+        return extensions.Count;
     }
 
     private static Outcome Lapse(PimDbContext db, ActivationRequest request, string why, Actor actor, ClientInfo client, DateTimeOffset now)

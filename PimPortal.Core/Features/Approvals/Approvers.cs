@@ -5,7 +5,7 @@ using PimPortal.Core.Persistence;
 namespace PimPortal.Core.Features.Approvals;
 
 /// <summary>
-/// Who may approve a role's requests: the users named in its settings and the members of the groups named there —
+/// Who may approve a role's requests: the users named in its settings and the members of the (enabled) groups named there —
 /// read from the database at the moment it matters, so an approver taken off the list (or out of the group) counts
 /// no more.
 /// </summary>
@@ -14,14 +14,16 @@ internal static class Approvers
     /// <summary>The roles whose requests <paramref name="userId"/> may decide, directly or through a group.</summary>
     public static IQueryable<Guid> RolesApprovedBy(PimDbContext db, Guid userId) =>
         db.RoleApprovers
-            .Where(a => a.PrincipalId == userId || db.GroupMemberships.Any(m => m.GroupId == a.PrincipalId && m.MemberId == userId))
+            .Where(a => a.PrincipalId == userId || (db.GroupMemberships.Any(m => m.GroupId == a.PrincipalId && m.MemberId == userId)
+                && db.Principals.Any(g => g.Id == a.PrincipalId && g.IsEnabled)))
             .Select(a => a.RoleId);
 
     /// <summary>The enabled users who may decide requests for <paramref name="roleId"/>.</summary>
     public static IQueryable<Principal> UsersOf(PimDbContext db, Guid roleId) =>
         db.Principals.Where(p => p.Kind == PrincipalKind.User && p.IsEnabled
             && db.RoleApprovers.Any(a => a.RoleId == roleId
-                && (a.PrincipalId == p.Id || db.GroupMemberships.Any(m => m.GroupId == a.PrincipalId && m.MemberId == p.Id))));
+                && (a.PrincipalId == p.Id || (db.GroupMemberships.Any(m => m.GroupId == a.PrincipalId && m.MemberId == p.Id)
+                    && db.Principals.Any(g => g.Id == a.PrincipalId && g.IsEnabled)))));
 
     /// <summary>
     /// For each role: the approvers as the requester sees them (users by name, groups as "Name (group)") and how many

@@ -42,6 +42,9 @@ public sealed class DecideRequestHandler(
     PortalEvents events)
     : ICommandHandler<DecideRequest, DecisionResult>
 {
+    /// <summary>The same words whether the request does not exist or is not the actor's to decide: nothing about it leaks.</summary>
+    public const string NotYours = "You may not decide this request: it does not exist, or you are not (or no longer) one of its approvers.";
+
     public ValueTask<DecisionResult> Handle(DecideRequest command, CancellationToken cancellationToken) =>
         OptimisticRetry.RunAsync(() => HandleOnceAsync(command, cancellationToken), "Other approvers keep deciding on this request; reload to see where it stands.");
 
@@ -59,10 +62,8 @@ public sealed class DecideRequestHandler(
         if (request is null || (!mayDecide && request.RequesterId != me))
         {
             // Not an approver (any more) of this role: refused, without telling more about a request they may not see.
-            await RefuseAsync(db, command, request?.RoleId, request?.RequesterId, "You are not an approver of this role.", now, cancellationToken);
-            throw new ForbiddenException(request is null
-                ? "That request does not exist, or you may not decide it."
-                : $"You are not an approver of {request.Role.DisplayName} (any more); ask a PIM administrator.");
+            await RefuseAsync(db, command, request?.RoleId, request?.RequesterId, request is null ? "no such request" : "not an approver of the role", now, cancellationToken);
+            throw new ForbiddenException(NotYours);
         }
 
         try

@@ -8,7 +8,7 @@ namespace PimPortal.Core.Features.Approvals;
 
 /// <summary>
 /// The signed-in approver's queue: pending requests of the roles they may approve (directly or through a group),
-/// except their own, soonest deadline first. Keyset pagination: pass the previous page's <see cref="ApprovalQueuePage.Next"/>.
+/// except their own and those past their deadline, soonest deadline first. Keyset pagination: pass the previous page's <see cref="ApprovalQueuePage.Next"/>.
 /// </summary>
 public sealed record GetApprovalQueue(QueueCursor? After = null, int PageSize = GetApprovalQueue.DefaultPageSize) : IQuery<ApprovalQueuePage>
 {
@@ -76,7 +76,7 @@ public sealed class GetApprovalQueueHandler(IDbContextFactory<PimDbContext> dbFa
         }
 
         var pending = db.ActivationRequests.AsNoTracking()
-            .Where(r => r.Status == ActivationRequestStatus.Pending && roles.Contains(r.RoleId) && r.RequesterId != me);
+            .Where(r => r.Status == ActivationRequestStatus.Pending && r.ExpiresAt > now && roles.Contains(r.RoleId) && r.RequesterId != me);
         if (query.After is { } after)
         {
             pending = pending.Where(r => r.ExpiresAt > after.ExpiresAt || (r.ExpiresAt == after.ExpiresAt && r.Id.CompareTo(after.RequestId) > 0));

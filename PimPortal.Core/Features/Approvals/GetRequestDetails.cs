@@ -57,8 +57,11 @@ public sealed class GetRequestDetailsHandler(IDbContextFactory<PimDbContext> dbF
         // The timeline is the audit trail of the request and of the grant it produced (or extended).
         var requestId = request.Id.ToString();
         var activationId = (request.ActivationId ?? request.TargetActivationId)?.ToString();
+        // Refused attempts (someone trying to decide who may not) are for auditors and administrators.
+        var seesRefusals = actor.Has(PortalPermissions.PimAdministrator) || actor.Has(PortalPermissions.Auditor);
         var events = await db.AuditEvents.AsNoTracking()
             .Where(e => (e.TargetType == "request" && e.TargetId == requestId) || (activationId != null && e.TargetType == "activation" && e.TargetId == activationId))
+            .Where(e => seesRefusals || e.Outcome != AuditOutcome.Refused)
             .OrderBy(e => e.Id)
             .Select(e => new TimelineEntry(e.OccurredAt, e.Action, e.ActorName, e.Outcome, e.Details))
             .ToListAsync(cancellationToken);
@@ -68,7 +71,7 @@ public sealed class GetRequestDetailsHandler(IDbContextFactory<PimDbContext> dbF
             request.Role.DisplayName, request.Role.Kind, request.Scope, request.Kind, request.Justification, request.TicketNumber, request.TicketSystem,
             request.RequestedStart, request.Duration, request.CreatedAt, request.ExpiresAt ?? request.DecidedAt ?? request.CreatedAt, request.ApprovalsNeeded,
             decisions, decisions.Find(d => d.ApproverId == actor.PrincipalId)?.Verdict);
-        var pending = request.Status == ActivationRequestStatus.Pending;
+        var pending = request.Status == ActivationRequestStatus.Pending && request.ExpiresAt > now;
         return new RequestDetailsView(
             item, request.Status, request.DecidedAt, request.ClosedReason, request.ActivationId, isMine,
             CanDecide: pending && isApprover && !isMine && item.MyVerdict is null,

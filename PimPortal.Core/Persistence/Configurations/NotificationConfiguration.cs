@@ -22,5 +22,8 @@ internal sealed class NotificationConfiguration : IEntityTypeConfiguration<Notif
         builder.HasOne<Principal>().WithMany().HasForeignKey(n => n.RecipientId).OnDelete(DeleteBehavior.Cascade);
         builder.HasIndex(n => new { n.RecipientId, n.CreatedAt });
         builder.HasIndex(n => new { n.EmailStatus, n.EmailDueAt });
+
+        // The change feed reads the newest notifications every second.
+        builder.HasIndex(n => n.CreatedAt);
     }
 }

@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using PimPortal.Core;
 using PimPortal.Core.Domain;
 using PimPortal.Core.Features.Activation;
@@ -125,7 +126,7 @@ public abstract class DecideRequestTests(DatabaseKind kind) : HandlerTests(kind)
 
         var refused = await Assert.ThrowsAsync<ForbiddenException>(() => App.ApproveAsync(Carol, id));
 
-        Assert.Equal("You are not an approver of Global Administrator (any more); ask a PIM administrator.", refused.Message);
+        Assert.Equal(DecideRequestHandler.NotYours, refused.Message);
         Assert.Equal(ActivationRequestStatus.Pending, (await App.RequestRowAsync(id)).Status);
         Assert.Single(await App.AuditAsync(AuditActions.ApprovalRefused));
     }
@@ -135,7 +136,7 @@ public abstract class DecideRequestTests(DatabaseKind kind) : HandlerTests(kind)
     {
         var refused = await Assert.ThrowsAsync<ForbiddenException>(() => App.ApproveAsync(Bob, Guid.NewGuid()));
 
-        Assert.Equal("That request does not exist, or you may not decide it.", refused.Message);
+        Assert.Equal(DecideRequestHandler.NotYours, refused.Message);
     }
 
     [Fact]
@@ -233,6 +234,9 @@ public abstract class DecideRequestTests(DatabaseKind kind) : HandlerTests(kind)
     {
         var id = await App.RequestAsync(Alice, GlobalAdmin);
         App.Time.Advance(TimeSpan.FromHours(25));
+
+        Assert.Empty((await App.QueryAs(Bob, new GetApprovalQueue())).Items);
+        Assert.False((await App.QueryAs(Bob, new GetRequestDetails(id))).CanDecide);
 
         var late = await Assert.ThrowsAsync<DomainRuleException>(() => App.ApproveAsync(Bob, id));
 
@@ -379,5 +383,133 @@ public abstract class DecideRequestTests(DatabaseKind kind) : HandlerTests(kind)
         var refused = await Assert.ThrowsAsync<RefusedException>(() => App.RequestAsync(Alice, PrivilegedRoleAdmin));
 
         Assert.Equal("This role needs 2 approvals but has 1 approvers other than you; ask a PIM administrator.", refused.Message);
+    }
+
+    [Fact]
+    public async Task ARequest_AndItsDecision_TellOpenPages_WhoseViewChanged()
+    {
+        var seen = new List<Core.Jobs.PortalEvent>();
+        App.Services.GetRequiredService<Core.Jobs.PortalEvents>().Raised += e =>
+        {
+            lock (seen)
+            {
+                seen.Add(e);
+            }
+        };
+
+        var id = await App.RequestAsync(Alice, GlobalAdmin);
+
+        Assert.Contains(new Core.Jobs.PortalEvent(Guid.Empty, Core.Jobs.PortalEventKind.ApprovalsChanged), seen);
+        Assert.Contains(new Core.Jobs.PortalEvent(Bob.Id, Core.Jobs.PortalEventKind.NotificationsChanged), seen);
+        Assert.Contains(new Core.Jobs.PortalEvent(Erin.Id, Core.Jobs.PortalEventKind.NotificationsChanged), seen);
+        Assert.DoesNotContain(new Core.Jobs.PortalEvent(Alice.Id, Core.Jobs.PortalEventKind.NotificationsChanged), seen);
+        seen.Clear();
+
+        await App.ApproveAsync(Bob, id);
+
+        Assert.Contains(new Core.Jobs.PortalEvent(Alice.Id), seen);
+        Assert.Contains(new Core.Jobs.PortalEvent(Alice.Id, Core.Jobs.PortalEventKind.NotificationsChanged), seen);
+        Assert.Contains(new Core.Jobs.PortalEvent(Guid.Empty, Core.Jobs.PortalEventKind.ApprovalsChanged), seen);
+    }
+
+    [Fact]
+    public async Task ApprovedAfterTheRequesterWasDisabled_Lapses_WithoutAGrant()
+    {
+        var id = await App.RequestAsync(Alice, GlobalAdmin);
+        await App.ChangeAsync(async db => (await db.Principals.SingleAsync(p => p.Id == Alice.Id)).Disable());
+
+        var result = await App.ApproveAsync(Bob, id);
+
+        Assert.Equal((ActivationRequestStatus.Lapsed, "Nothing was granted: the requester's account is disabled."), (result.Status, result.ClosedReason));
+        Assert.Empty(await App.ActivationsOfAsync(Alice, GlobalAdmin));
+    }
+
+    [Fact]
+    public async Task TheDryRun_NamesGroupApprovers_AndCountsTheirMembers()
+    {
+        var group = Guid.NewGuid();
+        await App.ChangeAsync(async db =>
+        {
+            db.Principals.Add(new Principal(group, PrincipalKind.Group, "Security desk", null));
+            db.GroupMemberships.Add(new GroupMembership(group, Carol.Id));
+            await db.SaveChangesAsync();
+            var settings = await ApprovalArrange.SettingsOf(db, PrivilegedRoleAdmin);
+            settings.RemoveApprover(Erin.Id);
+            settings.AddApprover(group);
+        });
+        var eligibility = await App.EligibilityOf(Alice, PrivilegedRoleAdmin);
+
+        var preview = await App.QueryAs(Alice, new PreviewActivation([new ActivationItem(eligibility, TimeSpan.FromHours(1))], "x", "1", "y", false));
+
+        var approval = Assert.Single(preview.Items.Single().Decision.Requirements, r => r.Kind == Core.Policy.PolicyRequirementKind.Approval);
+        Assert.Equal("Approval by 2 of: Bob Brown, Security desk (group)", approval.Description);
+        Assert.DoesNotContain(preview.Items.Single().Decision.Violations, v => v.Code == Core.Policy.PolicyViolationCode.NoApprovers);
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(-5)]
+    public async Task AScheduledStart_GivenInTheUsersTimeZone_StartsAtThatInstant(int offsetHours)
+    {
+        var instant = TestApp.Start.AddHours(3);
+        var asTheUserTypedIt = instant.ToOffset(TimeSpan.FromHours(offsetHours));
+        var id = await App.RequestAsync(Alice, DemoOrganisation.UserAdministrator, TimeSpan.FromHours(1), asTheUserTypedIt);
+        Assert.Equal((instant, TimeSpan.Zero), ((await App.RequestRowAsync(id)).RequestedStart, (await App.RequestRowAsync(id)).RequestedStart.Offset));
+
+        App.Time.Advance(TimeSpan.FromHours(3) - TimeSpan.FromSeconds(1));
+        await App.Expiry.ExpireDueAsync(CancellationToken.None);
+        Assert.Empty(await App.ActivationsOfAsync(Alice, DemoOrganisation.UserAdministrator));
+
+        App.Time.Advance(TimeSpan.FromSeconds(1));
+        await App.Expiry.ExpireDueAsync(CancellationToken.None);
+        Assert.Equal(instant, Assert.Single(await App.ActivationsOfAsync(Alice, DemoOrganisation.UserAdministrator)).NotBefore);
+    }
+
+    [Fact]
+    public async Task AScheduledRequest_ApprovedAfterItsStart_GetsWhatIsLeftOfItsWindow_OrLapses()
+    {
+        var start = TestApp.Start.AddHours(1);
+        var late = await App.RequestAsync(Alice, GlobalAdmin, TimeSpan.FromHours(2), start);
+        var tooLate = await App.RequestAsync(Bob, GlobalAdmin, TimeSpan.FromHours(1), start);
+        App.Time.Advance(TimeSpan.FromMinutes(150));
+
+        var result = await App.ApproveAsync(Erin, late);
+        var lapsed = await App.ApproveAsync(Erin, tooLate);
+
+        Assert.Equal(start.AddHours(2), (await App.ActivationAsync(result.ActivationId!.Value)).NotAfter);
+        Assert.Equal((ActivationRequestStatus.Lapsed, "Nothing was granted: the requested window has passed."), (lapsed.Status, lapsed.ClosedReason));
+    }
+
+    [Fact]
+    public async Task MembersOfADisabledApproverGroup_MayNotDecide()
+    {
+        var group = Guid.NewGuid();
+        await App.ChangeAsync(async db =>
+        {
+            db.Principals.Add(new Principal(group, PrincipalKind.Group, "GA approvers", null));
+            db.GroupMemberships.Add(new GroupMembership(group, Carol.Id));
+            await db.SaveChangesAsync();
+            (await ApprovalArrange.SettingsOf(db, GlobalAdmin)).AddApprover(group);
+            (await db.Principals.SingleAsync(p => p.Id == group)).Disable();
+        });
+
+        var id = await App.RequestAsync(Alice, GlobalAdmin);
+
+        Assert.Empty(await App.NotificationsAsync(Carol));
+        Assert.Empty((await App.QueryAs(Carol, new GetApprovalQueue())).Items);
+        await Assert.ThrowsAsync<ForbiddenException>(() => App.ApproveAsync(Carol, id));
+    }
+
+    [Fact]
+    public async Task DeactivatingAnActivation_LapsesItsPendingExtension()
+    {
+        var activationId = await App.ApprovedActivationAsync(Alice, GlobalAdmin, Erin, TimeSpan.FromHours(1));
+        var extension = await App.SendAs(Alice, new ExtendActivation(activationId, TimeSpan.FromHours(3), "Still migrating", "CHG42", "ServiceNow", App.CodeFor(Alice)));
+
+        await App.SendAs(Alice, new DeactivateRoles([activationId]));
+
+        Assert.Equal(ActivationRequestStatus.Lapsed, (await App.RequestRowAsync(extension.RequestId)).Status);
+        Assert.Empty((await App.QueryAs(Bob, new GetApprovalQueue())).Items);
+        Assert.Single(await App.AuditAsync(AuditActions.RequestLapsed));
     }
 }

@@ -23,7 +23,7 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
                 baseEntityType,
                 propertyCount: 16,
                 foreignKeyCount: 1,
-                unnamedIndexCount: 2,
+                unnamedIndexCount: 3,
                 keyCount: 1);
 
             var id = runtimeEntityType.AddProperty(
@@ -155,9 +155,12 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
             runtimeEntityType.SetPrimaryKey(key);
 
             var index = runtimeEntityType.AddIndex(
-                new[] { emailStatus, emailDueAt });
+                new[] { createdAt });
 
             var index0 = runtimeEntityType.AddIndex(
+                new[] { emailStatus, emailDueAt });
+
+            var index1 = runtimeEntityType.AddIndex(
                 new[] { recipientId, createdAt });
 
             return runtimeEntityType;

@@ -11,7 +11,7 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
     public partial class SqlitePimDbContextModel
     {
         private SqlitePimDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("14a95119-44dc-4356-ab5f-0554449cb72c"), entityTypeCount: 21)
+            : base(skipDetectChanges: false, modelId: new Guid("943bd7b2-0a44-47d7-a3c5-808805a677d7"), entityTypeCount: 21)
         {
         }
 

@@ -499,6 +499,8 @@ namespace PimPortal.Core.Persistence.Migrations.PostgreSql
 
                     b.HasKey("Id");
 
+                    b.HasIndex("CreatedAt");
+
                     b.HasIndex("EmailStatus", "EmailDueAt");
 
                     b.HasIndex("RecipientId", "CreatedAt");

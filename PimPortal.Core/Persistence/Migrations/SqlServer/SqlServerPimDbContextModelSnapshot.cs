@@ -501,6 +501,8 @@ namespace PimPortal.Core.Persistence.Migrations.SqlServer
 
                     b.HasKey("Id");
 
+                    b.HasIndex("CreatedAt");
+
                     b.HasIndex("EmailStatus", "EmailDueAt");
 
                     b.HasIndex("RecipientId", "CreatedAt");

@@ -488,6 +488,8 @@ namespace PimPortal.Core.Persistence.Migrations.Sqlite
 
                     b.HasKey("Id");
 
+                    b.HasIndex("CreatedAt");
+
                     b.HasIndex("EmailStatus", "EmailDueAt");
 
                     b.HasIndex("RecipientId", "CreatedAt");

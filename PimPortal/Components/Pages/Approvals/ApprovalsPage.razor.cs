@@ -24,6 +24,7 @@ public sealed partial class ApprovalsPage : IDisposable
     private bool? mailEnabled;
     private string? error;
     private int pages = 1;
+    private int readVersion;
 
     [Inject]
     private ISender Sender { get; set; } = default!;
@@ -42,6 +43,13 @@ public sealed partial class ApprovalsPage : IDisposable
 
     protected override async Task OnInitializedAsync()
     {
+        // Subscribe before the first await: a circuit closed during the first read still unsubscribes in Dispose.
+        if (RendererInfo.IsInteractive)
+        {
+            Events.Raised += OnPortalEvent;
+            Local.Changed += OnLocalTimeChanged;
+        }
+
         await ReloadAsync();
         try
         {
@@ -51,17 +59,12 @@ public sealed partial class ApprovalsPage : IDisposable
         {
             error = ex.Message;
         }
-
-        if (RendererInfo.IsInteractive)
-        {
-            Events.Raised += OnPortalEvent;
-            Local.Changed += OnLocalTimeChanged;
-        }
     }
 
-    /// <summary>Reads again as many pages as are shown, from the start.</summary>
+    /// <summary>Reads again as many pages as are shown, from the start; a newer read wins over an older one still running.</summary>
     private async Task ReloadAsync()
     {
+        var version = ++readVersion;
         try
         {
             var fresh = new List<QueueItem>();
@@ -77,8 +80,11 @@ public sealed partial class ApprovalsPage : IDisposable
                 }
             }
 
-            items = fresh;
-            next = cursor;
+            if (version == readVersion)
+            {
+                items = fresh;
+                next = cursor;
+            }
         }
         catch (PimException ex)
         {
@@ -90,12 +96,16 @@ public sealed partial class ApprovalsPage : IDisposable
 
     private async Task LoadMoreAsync()
     {
+        var version = ++readVersion;
         try
         {
             var result = await Sender.Send(new GetApprovalQueue(next));
-            items.AddRange(result.Items);
-            next = result.Next;
-            pages++;
+            if (version == readVersion)
+            {
+                items.AddRange(result.Items.Where(i => !items.Exists(shown => shown.RequestId == i.RequestId)));
+                next = result.Next;
+                pages++;
+            }
         }
         catch (PimException ex)
         {

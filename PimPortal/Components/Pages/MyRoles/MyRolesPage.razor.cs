@@ -42,13 +42,15 @@ public sealed partial class MyRolesPage : IDisposable
 
     protected override async Task OnInitializedAsync()
     {
-        me = (await AuthenticationState).User.GetPrincipalId() ?? Guid.Empty;
-        await LoadAsync();
+        // Subscribe before the first await: a circuit closed during the first read still unsubscribes in Dispose.
         if (RendererInfo.IsInteractive)
         {
             Events.Raised += OnPortalEvent;
             Local.Changed += OnLocalTimeChanged;
         }
+
+        me = (await AuthenticationState).User.GetPrincipalId() ?? Guid.Empty;
+        await LoadAsync();
     }
 
     private async Task LoadAsync()

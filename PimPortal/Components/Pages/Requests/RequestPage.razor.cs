@@ -17,6 +17,7 @@ public sealed partial class RequestPage : IDisposable
     private RequestDetailsView? view;
     private string? error;
     private bool busy;
+    private int readVersion;
 
     [Parameter]
     public Guid Id { get; set; }
@@ -36,28 +37,36 @@ public sealed partial class RequestPage : IDisposable
     [Inject]
     private LocalTime Local { get; set; } = default!;
 
-    protected override async Task OnParametersSetAsync()
+    protected override void OnInitialized()
     {
-        await LoadAsync();
+        // Subscribed before the first await, so Dispose always finds the handlers it removes.
         if (RendererInfo.IsInteractive)
         {
-            Events.Raised -= OnPortalEvent;
             Events.Raised += OnPortalEvent;
-            Local.Changed -= OnLocalTimeChanged;
             Local.Changed += OnLocalTimeChanged;
         }
     }
 
+    protected override Task OnParametersSetAsync() => LoadAsync();
+
     private async Task LoadAsync()
     {
+        var version = ++readVersion;
         try
         {
-            view = await Sender.Send(new GetRequestDetails(Id));
-            error = null;
+            var read = await Sender.Send(new GetRequestDetails(Id));
+            if (version == readVersion)
+            {
+                (view, error) = (read, null);
+            }
         }
         catch (PimException ex)
         {
-            error = ex.Message;
+            // Access taken away (or the account disabled) meanwhile: show nothing of the request any more.
+            if (version == readVersion)
+            {
+                (view, error) = (null, ex.Message);
+            }
         }
     }
 
@@ -71,9 +80,15 @@ public sealed partial class RequestPage : IDisposable
         var parameters = new DialogParameters<DecisionDialog> { { d => d.Request, view.Request }, { d => d.Verdict, verdict } };
         var dialog = await Dialogs.ShowAsync<DecisionDialog>(verdict == ApprovalVerdict.Approve ? "Approve" : "Deny", parameters,
             new DialogOptions { MaxWidth = MaxWidth.Small, FullWidth = true, CloseOnEscapeKey = true });
-        if (await dialog.Result is { Canceled: false })
+        if (await dialog.Result is { Canceled: false, Data: DecisionResult result })
         {
-            Snackbar.Add(verdict == ApprovalVerdict.Approve ? "Approved" : "Denied", Severity.Success);
+            Snackbar.Add(result.Status switch
+            {
+                ActivationRequestStatus.Pending => $"Approved: {result.ApprovalsGiven} of {result.ApprovalsNeeded} approvals",
+                ActivationRequestStatus.Lapsed => result.ClosedReason ?? "Approved, but nothing was granted",
+                ActivationRequestStatus.Denied => "Denied",
+                _ => "Approved",
+            }, result.Status == ActivationRequestStatus.Lapsed ? Severity.Warning : Severity.Success);
             await LoadAsync();
         }
     }

@@ -11,7 +11,7 @@ using PimPortal.Core.Persistence;
 namespace PimPortal.Core.Persistence.Migrations.Sqlite
 {
     [DbContext(typeof(SqlitePimDbContext))]
-    [Migration("20261127152636_Approvals")]
+    [Migration("20261127155137_Approvals")]
     partial class Approvals
     {
         /// <inheritdoc />
@@ -490,6 +490,8 @@ namespace PimPortal.Core.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("CreatedAt");
 
                     b.HasIndex("EmailStatus", "EmailDueAt");
 

@@ -3,7 +3,7 @@ using Microsoft.EntityFrameworkCore.Migrations;
 
 #nullable disable
 
-namespace PimPortal.Core.Persistence.Migrations.SqlServer
+namespace PimPortal.Core.Persistence.Migrations.PostgreSql
 {
     /// <inheritdoc />
     public partial class Approvals : Migration
@@ -22,7 +22,7 @@ namespace PimPortal.Core.Persistence.Migrations.SqlServer
             migrationBuilder.AddColumn<string>(
                 name: "ClosedReason",
                 table: "ActivationRequests",
-                type: "nvarchar(300)",
+                type: "character varying(300)",
                 maxLength: 300,
                 nullable: true);
 
@@ -30,22 +30,22 @@ namespace PimPortal.Core.Persistence.Migrations.SqlServer
                 name: "Notifications",
                 columns: table => new
                 {
-                    Id = table.Column<Guid>(type: "uniqueidentifier", nullable: false),
-                    RecipientId = table.Column<Guid>(type: "uniqueidentifier", nullable: false),
-                    Kind = table.Column<string>(type: "nvarchar(32)", maxLength: 32, nullable: false),
-                    Subject = table.Column<string>(type: "nvarchar(200)", maxLength: 200, nullable: false),
-                    Body = table.Column<string>(type: "nvarchar(4000)", maxLength: 4000, nullable: false),
-                    Link = table.Column<string>(type: "nvarchar(256)", maxLength: 256, nullable: false),
-                    RequestId = table.Column<Guid>(type: "uniqueidentifier", nullable: true),
-                    CreatedAt = table.Column<DateTimeOffset>(type: "datetimeoffset", nullable: false),
-                    ReadAt = table.Column<DateTimeOffset>(type: "datetimeoffset", nullable: true),
-                    EmailTo = table.Column<string>(type: "nvarchar(256)", maxLength: 256, nullable: true),
-                    EmailStatus = table.Column<string>(type: "nvarchar(16)", maxLength: 16, nullable: false),
-                    EmailAttempts = table.Column<int>(type: "int", nullable: false),
-                    EmailDueAt = table.Column<DateTimeOffset>(type: "datetimeoffset", nullable: false),
-                    EmailSentAt = table.Column<DateTimeOffset>(type: "datetimeoffset", nullable: true),
-                    EmailError = table.Column<string>(type: "nvarchar(1000)", maxLength: 1000, nullable: true),
-                    Version = table.Column<Guid>(type: "uniqueidentifier", nullable: false)
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    RecipientId = table.Column<Guid>(type: "uuid", nullable: false),
+                    Kind = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    Subject = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    Body = table.Column<string>(type: "character varying(4000)", maxLength: 4000, nullable: false),
+                    Link = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: false),
+                    RequestId = table.Column<Guid>(type: "uuid", nullable: true),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    ReadAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    EmailTo = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
+                    EmailStatus = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    EmailAttempts = table.Column<int>(type: "integer", nullable: false),
+                    EmailDueAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    EmailSentAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    EmailError = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: true),
+                    Version = table.Column<Guid>(type: "uuid", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -73,7 +73,12 @@ namespace PimPortal.Core.Persistence.Migrations.SqlServer
                 table: "ActivationRequests",
                 columns: new[] { "RequesterId", "RoleId", "Scope", "Kind" },
                 unique: true,
-                filter: "[Status] IN ('Pending', 'Scheduled')");
+                filter: "\"Status\" IN ('Pending', 'Scheduled')");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Notifications_CreatedAt",
+                table: "Notifications",
+                column: "CreatedAt");
 
             migrationBuilder.CreateIndex(
                 name: "IX_Notifications_EmailStatus_EmailDueAt",
@@ -118,7 +123,7 @@ namespace PimPortal.Core.Persistence.Migrations.SqlServer
                 table: "ActivationRequests",
                 columns: new[] { "RequesterId", "RoleId", "Scope", "Kind" },
                 unique: true,
-                filter: "[Status] = 'Pending'");
+                filter: "\"Status\" = 'Pending'");
         }
     }
 }

@@ -12,7 +12,7 @@ using PimPortal.Core.Persistence;
 namespace PimPortal.Core.Persistence.Migrations.SqlServer
 {
     [DbContext(typeof(SqlServerPimDbContext))]
-    [Migration("20261127152710_Approvals")]
+    [Migration("20261127155212_Approvals")]
     partial class Approvals
     {
         /// <inheritdoc />
@@ -503,6 +503,8 @@ namespace PimPortal.Core.Persistence.Migrations.SqlServer
                         .HasColumnType("uniqueidentifier");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("CreatedAt");
 
                     b.HasIndex("EmailStatus", "EmailDueAt");
 

@@ -76,6 +76,11 @@ namespace PimPortal.Core.Persistence.Migrations.Sqlite
                 filter: "\"Status\" IN ('Pending', 'Scheduled')");
 
             migrationBuilder.CreateIndex(
+                name: "IX_Notifications_CreatedAt",
+                table: "Notifications",
+                column: "CreatedAt");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_Notifications_EmailStatus_EmailDueAt",
                 table: "Notifications",
                 columns: new[] { "EmailStatus", "EmailDueAt" });

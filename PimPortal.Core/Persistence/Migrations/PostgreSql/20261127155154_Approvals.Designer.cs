@@ -12,7 +12,7 @@ using PimPortal.Core.Persistence;
 namespace PimPortal.Core.Persistence.Migrations.PostgreSql
 {
     [DbContext(typeof(PostgresPimDbContext))]
-    [Migration("20261127152653_Approvals")]
+    [Migration("20261127155154_Approvals")]
     partial class Approvals
     {
         /// <inheritdoc />
@@ -501,6 +501,8 @@ namespace PimPortal.Core.Persistence.Migrations.PostgreSql
                         .HasColumnType("uuid");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("CreatedAt");
 
                     b.HasIndex("EmailStatus", "EmailDueAt");
 
