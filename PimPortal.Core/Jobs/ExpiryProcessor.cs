@@ -154,6 +154,7 @@ public sealed partial class ExpiryProcessor(
             await notifier.RequestClosedAsync(db, request, request.Role.DisplayName, "not decided in time", "It expired; ask again if you still need the role.", cancellationToken);
         }
 
+        var retired = due.Count == 0 ? [] : await Notifier.RetireApprovalRequestsAsync(db, [.. due.Select(r => r.Id)], now, cancellationToken);
         if (due.Count == 0 || !await TrySaveAsync(db, due.Count, cancellationToken))
         {
             return 0;
@@ -162,7 +163,7 @@ public sealed partial class ExpiryProcessor(
         signals.Mail.Set();
         events.RolesChanged(due.Select(r => r.RequesterId));
         events.ApprovalsChanged();
-        events.NotificationsChanged(due.Select(r => r.RequesterId));
+        events.NotificationsChanged([.. due.Select(r => r.RequesterId), .. retired]);
         return due.Count;
     }
 

@@ -62,6 +62,24 @@ public sealed class Notifier(IOptions<PimOptions> options, TimeProvider time)
         Add(db, request.RequesterId, address, kind, $"Your request for {roleName} was {outcome}", body, link, request.Id);
     }
 
+    /// <summary>
+    /// The requests left the approvers' hands (decided, cancelled, expired, lapsed): their "approval needed"
+    /// notifications are marked read, so no bell keeps counting them. Returns whose bells changed.
+    /// </summary>
+    internal static async Task<IReadOnlyList<Guid>> RetireApprovalRequestsAsync(PimDbContext db, IReadOnlyCollection<Guid> requestIds, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var ids = requestIds.ToList();
+        var open = await db.Notifications
+            .Where(n => n.RequestId != null && ids.Contains(n.RequestId.Value) && n.Kind == NotificationKind.ApprovalRequested && n.ReadAt == null)
+            .ToListAsync(cancellationToken);
+        foreach (var notification in open)
+        {
+            notification.MarkRead(now);
+        }
+
+        return [.. open.Select(n => n.RecipientId).Distinct()];
+    }
+
     private void Add(PimDbContext db, Guid recipient, string? address, NotificationKind kind, string subject, string body, string link, Guid requestId)
     {
         var mailTo = MailsNotifications && !string.IsNullOrWhiteSpace(address) ? address : null;

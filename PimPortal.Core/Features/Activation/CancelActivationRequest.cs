@@ -31,12 +31,14 @@ public sealed class CancelActivationRequestHandler(IDbContextFactory<PimDbContex
             .SingleOrDefaultAsync(r => r.Id == command.RequestId && r.RequesterId == me, cancellationToken)
             ?? throw new NotFoundException("That request is not one of yours.");
         request.Cancel(me, now);
+        var retired = await PimPortal.Core.Notifications.Notifier.RetireApprovalRequestsAsync(db, [request.Id], now, cancellationToken);
         db.AuditEvents.Add(context.Audit(now, AuditActions.RequestCancelled, "request", request.Id.ToString(), AuditOutcome.Success,
             new { role = request.Role.DisplayName, scope = request.Scope, kind = request.Kind.ToString() }, me, request.RoleId));
         await db.SaveChangesAsync(cancellationToken);
 
         events.RolesChanged([me]);
         events.ApprovalsChanged();
+        events.NotificationsChanged(retired);
         return Unit.Value;
     }
 }

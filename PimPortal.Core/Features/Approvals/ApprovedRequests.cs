@@ -101,6 +101,7 @@ internal static class ApprovedRequests
                 new { reason = "the activation to extend has ended", kind = extension.Kind.ToString() }, extension.RequesterId, extension.RoleId));
         }
 
+        await PimPortal.Core.Notifications.Notifier.RetireApprovalRequestsAsync(db, [.. extensions.Select(e => e.Id)], now, cancellationToken);
         return extensions.Count;
     }
 

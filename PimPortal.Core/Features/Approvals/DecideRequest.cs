@@ -105,6 +105,10 @@ public sealed class DecideRequestHandler(
             await notifier.RequestClosedAsync(db, request, request.Role.DisplayName, "denied", $"{context.Actor.DisplayName}: {command.Reason?.Trim()}", cancellationToken);
         }
 
+        var retired = request.Status == ActivationRequestStatus.Pending
+            ? []
+            : await Notifier.RetireApprovalRequestsAsync(db, [request.Id], now, cancellationToken);
+
         try
         {
             // Two approvers at the same instant: the request's version lets one save; the other is read again and
@@ -123,7 +127,7 @@ public sealed class DecideRequestHandler(
         signals.Mail.Set();
         events.RolesChanged([request.RequesterId]);
         events.ApprovalsChanged();
-        events.NotificationsChanged([request.RequesterId]);
+        events.NotificationsChanged([request.RequesterId, .. retired]);
         return new DecisionResult(request.Id, request.Status, given, request.ApprovalsNeeded, outcome?.ActivationId, outcome?.LapsedBecause);
     }
 

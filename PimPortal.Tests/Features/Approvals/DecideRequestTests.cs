@@ -512,4 +512,32 @@ public abstract class DecideRequestTests(DatabaseKind kind) : HandlerTests(kind)
         Assert.Empty((await App.QueryAs(Bob, new GetApprovalQueue())).Items);
         Assert.Single(await App.AuditAsync(AuditActions.RequestLapsed));
     }
+
+    [Fact]
+    public async Task OnceARequestIsDecided_NoApproversBellKeepsCountingIt()
+    {
+        var id = await App.RequestAsync(Alice, GlobalAdmin);
+        Assert.Equal(1, (await App.QueryAs(Bob, new Core.Features.Notifications.GetMyNotifications())).Unread);
+
+        await App.ApproveAsync(Erin, id);
+
+        Assert.Equal(0, (await App.QueryAs(Bob, new Core.Features.Notifications.GetMyNotifications())).Unread);
+        Assert.Equal(0, (await App.QueryAs(Erin, new Core.Features.Notifications.GetMyNotifications())).Unread);
+        Assert.Equal(1, (await App.QueryAs(Alice, new Core.Features.Notifications.GetMyNotifications())).Unread);
+    }
+
+    [Fact]
+    public async Task ACancelledOrExpiredRequest_LeavesTheApproversBellsToo()
+    {
+        var cancelled = await App.RequestAsync(Alice, GlobalAdmin);
+        await App.SendAs(Alice, new CancelActivationRequest(cancelled));
+        Assert.Equal(0, (await App.QueryAs(Bob, new Core.Features.Notifications.GetMyNotifications())).Unread);
+
+        App.NextCodeStep();
+        await App.RequestAsync(Alice, GlobalAdmin);
+        App.Time.Advance(TimeSpan.FromHours(24));
+        await App.Expiry.ExpireDueAsync(CancellationToken.None);
+
+        Assert.Equal(0, (await App.QueryAs(Erin, new Core.Features.Notifications.GetMyNotifications())).Unread);
+    }
 }
