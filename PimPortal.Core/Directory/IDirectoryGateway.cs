@@ -49,6 +49,9 @@ public sealed record DirectoryGrant(
 /// <summary>How one change went.</summary>
 public sealed record DirectoryChangeResult(DirectoryChange Change, DirectoryChangeOutcome Outcome, string? Error = null)
 {
+    /// <summary>For <see cref="DirectoryChangeOutcome.RetryLater"/>: when the directory said to come back (Retry-After), if it did.</summary>
+    public TimeSpan? RetryAfter { get; init; }
+
     public static DirectoryChangeResult Done(DirectoryChange change) => new(change, DirectoryChangeOutcome.Done);
 }
 

@@ -149,7 +149,8 @@ public sealed partial class OutboxProcessor(
         var error = result.Error ?? result.Outcome.ToString();
         if (!giveUp)
         {
-            message.Failed(error, now + Backoff(message.Attempts + 1));
+            // The directory's own Retry-After wins over the backoff (throttling, a removal refused as too early).
+            message.Failed(error, now + (result.RetryAfter ?? Backoff(message.Attempts + 1)));
             return;
         }
 

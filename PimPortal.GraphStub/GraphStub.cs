@@ -1,0 +1,437 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace PimPortal.GraphStub;
+
+/// <summary>
+/// A stateful stand-in for the parts of Microsoft Graph v1.0 the portal uses, on 127.0.0.1 and a free port: directory
+/// role assignments (direct, and PIM schedule requests), group members, and PIM for Groups assignment schedule
+/// requests. It answers as Graph does (status codes, error codes, OData shapes), keeps every request it was sent, and
+/// can be told to misbehave: throttle with Retry-After, fail after committing, add latency.
+/// </summary>
+public sealed partial class GraphStub : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly object _gate = new();
+    private readonly List<RoleAssignment> _assignments = [];
+    private readonly Dictionary<string, HashSet<string>> _members = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentQueue<Fault> _faults = new();
+    private readonly ConcurrentQueue<RecordedRequest> _requests = new();
+
+    private GraphStub(WebApplication app)
+    {
+        _app = app;
+    }
+
+    /// <summary>Where Graph v1.0 is, e.g. http://127.0.0.1:41234/v1.0.</summary>
+    public Uri BaseUrl { get; private set; } = null!;
+
+    /// <summary>Added before every answer (a slow network or a slow Graph).</summary>
+    public TimeSpan Latency { get; set; }
+
+    /// <summary>Every request received, in order.</summary>
+    public IReadOnlyCollection<RecordedRequest> Requests => _requests;
+
+    /// <summary>
+    /// The share (0 to 1) of write requests answered 429 with Retry-After (<see cref="ThrottleRetryAfterSeconds"/>),
+    /// decided at random per request.
+    /// </summary>
+    public double ThrottleShare { get; set; }
+
+    public int ThrottleRetryAfterSeconds { get; set; } = 1;
+
+    public static async Task<GraphStub> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        var app = builder.Build();
+        var stub = new GraphStub(app);
+        stub.Map(app);
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+        stub.BaseUrl = new Uri($"{address.TrimEnd('/')}/v1.0");
+        return stub;
+    }
+
+    /// <summary>The next request matching <paramref name="method"/> and <paramref name="pathContains"/> gets this fault.</summary>
+    public void FailNext(string method, string pathContains, int status, string? code = null, string? message = null, int? retryAfterSeconds = null, bool afterCommitting = false, int times = 1)
+    {
+        for (var i = 0; i < times; i++)
+        {
+            _faults.Enqueue(new Fault(method, pathContains, status, code, message, retryAfterSeconds, afterCommitting));
+        }
+    }
+
+    /// <summary>Who holds which directory role now (principal id, role definition id, scope).</summary>
+    public IReadOnlyList<(string PrincipalId, string RoleDefinitionId, string Scope)> RoleAssignments()
+    {
+        lock (_gate)
+        {
+            return [.. _assignments.Select(a => (a.PrincipalId, a.RoleDefinitionId, a.DirectoryScopeId))];
+        }
+    }
+
+    public IReadOnlyList<string> MembersOf(string groupId)
+    {
+        lock (_gate)
+        {
+            return _members.TryGetValue(groupId, out var members) ? [.. members] : [];
+        }
+    }
+
+    /// <summary>Adds an assignment made outside the portal (a standing one).</summary>
+    public void AddRoleAssignment(string principalId, string roleDefinitionId, string scope = "/")
+    {
+        lock (_gate)
+        {
+            _assignments.Add(new RoleAssignment(Guid.NewGuid().ToString(), principalId, roleDefinitionId, scope, null));
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+
+    private void Map(WebApplication app)
+    {
+        app.Use(async (context, next) =>
+        {
+            context.Request.EnableBuffering();
+            string? body = null;
+            if (context.Request.ContentLength is > 0 || context.Request.Headers.TransferEncoding.Count > 0)
+            {
+                using var reader = new StreamReader(context.Request.Body, leaveOpen: true);
+                body = await reader.ReadToEndAsync();
+                context.Request.Body.Position = 0;
+            }
+
+            _requests.Enqueue(new RecordedRequest(context.Request.Method, context.Request.Path + context.Request.QueryString, body));
+            if (Latency > TimeSpan.Zero)
+            {
+                await Task.Delay(Latency);
+            }
+
+            var fault = TakeFault(context.Request.Method, context.Request.Path);
+            if (fault is { AfterCommitting: false })
+            {
+                await WriteErrorAsync(context, fault.Status, fault.Code ?? "Fault", fault.Message ?? "Injected by the test.", fault.RetryAfterSeconds);
+                return;
+            }
+
+            if (fault is null && ThrottleShare > 0 && context.Request.Method != "GET" && Random.Shared.NextDouble() < ThrottleShare)
+            {
+                await WriteErrorAsync(context, 429, "TooManyRequests", "Too many requests.", ThrottleRetryAfterSeconds);
+                return;
+            }
+
+            if (fault is { AfterCommitting: true })
+            {
+                // Do the work, then answer as if it failed: the caller cannot know it happened.
+                var buffer = new MemoryStream();
+                var original = context.Response.Body;
+                context.Response.Body = buffer;
+                await next(context);
+                context.Response.Body = original;
+                context.Response.Clear();
+                await WriteErrorAsync(context, fault.Status, fault.Code ?? "ServiceUnavailable", fault.Message ?? "Injected after committing.", fault.RetryAfterSeconds);
+                return;
+            }
+
+            await next(context);
+        });
+
+        app.MapPost("/v1.0/roleManagement/directory/roleAssignments", async context =>
+        {
+            var body = await ReadAsync(context);
+            var principalId = body["principalId"]?.GetValue<string>() ?? "";
+            var roleDefinitionId = body["roleDefinitionId"]?.GetValue<string>() ?? "";
+            var scope = body["directoryScopeId"]?.GetValue<string>() ?? "/";
+            RoleAssignment created;
+            lock (_gate)
+            {
+                if (_assignments.Exists(a => a.Matches(principalId, roleDefinitionId, scope)))
+                {
+                    created = null!;
+                }
+                else
+                {
+                    created = new RoleAssignment(Guid.NewGuid().ToString(), principalId, roleDefinitionId, scope, null);
+                    _assignments.Add(created);
+                }
+            }
+
+            if (created is null)
+            {
+                await WriteErrorAsync(context, 400, "Request_BadRequest", "A conflicting object with one or more of the specified property values is present in the directory.");
+                return;
+            }
+
+            await WriteJsonAsync(context, 201, Assignment(created));
+        });
+
+        app.MapGet("/v1.0/roleManagement/directory/roleAssignments", async context =>
+        {
+            var filter = context.Request.Query["$filter"].ToString();
+            var principal = FilterValue(filter, "principalId");
+            var role = FilterValue(filter, "roleDefinitionId");
+            List<RoleAssignment> found;
+            lock (_gate)
+            {
+                found = [.. _assignments.Where(a => (principal is null || a.PrincipalId == principal) && (role is null || a.RoleDefinitionId == role))];
+            }
+
+            await WriteJsonAsync(context, 200, new JsonObject
+            {
+                ["@odata.context"] = "https://graph.microsoft.com/v1.0/$metadata#roleManagement/directory/roleAssignments",
+                ["value"] = new JsonArray([.. found.Select(Assignment)]),
+            });
+        });
+
+        app.MapDelete("/v1.0/roleManagement/directory/roleAssignments/{id}", async (HttpContext context, string id) =>
+        {
+            bool removed;
+            lock (_gate)
+            {
+                removed = _assignments.RemoveAll(a => a.Id == id) > 0;
+            }
+
+            if (!removed)
+            {
+                await WriteErrorAsync(context, 404, "Request_ResourceNotFound", $"Resource '{id}' does not exist or one of its queried reference-property objects are not present.");
+                return;
+            }
+
+            context.Response.StatusCode = 204;
+        });
+
+        app.MapPost("/v1.0/roleManagement/directory/roleAssignmentScheduleRequests", async context =>
+        {
+            var body = await ReadAsync(context);
+            var action = body["action"]?.GetValue<string>() ?? "";
+            var principalId = body["principalId"]?.GetValue<string>() ?? "";
+            var roleDefinitionId = body["roleDefinitionId"]?.GetValue<string>() ?? "";
+            var scope = body["directoryScopeId"]?.GetValue<string>() ?? "/";
+            var end = body["scheduleInfo"]?["expiration"]?["endDateTime"]?.GetValue<string>();
+            string? error = null;
+            lock (_gate)
+            {
+                var existing = _assignments.Find(a => a.Matches(principalId, roleDefinitionId, scope));
+                switch (action)
+                {
+                    case "adminAssign" when existing is not null:
+                        error = "RoleAssignmentExists";
+                        break;
+                    case "adminAssign":
+                        _assignments.Add(new RoleAssignment(Guid.NewGuid().ToString(), principalId, roleDefinitionId, scope, end));
+                        break;
+                    case "adminExtend" or "adminUpdate" when existing is null:
+                    case "adminRemove" when existing is null:
+                        error = "RoleAssignmentDoesNotExist";
+                        break;
+                    case "adminExtend" or "adminUpdate":
+                        _assignments[_assignments.IndexOf(existing!)] = existing! with { EndDateTime = end };
+                        break;
+                    case "adminRemove":
+                        _assignments.Remove(existing!);
+                        break;
+                    default:
+                        error = "InvalidAction";
+                        break;
+                }
+            }
+
+            if (error is not null)
+            {
+                await WriteErrorAsync(context, 400, error, error == "RoleAssignmentExists" ? "The Role assignment already exists." : $"The request failed: {error}.");
+                return;
+            }
+
+            body["id"] = Guid.NewGuid().ToString();
+            body["status"] = action == "adminRemove" ? "Revoked" : "Provisioned";
+            await WriteJsonAsync(context, 201, body);
+        });
+
+        app.MapPost("/v1.0/groups/{groupId}/members/$ref", async (HttpContext context, string groupId) =>
+        {
+            var body = await ReadAsync(context);
+            var member = (body["@odata.id"]?.GetValue<string>() ?? "").Split('/').Last();
+            bool added;
+            lock (_gate)
+            {
+                added = Members(groupId).Add(member);
+            }
+
+            if (!added)
+            {
+                await WriteErrorAsync(context, 400, "Request_BadRequest", "One or more added object references already exist for the following modified properties: 'members'.");
+                return;
+            }
+
+            context.Response.StatusCode = 204;
+        });
+
+        app.MapDelete("/v1.0/groups/{groupId}/members/{memberId}/$ref", async (HttpContext context, string groupId, string memberId) =>
+        {
+            bool removed;
+            lock (_gate)
+            {
+                removed = Members(groupId).Remove(memberId);
+            }
+
+            if (!removed)
+            {
+                await WriteErrorAsync(context, 404, "Request_ResourceNotFound", $"Resource '{memberId}' does not exist or one of its queried reference-property objects are not present.");
+                return;
+            }
+
+            context.Response.StatusCode = 204;
+        });
+
+        app.MapGet("/v1.0/groups/{groupId}/members", async (HttpContext context, string groupId) =>
+        {
+            var id = FilterValue(context.Request.Query["$filter"].ToString(), "id");
+            List<string> members;
+            lock (_gate)
+            {
+                members = [.. Members(groupId).Where(m => id is null || m == id)];
+            }
+
+            await WriteJsonAsync(context, 200, new JsonObject
+            {
+                ["@odata.context"] = "https://graph.microsoft.com/v1.0/$metadata#directoryObjects",
+                ["value"] = new JsonArray([.. members.Select(m => (JsonNode)new JsonObject { ["@odata.type"] = "#microsoft.graph.user", ["id"] = m })]),
+            });
+        });
+
+        app.MapPost("/v1.0/identityGovernance/privilegedAccess/group/assignmentScheduleRequests", async context =>
+        {
+            var body = await ReadAsync(context);
+            var action = body["action"]?.GetValue<string>() ?? "";
+            var groupId = body["groupId"]?.GetValue<string>() ?? "";
+            var principalId = body["principalId"]?.GetValue<string>() ?? "";
+            string? error = null;
+            lock (_gate)
+            {
+                var members = Members(groupId);
+                switch (action)
+                {
+                    case "adminAssign" when !members.Add(principalId):
+                        error = "RoleAssignmentExists";
+                        break;
+                    case "adminRemove" when !members.Remove(principalId):
+                    case "adminExtend" when !members.Contains(principalId):
+                        error = "RoleAssignmentDoesNotExist";
+                        break;
+                    default:
+                        break;
+                }
+            }
+
+            if (error is not null)
+            {
+                await WriteErrorAsync(context, 400, error, $"The request failed: {error}.");
+                return;
+            }
+
+            body["id"] = Guid.NewGuid().ToString();
+            body["status"] = action == "adminRemove" ? "Revoked" : "Provisioned";
+            await WriteJsonAsync(context, 201, body);
+        });
+    }
+
+    private HashSet<string> Members(string groupId)
+    {
+        if (!_members.TryGetValue(groupId, out var members))
+        {
+            members = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+            _members[groupId] = members;
+        }
+
+        return members;
+    }
+
+    private Fault? TakeFault(string method, string path)
+    {
+        // Faults are taken in order; one that does not match this request waits for its own.
+        if (_faults.TryPeek(out var next) && string.Equals(next.Method, method, StringComparison.OrdinalIgnoreCase)
+            && path.Contains(next.PathContains, StringComparison.OrdinalIgnoreCase) && _faults.TryDequeue(out var taken))
+        {
+            return taken;
+        }
+
+        return null;
+    }
+
+    private static string? FilterValue(string filter, string property)
+    {
+        var match = Regex.Match(filter, $@"\b{property}\s+eq\s+'([^']*)'", RegexOptions.IgnoreCase, TimeSpan.FromSeconds(1));
+        return match.Success ? match.Groups[1].Value : null;
+    }
+
+    private static JsonObject Assignment(RoleAssignment a) => new()
+    {
+        ["@odata.type"] = "#microsoft.graph.unifiedRoleAssignment",
+        ["id"] = a.Id,
+        ["principalId"] = a.PrincipalId,
+        ["roleDefinitionId"] = a.RoleDefinitionId,
+        ["directoryScopeId"] = a.DirectoryScopeId,
+    };
+
+    private static async Task<JsonObject> ReadAsync(HttpContext context) =>
+        (await JsonNode.ParseAsync(context.Request.Body))?.AsObject() ?? [];
+
+    private static async Task WriteJsonAsync(HttpContext context, int status, JsonNode body)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/json";
+        await context.Response.WriteAsync(body.ToJsonString());
+    }
+
+    private static async Task WriteErrorAsync(HttpContext context, int status, string code, string message, int? retryAfterSeconds = null)
+    {
+        if (retryAfterSeconds is { } seconds)
+        {
+            context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        await WriteJsonAsync(context, status, new JsonObject
+        {
+            ["error"] = new JsonObject
+            {
+                ["code"] = code,
+                ["message"] = message,
+                ["innerError"] = new JsonObject { ["date"] = DateTimeOffset.UtcNow.ToString("s"), ["request-id"] = Guid.NewGuid().ToString() },
+            },
+        });
+    }
+
+    private sealed record RoleAssignment(string Id, string PrincipalId, string RoleDefinitionId, string DirectoryScopeId, string? EndDateTime)
+    {
+        public bool Matches(string principalId, string roleDefinitionId, string scope) =>
+            string.Equals(PrincipalId, principalId, StringComparison.OrdinalIgnoreCase)
+            && string.Equals(RoleDefinitionId, roleDefinitionId, StringComparison.OrdinalIgnoreCase)
+            && DirectoryScopeId == scope;
+    }
+
+    private sealed record Fault(string Method, string PathContains, int Status, string? Code, string? Message, int? RetryAfterSeconds, bool AfterCommitting);
+}
+
+/// <summary>One request the stub received.</summary>
+public sealed record RecordedRequest(string Method, string PathAndQuery, string? Body)
+{
+    public JsonNode? Json => Body is null ? null : JsonNode.Parse(Body);
+}

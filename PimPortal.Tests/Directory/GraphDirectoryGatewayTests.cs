@@ -1,0 +1,216 @@
+using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using PimPortal.Core.Directory;
+using PimPortal.Core.Directory.Graph;
+using PimPortal.Core.Domain;
+using PimPortal.Core.Persistence;
+using PimPortal.Core.Seed;
+using PimPortal.Tests.Infrastructure;
+
+namespace PimPortal.Tests.Directory;
+
+/// <summary>The Graph gateway's resilience and its requests, against the stub through the real SDK.</summary>
+public sealed class GraphDirectoryGatewayTests : IAsyncLifetime
+{
+    private static readonly DemoRole GlobalAdmin = DemoOrganisation.GlobalAdministrator;
+    private static readonly DemoRole ProdDb = DemoOrganisation.ProdDbOperators;
+    private TestApp? app;
+    private GraphStub.GraphStub? stub;
+
+    private TestApp App => app!;
+
+    private GraphStub.GraphStub Stub => stub!;
+
+    public async ValueTask InitializeAsync()
+    {
+        app = await TestApp.StartAsync(DatabaseKind.Sqlite);
+        stub = await GraphStub.GraphStub.StartAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Stub.DisposeAsync();
+        await App.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task AThrottledWrite_ComesBackWithGraphsRetryAfter_AndIsNotRepeatedByTheClient()
+    {
+        var gateway = Gateway(DirectoryRoleMode.Direct);
+        Stub.FailNext("POST", "roleAssignments", 429, "TooManyRequests", "Rate limit hit.", retryAfterSeconds: 7);
+
+        var result = await ApplyAsync(gateway, DirectoryChangeKind.Assign, Grant(GlobalAdmin));
+
+        Assert.Equal((DirectoryChangeOutcome.RetryLater, TimeSpan.FromSeconds(7)), (result.Outcome, result.RetryAfter));
+        Assert.Single(Stub.Requests, r => r.Method == "POST");
+        Assert.Empty(Stub.RoleAssignments());
+    }
+
+    [Fact]
+    public async Task A503AfterGraphCommitted_IsReadBack_AndCountsAsDone_WithoutASecondWrite()
+    {
+        var gateway = Gateway(DirectoryRoleMode.Direct);
+        Stub.FailNext("POST", "roleAssignments", 503, "ServiceUnavailable", afterCommitting: true);
+        var grant = Grant(GlobalAdmin);
+
+        var result = await ApplyAsync(gateway, DirectoryChangeKind.Assign, grant);
+
+        Assert.Equal(DirectoryChangeOutcome.Done, result.Outcome);
+        Assert.Single(Stub.RoleAssignments());
+        Assert.Single(Stub.Requests, r => r.Method == "POST");
+        Assert.Contains(Stub.Requests, r => r.Method == "GET" && r.PathAndQuery.Contains(grant.PrincipalId.ToString(), StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A504BeforeGraphCommitted_IsReadBack_AndRetriedLater_ThenDone()
+    {
+        var gateway = Gateway(DirectoryRoleMode.Direct);
+        Stub.FailNext("POST", "roleAssignments", 504, "GatewayTimeout");
+        var grant = Grant(GlobalAdmin);
+
+        var first = await ApplyAsync(gateway, DirectoryChangeKind.Assign, grant);
+        var second = await ApplyAsync(gateway, DirectoryChangeKind.Assign, grant);
+
+        Assert.Equal((DirectoryChangeOutcome.RetryLater, DirectoryChangeOutcome.Done), (first.Outcome, second.Outcome));
+        Assert.Contains("reading back showed it not done", first.Error, StringComparison.Ordinal);
+        Assert.Single(Stub.RoleAssignments());
+    }
+
+    [Fact]
+    public async Task RoleAssignmentExists_IsVerified_AndAccepted()
+    {
+        var gateway = Gateway(DirectoryRoleMode.PimSchedule);
+        var grant = Grant(GlobalAdmin);
+        Stub.AddRoleAssignment(grant.PrincipalId.ToString(), grant.RoleExternalId);
+
+        var result = await ApplyAsync(gateway, DirectoryChangeKind.Assign, grant);
+
+        Assert.Equal(DirectoryChangeOutcome.Done, result.Outcome);
+        Assert.Single(Stub.RoleAssignments());
+    }
+
+    [Fact]
+    public async Task ARemovalRefusedAsTooEarly_IsRescheduled()
+    {
+        var gateway = Gateway(DirectoryRoleMode.PimSchedule);
+        var grant = Grant(GlobalAdmin);
+        await ApplyAsync(gateway, DirectoryChangeKind.Assign, grant);
+        Stub.FailNext("POST", "roleAssignmentScheduleRequests", 400, "ActiveDurationTooShort", "Minimum duration of an active assignment is 5 minutes.");
+
+        var result = await ApplyAsync(gateway, DirectoryChangeKind.Remove, grant);
+
+        Assert.Equal((DirectoryChangeOutcome.RetryLater, GraphDirectoryGateway.TooEarlyRetry), (result.Outcome, result.RetryAfter));
+        Assert.Single(Stub.RoleAssignments());
+    }
+
+    [Fact]
+    public async Task AnAzureResourceRole_IsRefusedHonestly()
+    {
+        var gateway = Gateway(DirectoryRoleMode.Direct);
+
+        var result = await ApplyAsync(gateway, DirectoryChangeKind.Assign, Grant(DemoOrganisation.ContributorOnRgProd));
+
+        Assert.Equal(DirectoryChangeOutcome.Refused, result.Outcome);
+        Assert.Contains("Azure Resource Manager", result.Error, StringComparison.Ordinal);
+        Assert.Empty(Stub.Requests);
+    }
+
+    [Fact]
+    public async Task AnUnknownRole_IsRefusedWithGraphsWords()
+    {
+        var gateway = Gateway(DirectoryRoleMode.Direct);
+        Stub.FailNext("POST", "roleAssignments", 400, "Request_BadRequest", "Invalid role definition id.");
+
+        var result = await ApplyAsync(gateway, DirectoryChangeKind.Assign, Grant(GlobalAdmin));
+
+        Assert.Equal(DirectoryChangeOutcome.Refused, result.Outcome);
+        Assert.Contains("Invalid role definition id.", result.Error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(DirectoryRoleMode.Direct, GroupGrantMode.Membership, "POST", "/roleManagement/directory/roleAssignments", "create-unifiedRoleAssignment.json", "Assign", "GlobalAdmin")]
+    [InlineData(DirectoryRoleMode.PimSchedule, GroupGrantMode.Membership, "POST", "/roleManagement/directory/roleAssignmentScheduleRequests", "roleAssignmentScheduleRequest-adminAssign.json", "Assign", "GlobalAdmin")]
+    [InlineData(DirectoryRoleMode.PimSchedule, GroupGrantMode.Membership, "POST", "/roleManagement/directory/roleAssignmentScheduleRequests", "roleAssignmentScheduleRequest-adminRemove.json", "Remove", "GlobalAdmin")]
+    [InlineData(DirectoryRoleMode.Direct, GroupGrantMode.Membership, "POST", "/members/$ref", "group-members-ref.json", "Assign", "ProdDb")]
+    [InlineData(DirectoryRoleMode.Direct, GroupGrantMode.PimForGroups, "POST", "/privilegedAccess/group/assignmentScheduleRequests", "privilegedAccessGroupAssignmentScheduleRequest-adminAssign.json", "Assign", "ProdDb")]
+    public async Task RequestBodies_MatchMicrosoftsDocumentedExamples(DirectoryRoleMode roles, GroupGrantMode groups, string method, string path, string fixture, string kind, string role)
+    {
+        var gateway = Gateway(roles, groups);
+        var grant = Grant(role == "ProdDb" ? ProdDb : GlobalAdmin);
+        if (kind == "Remove")
+        {
+            await ApplyAsync(gateway, DirectoryChangeKind.Assign, grant);
+        }
+
+        await ApplyAsync(gateway, Enum.Parse<DirectoryChangeKind>(kind), grant);
+
+        var sent = Stub.Requests.Last(r => r.Method == method && r.PathAndQuery.Contains(path, StringComparison.Ordinal)).Json!.AsObject();
+        var documented = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "Directory", "Fixtures", fixture)))!.AsObject();
+        // The SDK names the entity's own type where the example leaves it to the endpoint; Graph accepts both.
+        if (documented["@odata.type"] is null && sent["@odata.type"]?.GetValue<string>() is { } type)
+        {
+            Assert.Equal("#microsoft.graph." + char.ToLowerInvariant(fixture[0]) + fixture[1..fixture.IndexOf('-', StringComparison.Ordinal)], type);
+            sent.Remove("@odata.type");
+        }
+
+        Assert.Equal(Shape(documented), Shape(sent));
+        foreach (var fixedValue in new[] { "@odata.type", "action", "accessId", "directoryScopeId" })
+        {
+            Assert.Equal(documented[fixedValue]?.ToJsonString(), sent[fixedValue]?.ToJsonString());
+        }
+
+        Assert.Equal(grant.PrincipalId.ToString(), (sent["principalId"] ?? JsonValue.Create(sent["@odata.id"]!.GetValue<string>().Split('/')[^1]))!.GetValue<string>());
+        if (sent["scheduleInfo"] is { } schedule)
+        {
+            Assert.Equal(grant.NotAfter, DateTimeOffset.Parse(schedule["expiration"]!["endDateTime"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture));
+        }
+    }
+
+    [Fact]
+    public async Task TheOutbox_HonoursRetryAfter_AndTheGrantBecomesActiveOnceGraphAccepts()
+    {
+        var options = new GraphDirectoryOptions { BaseUrl = Stub.BaseUrl };
+        await using var portal = await TestApp.StartAsync(DatabaseKind.Sqlite, services => services.AddSingleton<IDirectoryGateway>(sp =>
+            new GraphDirectoryGateway(GraphClients.Create(options), Options.Create(options), sp.GetRequiredService<IDbContextFactory<PimDbContext>>(), NullLogger<GraphDirectoryGateway>.Instance)));
+        Stub.FailNext("POST", "roleAssignments", 429, "TooManyRequests", retryAfterSeconds: 30);
+        var activation = (await portal.ActivateAsync(DemoOrganisation.Alice, DemoOrganisation.UserAdministrator)).ActivationId!.Value;
+
+        await portal.Outbox.ProcessBatchAsync(CancellationToken.None);
+        portal.Time.Advance(TimeSpan.FromSeconds(29));
+        await portal.Outbox.ProcessBatchAsync(CancellationToken.None);
+        Assert.Equal(ActivationStatus.Provisioning, (await portal.ActivationAsync(activation)).Status);
+
+        portal.Time.Advance(TimeSpan.FromSeconds(1));
+        await portal.Outbox.ProcessBatchAsync(CancellationToken.None);
+
+        Assert.Equal(ActivationStatus.Active, (await portal.ActivationAsync(activation)).Status);
+        Assert.Single(Stub.RoleAssignments(), a => a.PrincipalId == DemoOrganisation.Alice.Id.ToString() && a.RoleDefinitionId == DemoOrganisation.UserAdministrator.ExternalId);
+        Assert.Equal(2, Stub.Requests.Count(r => r.Method == "POST"));
+    }
+
+    private GraphDirectoryGateway Gateway(DirectoryRoleMode roles, GroupGrantMode groups = GroupGrantMode.Membership)
+    {
+        var options = new GraphDirectoryOptions { BaseUrl = Stub.BaseUrl, DirectoryRoles = roles, Groups = groups };
+        return new GraphDirectoryGateway(GraphClients.Create(options), Options.Create(options),
+            App.Services.GetRequiredService<IDbContextFactory<PimDbContext>>(), NullLogger<GraphDirectoryGateway>.Instance);
+    }
+
+    private static async Task<DirectoryChangeResult> ApplyAsync(GraphDirectoryGateway gateway, DirectoryChangeKind kind, DirectoryGrant grant) =>
+        Assert.Single(await gateway.ApplyAsync([new DirectoryChange(kind, grant)], CancellationToken.None));
+
+    private DirectoryGrant Grant(DemoRole role)
+    {
+        var now = App.Time.GetUtcNow();
+        return new DirectoryGrant(Guid.NewGuid(), DemoOrganisation.Alice.Id, role.Id, role.Kind, role.ExternalId, role.Scope, now, now.AddHours(2));
+    }
+
+    /// <summary>The property paths of a body; an expiration's documented alternatives (afterDuration's duration, afterDateTime's endDateTime) are one.</summary>
+    private static List<string> Shape(JsonObject body, string prefix = "") =>
+        [.. body.SelectMany(p => p.Value is JsonObject inner
+                ? Shape(inner, $"{prefix}{p.Key}.")
+                : [$"{prefix}{(p.Key is "duration" or "endDateTime" && prefix.EndsWith("expiration.", StringComparison.Ordinal) ? "(end)" : p.Key)}"])
+            .Order(StringComparer.Ordinal)];
+}
