@@ -51,6 +51,15 @@ public sealed partial class GraphStub : IAsyncDisposable
 
     public int ThrottleRetryAfterSeconds { get; set; } = 1;
 
+    /// <summary>How many assignments (direct, scheduled or group memberships) the stub has created.</summary>
+    public int Created => _created;
+
+    /// <summary>How many requests it answered 429 on its own (<see cref="ThrottleShare"/>).</summary>
+    public int Throttled => _throttled;
+
+    private int _created;
+    private int _throttled;
+
     public static async Task<GraphStub> StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -134,6 +143,7 @@ public sealed partial class GraphStub : IAsyncDisposable
 
             if (fault is null && ThrottleShare > 0 && context.Request.Method != "GET" && Random.Shared.NextDouble() < ThrottleShare)
             {
+                Interlocked.Increment(ref _throttled);
                 await WriteErrorAsync(context, 429, "TooManyRequests", "Too many requests.", ThrottleRetryAfterSeconds);
                 return;
             }
@@ -171,6 +181,7 @@ public sealed partial class GraphStub : IAsyncDisposable
                 {
                     created = new RoleAssignment(Guid.NewGuid().ToString(), principalId, roleDefinitionId, scope, null);
                     _assignments.Add(created);
+                    _created++;
                 }
             }
 
@@ -237,6 +248,7 @@ public sealed partial class GraphStub : IAsyncDisposable
                         break;
                     case "adminAssign":
                         _assignments.Add(new RoleAssignment(Guid.NewGuid().ToString(), principalId, roleDefinitionId, scope, end));
+                        _created++;
                         break;
                     case "adminExtend" or "adminUpdate" when existing is null:
                     case "adminRemove" when existing is null:
@@ -273,6 +285,7 @@ public sealed partial class GraphStub : IAsyncDisposable
             lock (_gate)
             {
                 added = Members(groupId).Add(member);
+                _created += added ? 1 : 0;
             }
 
             if (!added)
@@ -331,6 +344,9 @@ public sealed partial class GraphStub : IAsyncDisposable
                 {
                     case "adminAssign" when !members.Add(principalId):
                         error = "RoleAssignmentExists";
+                        break;
+                    case "adminAssign":
+                        _created++;
                         break;
                     case "adminRemove" when !members.Remove(principalId):
                     case "adminExtend" when !members.Contains(principalId):

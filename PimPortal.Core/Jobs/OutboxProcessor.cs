@@ -26,6 +26,17 @@ public sealed partial class OutboxProcessor(
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromMinutes(5);
 
     /// <summary>Claims and performs one batch of due messages; returns how many were claimed.</summary>
+    /// <summary>When the next message waiting for a retry is due (its backoff or Retry-After), or null when none waits.</summary>
+    public async Task<DateTimeOffset?> NextDueAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.Outbox.AsNoTracking()
+            .Where(m => m.ProcessedAt == null)
+            .OrderBy(m => m.DueAt)
+            .Select(m => (DateTimeOffset?)m.DueAt)
+            .FirstOrDefaultAsync(cancellationToken);
+    }
+
     public async Task<int> ProcessBatchAsync(CancellationToken cancellationToken)
     {
         using var correlation = Correlation.Begin();

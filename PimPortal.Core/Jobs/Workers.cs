@@ -32,7 +32,15 @@ public sealed partial class OutboxWorker(OutboxProcessor processor, JobSignals s
             {
                 if (claimed == 0)
                 {
-                    await signals.Outbox.WaitAsync(options.Value.Jobs.OutboxPollInterval, time, stoppingToken);
+                    // Sleep until a retry falls due (a backoff, Graph's Retry-After) or the poll interval, whichever
+                    // is first; a command's signal wakes it at once.
+                    var wait = options.Value.Jobs.OutboxPollInterval;
+                    if (await NextRetryAsync(stoppingToken) is { } next)
+                    {
+                        wait = Overdue.Wait(next - time.GetUtcNow(), wait, ref overdueStreak);
+                    }
+
+                    await signals.Outbox.WaitAsync(wait, time, stoppingToken);
                 }
                 else if (claimed < OutboxProcessor.BatchSize && options.Value.Jobs.OutboxCoalesce > TimeSpan.Zero)
                 {
@@ -43,6 +51,21 @@ public sealed partial class OutboxWorker(OutboxProcessor processor, JobSignals s
             {
                 return;
             }
+        }
+    }
+
+    private int overdueStreak;
+
+    private async Task<DateTimeOffset?> NextRetryAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await processor.NextDueAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogPassFailed(logger, ex);
+            return null;
         }
     }
 
@@ -57,7 +80,7 @@ public sealed partial class OutboxWorker(OutboxProcessor processor, JobSignals s
 public sealed partial class ExpiryWorker(ExpiryProcessor processor, JobSignals signals, TimeProvider time, IOptions<PimOptions> options, ILogger<ExpiryWorker> logger)
     : BackgroundService
 {
-    private static readonly TimeSpan MinimumWait = TimeSpan.FromMilliseconds(25);
+    private int overdueStreak;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -69,10 +92,7 @@ public sealed partial class ExpiryWorker(ExpiryProcessor processor, JobSignals s
                 await processor.ExpireDueAsync(stoppingToken);
                 if (await processor.NextDueAsync(stoppingToken) is { } next)
                 {
-                    // Something already due after a pass (it became due meanwhile, or could not be ended) is looked at
-                    // again after a moment, never in a tight loop.
-                    var untilNext = next - time.GetUtcNow();
-                    wait = untilNext < MinimumWait ? MinimumWait : untilNext < wait ? untilNext : wait;
+                    wait = Overdue.Wait(next - time.GetUtcNow(), wait, ref overdueStreak);
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -100,4 +120,27 @@ public sealed partial class ExpiryWorker(ExpiryProcessor processor, JobSignals s
 
     [LoggerMessage(Level = LogLevel.Error, Message = "An expiry pass failed; it will be tried again")]
     private static partial void LogPassFailed(ILogger logger, Exception exception);
+}
+
+/// <summary>How long a worker waits for the next thing due.</summary>
+internal static class Overdue
+{
+    /// <summary>The pause before looking again at something that stays overdue after a pass (held by another instance, or failing).</summary>
+    public static readonly TimeSpan Pause = TimeSpan.FromMilliseconds(25);
+
+    /// <summary>
+    /// Until the next thing is due, at most <paramref name="longest"/>. Something already due (it fell due during the
+    /// pass) is looked at again at once — but only once in a row: if it is still due after that, it waits a moment, so a
+    /// row that cannot be handled never makes a tight loop.
+    /// </summary>
+    public static TimeSpan Wait(TimeSpan untilNext, TimeSpan longest, ref int streak)
+    {
+        if (untilNext > TimeSpan.Zero)
+        {
+            streak = 0;
+            return untilNext < longest ? untilNext : longest;
+        }
+
+        return streak++ == 0 ? TimeSpan.Zero : Pause;
+    }
 }

@@ -82,3 +82,26 @@ public sealed class WorkerTests : IAsyncLifetime
         }
     }
 }
+
+public sealed class OverdueTests
+{
+    [Fact]
+    public void SomethingDueLater_IsWaitedFor_UpToTheLongestWait()
+    {
+        var streak = 3;
+
+        Assert.Equal(TimeSpan.FromSeconds(2), Core.Jobs.Overdue.Wait(TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5), ref streak));
+        Assert.Equal(TimeSpan.FromSeconds(5), Core.Jobs.Overdue.Wait(TimeSpan.FromMinutes(2), TimeSpan.FromSeconds(5), ref streak));
+        Assert.Equal(0, streak);
+    }
+
+    [Fact]
+    public void SomethingStillDue_IsLookedAtAgainAtOnce_ThenAfterAPause()
+    {
+        var streak = 0;
+
+        Assert.Equal(TimeSpan.Zero, Core.Jobs.Overdue.Wait(TimeSpan.FromMilliseconds(-3), TimeSpan.FromSeconds(5), ref streak));
+        Assert.Equal(Core.Jobs.Overdue.Pause, Core.Jobs.Overdue.Wait(TimeSpan.Zero, TimeSpan.FromSeconds(5), ref streak));
+        Assert.Equal(Core.Jobs.Overdue.Pause, Core.Jobs.Overdue.Wait(TimeSpan.FromSeconds(-1), TimeSpan.FromSeconds(5), ref streak));
+    }
+}

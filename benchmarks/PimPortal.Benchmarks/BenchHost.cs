@@ -26,14 +26,18 @@ internal sealed class BenchHost : IAsyncDisposable
 
     public string ConnectionString => $"Data Source={File}";
 
-    public static async Task<BenchHost> StartAsync(bool jobs = false)
+    public static async Task<BenchHost> StartAsync(bool jobs = false, Action<IServiceCollection>? configure = null, IDictionary<string, string?>? settings = null)
     {
         var file = Path.Combine(Path.GetTempPath(), $"pim-bench-{Guid.NewGuid():N}.db");
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        var values = new Dictionary<string, string?> { ["ConnectionStrings:Pim"] = $"Data Source={file}" };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
-            ["ConnectionStrings:Pim"] = $"Data Source={file}",
-        }).Build();
+            values[key] = value;
+        }
+
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
         var services = new ServiceCollection();
+        configure?.Invoke(services);
         services.AddLogging(b => b.SetMinimumLevel(LogLevel.Warning).AddConsole()
             .AddFilter("Microsoft.EntityFrameworkCore.Database.Command", Environment.GetEnvironmentVariable("BENCH_SQL") is null ? LogLevel.Warning : LogLevel.Information)
             .AddFilter("PimPortal.Core.Jobs", Environment.GetEnvironmentVariable("BENCH_JOBS") is null ? LogLevel.Warning : LogLevel.Debug)
