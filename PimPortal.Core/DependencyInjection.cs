@@ -43,6 +43,14 @@ public static class DependencyInjection
         services.AddValidatorsFromAssembly(typeof(DependencyInjection).Assembly, ServiceLifetime.Singleton, includeInternalTypes: true);
         services.AddScoped<RequestContext>();
 
+        if (options.Mode == PimMode.Entra)
+        {
+            services.AddGraphDirectory(configuration);
+            services.TryAddSingleton<IMfaStepUp, EntraStepUp>();
+            services.AddSingleton<StepUpRecorder>();
+            services.AddSingleton<EntraSignIn>();
+        }
+
         services.TryAddSingleton<IDirectoryGateway, LocalDirectoryGateway>();
         services.TryAddSingleton<IMfaStepUp, TotpStepUp>();
         services.AddSingleton<JobSignals>();
@@ -56,6 +64,19 @@ public static class DependencyInjection
         services.AddSingleton<ChangeFeedProcessor>();
         services.AddScoped<DatabaseInitializer>();
         services.AddScoped<DemoSeeder>();
+        return services;
+    }
+
+    /// <summary>
+    /// Writes grants to Microsoft Graph (section <c>Pim:Graph</c>): the Graph gateway as the directory, with a Graph
+    /// client made for it (app-only, the SDK's retry handler left out).
+    /// </summary>
+    public static IServiceCollection AddGraphDirectory(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<Directory.Graph.GraphDirectoryOptions>().Bind(configuration.GetSection(Directory.Graph.GraphDirectoryOptions.Section));
+        services.TryAddSingleton(sp => Directory.Graph.GraphClients.Create(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<Directory.Graph.GraphDirectoryOptions>>().Value));
+        services.TryAddSingleton<IDirectoryGateway, Directory.Graph.GraphDirectoryGateway>();
         return services;
     }
 

@@ -23,13 +23,6 @@ internal static class HostSetup
 
         var services = builder.Services;
         var options = builder.Configuration.GetSection(PimOptions.Section).Get<PimOptions>() ?? new PimOptions();
-        if (options.Mode != PimMode.Embedded)
-        {
-            throw new InvalidOperationException(
-                $"Pim:Mode is {options.Mode}, but this version serves only the embedded mode (local accounts, TOTP, its own directory). " +
-                "Remove the setting, or set it to Embedded; Entra sign-in and Microsoft Graph arrive in a later version.");
-        }
-
         services.AddPimPortalCore(builder.Configuration);
         if (options.Jobs.Enabled)
         {
@@ -44,8 +37,37 @@ internal static class HostSetup
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddPortalComponents();
         services.AddCascadingAuthenticationState();
-        services.AddScoped<AuthenticationStateProvider, PortalAuthenticationStateProvider>();
+        if (options.Mode == PimMode.Entra)
+        {
+            services.AddEntraSignIn(builder.Configuration, options);
+        }
+        else
+        {
+            AddLocalAccounts(services);
+        }
 
+        services.AddAuthorizationBuilder()
+            .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
+            .AddPolicy(PortalPermissions.PimAdministrator, p => p.RequireRole(PortalPermissions.PimAdministrator));
+
+        // Client addresses in the audit trail: trust X-Forwarded-For only from the proxies named (loopback always).
+        var proxies = builder.Configuration.GetSection("ForwardedHeaders:KnownProxies").Get<string[]>() ?? [];
+        services.Configure<ForwardedHeadersOptions>(o =>
+        {
+            o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+            foreach (var proxy in proxies)
+            {
+                o.KnownProxies.Add(System.Net.IPAddress.Parse(proxy));
+            }
+        });
+        services.AddHealthChecks();
+        return builder;
+    }
+
+    /// <summary>The embedded default: local accounts (ASP.NET Core Identity) with the portal's own cookie.</summary>
+    private static void AddLocalAccounts(IServiceCollection services)
+    {
+        services.AddScoped<AuthenticationStateProvider, PortalAuthenticationStateProvider>();
         services.AddAuthentication(o =>
             {
                 o.DefaultScheme = IdentityConstants.ApplicationScheme;
@@ -93,23 +115,6 @@ internal static class HostSetup
             .AddEntityFrameworkStores<PimDbContext>()
             .AddSignInManager<PortalSignInManager>()
             .AddDefaultTokenProviders();
-
-        services.AddAuthorizationBuilder()
-            .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
-            .AddPolicy(PortalPermissions.PimAdministrator, p => p.RequireRole(PortalPermissions.PimAdministrator));
-
-        // Client addresses in the audit trail: trust X-Forwarded-For only from the proxies named (loopback always).
-        var proxies = builder.Configuration.GetSection("ForwardedHeaders:KnownProxies").Get<string[]>() ?? [];
-        services.Configure<ForwardedHeadersOptions>(o =>
-        {
-            o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
-            foreach (var proxy in proxies)
-            {
-                o.KnownProxies.Add(System.Net.IPAddress.Parse(proxy));
-            }
-        });
-        services.AddHealthChecks();
-        return builder;
     }
 
     /// <summary>What the portal's components need besides Core: MudBlazor, the circuit's client, clock and user.</summary>
@@ -148,6 +153,11 @@ internal static class HostSetup
 
         app.MapStaticAssets().AllowAnonymous();
         app.MapHealthChecks("/healthz").AllowAnonymous();
+        if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<PimOptions>>().Value.Mode == PimMode.Entra)
+        {
+            app.MapEntraEndpoints();
+        }
+
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
     }
 }

@@ -66,6 +66,9 @@ public sealed class StepUpOptions
 
     /// <summary>How long step-up is locked after too many wrong codes in a row.</summary>
     public TimeSpan LockoutFor { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Entra mode: the Conditional Access authentication context the step-up asks for (its id, e.g. c1).</summary>
+    public string AuthenticationContext { get; set; } = "c1";
 }
 
 /// <summary>Section <c>Pim:Demo</c>.</summary>

@@ -109,6 +109,9 @@ public static class AuditActions
     public const string NotificationMailFailed = "notification.mail-failed";
     public const string MfaVerified = "mfa.verified";
     public const string MfaFailed = "mfa.failed";
+    public const string StepUpStarted = "mfa.step-up-started";
+    public const string StepUpVerified = "mfa.step-up-verified";
+    public const string PrincipalProvisioned = "principal.provisioned";
     public const string SignInSucceeded = "signin.succeeded";
     public const string SignInFailed = "signin.failed";
     public const string SignedOut = "signin.signed-out";

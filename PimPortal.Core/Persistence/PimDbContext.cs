@@ -31,6 +31,8 @@ public abstract class PimDbContext(DbContextOptions options)
 
     public DbSet<Notification> Notifications => Set<Notification>();
 
+    public DbSet<StepUpChallenge> StepUpChallenges => Set<StepUpChallenge>();
+
     public DbSet<RoleActivation> Activations => Set<RoleActivation>();
 
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();

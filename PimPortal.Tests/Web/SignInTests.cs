@@ -194,13 +194,16 @@ public sealed class ReturnUrlTests
 public sealed class HostConfigurationTests
 {
     [Fact]
-    public void EntraMode_IsRefusedAtStart_WithAClearMessage()
+    public void EntraMode_WithoutAnAppRegistration_IsRefusedAtStart_NamingEveryMissingSetting()
     {
         using var factory = new PortalFactory().WithWebHostBuilder(b => b.UseSetting("Pim:Mode", "Entra"));
 
         var error = Assert.Throws<InvalidOperationException>(() => factory.CreateClient());
 
-        Assert.Contains("Pim:Mode is Entra, but this version serves only the embedded mode", error.Message, StringComparison.Ordinal);
+        Assert.Equal(
+            "Pim:Mode is Entra, so the app registration must be configured: set AzureAd:Instance, AzureAd:TenantId, AzureAd:ClientId, " +
+            "AzureAd:ClientSecret (or ClientCertificates). See docs/entra-setup.md.",
+            error.Message);
     }
 
     [Theory]

@@ -62,7 +62,8 @@ public sealed class AuthorizationBehaviour<TMessage, TResponse>(
 
             // A local account's permissions are read now from its roles, so a permission taken away counts at once;
             // an Entra user's come from the app roles in their token.
-            var granted = principal.HasLocalAccount ? roles : user.FindAll(ClaimTypes.Role).Select(c => c.Value);
+            // (IsInRole reads the identity's own role claim type: "roles" in Entra's tokens.)
+            var granted = principal.HasLocalAccount ? roles : PortalPermissions.All.Where(user.IsInRole);
             var permissions = granted.Where(PortalPermissions.All.Contains).ToHashSet(StringComparer.Ordinal);
             foreach (var attribute in Required)
             {

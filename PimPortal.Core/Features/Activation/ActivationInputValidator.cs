@@ -40,6 +40,6 @@ public abstract class ActivationInputValidator<T> : AbstractValidator<T>
     }
 
     protected void AddCodeRule(Expression<Func<T, string?>> code) =>
-        RuleFor(code).Must(c => string.IsNullOrWhiteSpace(c) || Security.Totp.IsWellFormed(c))
+        RuleFor(code).Must(c => string.IsNullOrWhiteSpace(c) || Security.Totp.IsWellFormed(c) || Security.StepUpProof.TryParse(c, out _))
             .WithMessage("The authenticator code is 6 digits.");
 }

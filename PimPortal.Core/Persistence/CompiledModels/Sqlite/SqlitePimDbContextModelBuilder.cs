@@ -11,7 +11,7 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
     public partial class SqlitePimDbContextModel
     {
         private SqlitePimDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("943bd7b2-0a44-47d7-a3c5-808805a677d7"), entityTypeCount: 21)
+            : base(skipDetectChanges: false, modelId: new Guid("393d6e8b-ef26-4140-b803-1cb7b9dd9b94"), entityTypeCount: 22)
         {
         }
 
@@ -37,6 +37,7 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
             var roleApprover = RoleApproverEntityType.Create(this);
             var roleEligibility = RoleEligibilityEntityType.Create(this);
             var roleSettings = RoleSettingsEntityType.Create(this);
+            var stepUpChallenge = StepUpChallengeEntityType.Create(this);
             var portalUser = PortalUserEntityType.Create(this);
 
             IdentityRoleClaimEntityType.CreateForeignKey1(identityRoleClaim, identityRole);
@@ -65,6 +66,7 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
             RoleEligibilityEntityType.CreateForeignKey1(roleEligibility, principal);
             RoleEligibilityEntityType.CreateForeignKey2(roleEligibility, privilegedRole);
             RoleSettingsEntityType.CreateForeignKey1(roleSettings, privilegedRole);
+            StepUpChallengeEntityType.CreateForeignKey1(stepUpChallenge, principal);
 
             IdentityRoleEntityType.CreateAnnotations(identityRole);
             IdentityRoleClaimEntityType.CreateAnnotations(identityRoleClaim);
@@ -86,6 +88,7 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
             RoleApproverEntityType.CreateAnnotations(roleApprover);
             RoleEligibilityEntityType.CreateAnnotations(roleEligibility);
             RoleSettingsEntityType.CreateAnnotations(roleSettings);
+            StepUpChallengeEntityType.CreateAnnotations(stepUpChallenge);
             PortalUserEntityType.CreateAnnotations(portalUser);
 
             AddAnnotation("ProductVersion", "10.0.15");

@@ -783,6 +783,43 @@ namespace PimPortal.Core.Persistence.Migrations.PostgreSql
                     b.ToTable("RoleSettings", (string)null);
                 });
 
+            modelBuilder.Entity("PimPortal.Core.Domain.StepUpChallenge", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Context")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Draft")
+                        .IsRequired()
+                        .HasMaxLength(8000)
+                        .HasColumnType("character varying(8000)");
+
+                    b.Property<Guid>("PrincipalId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset?>("UsedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset?>("VerifiedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("uuid");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("PrincipalId", "CreatedAt");
+
+                    b.ToTable("StepUpChallenges", (string)null);
+                });
+
             modelBuilder.Entity("PimPortal.Core.Security.PortalUser", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1057,6 +1094,15 @@ namespace PimPortal.Core.Persistence.Migrations.PostgreSql
                     b.HasOne("PimPortal.Core.Domain.PrivilegedRole", null)
                         .WithOne("Settings")
                         .HasForeignKey("PimPortal.Core.Domain.RoleSettings", "RoleId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("PimPortal.Core.Domain.StepUpChallenge", b =>
+                {
+                    b.HasOne("PimPortal.Core.Domain.Principal", null)
+                        .WithMany()
+                        .HasForeignKey("PrincipalId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

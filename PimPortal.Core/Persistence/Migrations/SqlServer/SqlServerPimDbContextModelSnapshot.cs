@@ -786,6 +786,43 @@ namespace PimPortal.Core.Persistence.Migrations.SqlServer
                     b.ToTable("RoleSettings", (string)null);
                 });
 
+            modelBuilder.Entity("PimPortal.Core.Domain.StepUpChallenge", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uniqueidentifier");
+
+                    b.Property<string>("Context")
+                        .HasMaxLength(64)
+                        .HasColumnType("nvarchar(64)");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("datetimeoffset");
+
+                    b.Property<string>("Draft")
+                        .IsRequired()
+                        .HasMaxLength(8000)
+                        .HasColumnType("nvarchar(max)");
+
+                    b.Property<Guid>("PrincipalId")
+                        .HasColumnType("uniqueidentifier");
+
+                    b.Property<DateTimeOffset?>("UsedAt")
+                        .HasColumnType("datetimeoffset");
+
+                    b.Property<DateTimeOffset?>("VerifiedAt")
+                        .HasColumnType("datetimeoffset");
+
+                    b.Property<Guid>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("uniqueidentifier");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("PrincipalId", "CreatedAt");
+
+                    b.ToTable("StepUpChallenges", (string)null);
+                });
+
             modelBuilder.Entity("PimPortal.Core.Security.PortalUser", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1061,6 +1098,15 @@ namespace PimPortal.Core.Persistence.Migrations.SqlServer
                     b.HasOne("PimPortal.Core.Domain.PrivilegedRole", null)
                         .WithOne("Settings")
                         .HasForeignKey("PimPortal.Core.Domain.RoleSettings", "RoleId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("PimPortal.Core.Domain.StepUpChallenge", b =>
+                {
+                    b.HasOne("PimPortal.Core.Domain.Principal", null)
+                        .WithMany()
+                        .HasForeignKey("PrincipalId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -772,6 +772,43 @@ namespace PimPortal.Core.Persistence.Migrations.Sqlite
                     b.ToTable("RoleSettings", (string)null);
                 });
 
+            modelBuilder.Entity("PimPortal.Core.Domain.StepUpChallenge", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Context")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Draft")
+                        .IsRequired()
+                        .HasMaxLength(8000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("PrincipalId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("UsedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("VerifiedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("PrincipalId", "CreatedAt");
+
+                    b.ToTable("StepUpChallenges", (string)null);
+                });
+
             modelBuilder.Entity("PimPortal.Core.Security.PortalUser", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1046,6 +1083,15 @@ namespace PimPortal.Core.Persistence.Migrations.Sqlite
                     b.HasOne("PimPortal.Core.Domain.PrivilegedRole", null)
                         .WithOne("Settings")
                         .HasForeignKey("PimPortal.Core.Domain.RoleSettings", "RoleId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("PimPortal.Core.Domain.StepUpChallenge", b =>
+                {
+                    b.HasOne("PimPortal.Core.Domain.Principal", null)
+                        .WithMany()
+                        .HasForeignKey("PrincipalId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -43,6 +43,15 @@ public sealed partial class ActivationDialog
     [Inject]
     private TimeProvider Time { get; set; } = default!;
 
+    [Inject]
+    private Microsoft.Extensions.Options.IOptions<PimOptions> Options { get; set; } = default!;
+
+    [Inject]
+    private NavigationManager Navigation { get; set; } = default!;
+
+    /// <summary>Entra mode: MFA is proved through Conditional Access (a round trip to Microsoft), not a code.</summary>
+    private bool StepsUpWithEntra => Options.Value.Mode == PimMode.Entra;
+
     /// <summary>The roles to activate; null when extending. Default: null.</summary>
     [Parameter]
     public IReadOnlyList<EligibleRole>? Roles { get; set; }
@@ -172,6 +181,15 @@ public sealed partial class ActivationDialog
         errors = [];
         try
         {
+            if (StepsUpWithEntra && preview?.NeedsMfaCode == true && Extending is null && preview.CanSubmit)
+            {
+                // Keep the activation as filled in, go to Microsoft for the step-up; it completes on the way back.
+                var activation = new ActivateRoles([.. (Roles ?? []).Select(r => new ActivationItem(r.EligibilityId, Duration))], justification, ticketNumber, ticketSystem, null, StartAt);
+                var stepUp = await Sender.Send(new BeginStepUp(activation));
+                Navigation.NavigateTo($"stepup/{stepUp}", forceLoad: true);
+                return;
+            }
+
             object result = Extending is { } active
                 ? await Sender.Send(new ExtendActivation(active.ActivationId, Duration, justification, ticketNumber, ticketSystem, code))
                 : await Sender.Send(new ActivateRoles([.. (Roles ?? []).Select(r => new ActivationItem(r.EligibilityId, Duration))], justification, ticketNumber, ticketSystem, code, StartAt));

@@ -40,6 +40,16 @@ public sealed partial class MyRolesPage : IDisposable
     [CascadingParameter]
     private Task<AuthenticationState> AuthenticationState { get; set; } = default!;
 
+    [Inject]
+    private NavigationManager Navigation { get; set; } = default!;
+
+    /// <summary>Entra mode: back from a step-up, the activation it was for completes.</summary>
+    [SupplyParameterFromQuery(Name = "resume")]
+    public Guid? Resume { get; set; }
+
+    [SupplyParameterFromQuery(Name = "stepup-failed")]
+    public Guid? StepUpFailed { get; set; }
+
     protected override async Task OnInitializedAsync()
     {
         // Subscribe before the first await: a circuit closed during the first read still unsubscribes in Dispose.
@@ -50,7 +60,35 @@ public sealed partial class MyRolesPage : IDisposable
         }
 
         me = (await AuthenticationState).User.GetPrincipalId() ?? Guid.Empty;
+        if (RendererInfo.IsInteractive && Resume is { } stepUp)
+        {
+            await ResumeAsync(stepUp);
+        }
+        else if (StepUpFailed is not null)
+        {
+            error = "That verification is not yours, was already used, or has expired; activate again.";
+        }
+
         await LoadAsync();
+    }
+
+    private async Task ResumeAsync(Guid stepUp)
+    {
+        try
+        {
+            var result = await Sender.Send(new ResumeActivation(stepUp));
+            foreach (var item in result.Items)
+            {
+                Snackbar.Add(item.ActivationId is not null ? $"{item.RoleName}: activating" : $"{item.RoleName}: waiting for approval", Severity.Success);
+            }
+        }
+        catch (PimException ex)
+        {
+            error = ex.Message;
+        }
+
+        // Resumed once: the address no longer says to.
+        Navigation.NavigateTo("/", replace: true);
     }
 
     private async Task LoadAsync()

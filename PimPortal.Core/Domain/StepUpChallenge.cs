@@ -1,0 +1,75 @@
+namespace PimPortal.Core.Domain;
+
+/// <summary>
+/// One Conditional Access step-up (Entra mode) for one activation: created when the user submits an activation that
+/// needs MFA, carrying that activation as it was filled in; verified when Entra's token for it comes back with the
+/// authentication context; used once, by that activation, within minutes.
+/// </summary>
+public sealed class StepUpChallenge
+{
+    /// <summary>The longest draft kept (the activation as filled in, serialized).</summary>
+    public const int MaxDraftLength = 8000;
+
+    private StepUpChallenge()
+    {
+    }
+
+    public StepUpChallenge(Guid id, Guid principalId, string draft, DateTimeOffset now)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(draft);
+        if (draft.Length > MaxDraftLength)
+        {
+            throw new DomainRuleException("The activation to verify is too large.");
+        }
+
+        Id = id;
+        PrincipalId = principalId;
+        Draft = draft;
+        CreatedAt = now;
+        Version = Guid.NewGuid();
+    }
+
+    public Guid Id { get; private set; }
+
+    /// <summary>Whose step-up it is: only this principal's token can verify it, and only they can use it.</summary>
+    public Guid PrincipalId { get; private set; }
+
+    /// <summary>The activation waiting for the step-up (a serialized command, without any proof).</summary>
+    public string Draft { get; private set; } = "";
+
+    public DateTimeOffset CreatedAt { get; private set; }
+
+    /// <summary>When Entra's token proved the authentication context for it; null until then.</summary>
+    public DateTimeOffset? VerifiedAt { get; private set; }
+
+    /// <summary>The authentication context the token carried (e.g. c1).</summary>
+    public string? Context { get; private set; }
+
+    /// <summary>When the activation used it; a step-up counts once.</summary>
+    public DateTimeOffset? UsedAt { get; private set; }
+
+    public Guid Version { get; private set; }
+
+    public void Verified(string context, DateTimeOffset now)
+    {
+        if (VerifiedAt is not null || UsedAt is not null)
+        {
+            throw new DomainRuleException("This step-up was already verified.");
+        }
+
+        VerifiedAt = now;
+        Context = context;
+        Version = Guid.NewGuid();
+    }
+
+    public void Use(DateTimeOffset now)
+    {
+        if (UsedAt is not null)
+        {
+            throw new DomainRuleException("This verification was already used; verify again.");
+        }
+
+        UsedAt = now;
+        Version = Guid.NewGuid();
+    }
+}

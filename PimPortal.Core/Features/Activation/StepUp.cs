@@ -1,0 +1,62 @@
+using FluentValidation;
+using Mediator;
+using Microsoft.EntityFrameworkCore;
+using PimPortal.Core.Domain;
+using PimPortal.Core.Persistence;
+using PimPortal.Core.Security;
+
+namespace PimPortal.Core.Features.Activation;
+
+/// <summary>
+/// Entra mode: an activation that needs MFA is kept, as filled in, while the user steps up through Conditional Access
+/// (<c>/stepup/{id}</c>); <see cref="ResumeActivation"/> then submits exactly that activation with the step-up as its
+/// proof.
+/// </summary>
+public sealed record BeginStepUp(ActivateRoles Activation) : ICommand<Guid>;
+
+/// <summary>Submits the activation a verified step-up was for, with that step-up as its MFA proof (once).</summary>
+public sealed record ResumeActivation(Guid ChallengeId) : ICommand<ActivationResult>;
+
+public sealed class BeginStepUpValidator : ActivationInputValidator<BeginStepUp>
+{
+    public BeginStepUpValidator()
+    {
+        RuleFor(x => x.Activation).NotNull().WithMessage("Choose what to activate.");
+        RuleFor(x => x.Activation.AuthenticatorCode).Empty().WithMessage("A step-up carries no code.").When(x => x.Activation is not null);
+    }
+}
+
+public sealed class BeginStepUpHandler(IDbContextFactory<PimDbContext> dbFactory, RequestContext context, TimeProvider time) : ICommandHandler<BeginStepUp, Guid>
+{
+    public async ValueTask<Guid> Handle(BeginStepUp command, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var challenge = new StepUpChallenge(Guid.NewGuid(), context.Actor.PrincipalId, StepUpDrafts.Write(command.Activation), now);
+        db.StepUpChallenges.Add(challenge);
+        db.AuditEvents.Add(context.Audit(now, AuditActions.StepUpStarted, "step-up", challenge.Id.ToString(), AuditOutcome.Success,
+            new { method = "conditional-access", roles = command.Activation.Items.Count }, context.Actor.PrincipalId));
+        await db.SaveChangesAsync(cancellationToken);
+        return challenge.Id;
+    }
+}
+
+public sealed class ResumeActivationHandler(IDbContextFactory<PimDbContext> dbFactory, RequestContext context, ISender sender) : ICommandHandler<ResumeActivation, ActivationResult>
+{
+    public async ValueTask<ActivationResult> Handle(ResumeActivation command, CancellationToken cancellationToken)
+    {
+        string draft;
+        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
+        {
+            draft = await db.StepUpChallenges.AsNoTracking()
+                .Where(c => c.Id == command.ChallengeId && c.PrincipalId == context.Actor.PrincipalId)
+                .Select(c => c.Draft)
+                .SingleOrDefaultAsync(cancellationToken)
+                ?? throw new NotFoundException("That verification is not yours, or does not exist.");
+        }
+
+        // Exactly the activation the user filled in before stepping up, through the whole pipeline again.
+        var activation = StepUpDrafts.Read<ActivateRoles>(draft) with { AuthenticatorCode = StepUpProof.For(command.ChallengeId) };
+        return await sender.Send(activation, cancellationToken);
+    }
+}
