@@ -76,6 +76,7 @@ public static class DependencyInjection
         ArgumentNullException.ThrowIfNull(configuration);
         services.AddOptions<Directory.Graph.GraphDirectoryOptions>().Bind(configuration.GetSection(Directory.Graph.GraphDirectoryOptions.Section));
         services.TryAddSingleton(sp => Directory.Graph.GraphClients.Create(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<Directory.Graph.GraphDirectoryOptions>>().Value));
+        services.TryAddSingleton(sp => new Directory.Graph.ArmRoleWriter(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<Directory.Graph.GraphDirectoryOptions>>().Value));
         services.TryAddSingleton<IDirectoryGateway, Directory.Graph.GraphDirectoryGateway>();
         return services;
     }

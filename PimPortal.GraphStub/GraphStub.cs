@@ -27,6 +27,8 @@ public sealed partial class GraphStub : IAsyncDisposable
     private readonly List<RoleAssignment> _assignments = [];
     private readonly Dictionary<string, HashSet<string>> _members = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentQueue<Fault> _faults = new();
+    private readonly List<ArmAssignment> _armAssignments = [];
+    private readonly Dictionary<string, string> _armRequests = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentQueue<RecordedRequest> _requests = new();
 
     private GraphStub(WebApplication app)
@@ -68,6 +70,7 @@ public sealed partial class GraphStub : IAsyncDisposable
         var app = builder.Build();
         var stub = new GraphStub(app);
         stub.Map(app);
+        stub.MapArm(app);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
         stub.BaseUrl = new Uri($"{address.TrimEnd('/')}/v1.0");
@@ -91,6 +94,18 @@ public sealed partial class GraphStub : IAsyncDisposable
             return [.. _assignments.Select(a => (a.PrincipalId, a.RoleDefinitionId, a.DirectoryScopeId))];
         }
     }
+
+    /// <summary>Azure role assignments (scope, principal id, role definition id) held through ARM.</summary>
+    public IReadOnlyList<(string Scope, string PrincipalId, string RoleDefinitionId)> AzureRoleAssignments()
+    {
+        lock (_gate)
+        {
+            return [.. _armAssignments.Select(a => (a.Scope, a.PrincipalId, a.RoleDefinitionId))];
+        }
+    }
+
+    /// <summary>Where Azure Resource Manager is (the same server, paths under /subscriptions).</summary>
+    public Uri ArmUrl => new(BaseUrl.GetLeftPart(UriPartial.Authority));
 
     public IReadOnlyList<string> MembersOf(string groupId)
     {
@@ -369,6 +384,133 @@ public sealed partial class GraphStub : IAsyncDisposable
         });
     }
 
+    private void MapArm(WebApplication app)
+    {
+        // Azure Resource Manager: role assignment schedule requests are PUT under a client-chosen name (a retry of the
+        // same name returns what the first did), and role assignments are listed per scope.
+        app.MapMethods("/subscriptions/{**rest}", ["GET", "PUT"], async (HttpContext context, string rest) =>
+        {
+            var path = "/subscriptions/" + rest;
+            var marker = "/providers/Microsoft.Authorization/";
+            var at = path.IndexOf(marker, StringComparison.OrdinalIgnoreCase);
+            if (at < 0)
+            {
+                await WriteArmErrorAsync(context, 404, "ResourceNotFound", "Not an authorization resource.");
+                return;
+            }
+
+            var scope = path[..at];
+            var resource = path[(at + marker.Length)..].Split('/');
+            if (context.Request.Method == "GET" && resource is ["roleAssignments"])
+            {
+                var principal = FilterValue(context.Request.Query["$filter"].ToString(), "principalId");
+                List<ArmAssignment> found;
+                lock (_gate)
+                {
+                    found = [.. _armAssignments.Where(a => a.Scope.Equals(scope, StringComparison.OrdinalIgnoreCase) && (principal is null || a.PrincipalId == principal))];
+                }
+
+                await WriteJsonAsync(context, 200, new JsonObject
+                {
+                    ["value"] = new JsonArray([.. found.Select(a => (JsonNode)new JsonObject
+                    {
+                        ["id"] = $"{a.Scope}/providers/Microsoft.Authorization/roleAssignments/{a.Id}",
+                        ["name"] = a.Id,
+                        ["type"] = "Microsoft.Authorization/roleAssignments",
+                        ["properties"] = new JsonObject { ["principalId"] = a.PrincipalId, ["roleDefinitionId"] = a.RoleDefinitionId, ["scope"] = a.Scope },
+                    })]),
+                });
+                return;
+            }
+
+            if (resource is not ["roleAssignmentScheduleRequests", var name])
+            {
+                await WriteArmErrorAsync(context, 404, "ResourceNotFound", "Not supported by the stub.");
+                return;
+            }
+
+            if (context.Request.Method == "GET")
+            {
+                string? known;
+                lock (_gate)
+                {
+                    _armRequests.TryGetValue(name, out known);
+                }
+
+                if (known is null)
+                {
+                    await WriteArmErrorAsync(context, 404, "RoleAssignmentScheduleRequestNotFound", $"The request {name} does not exist.");
+                    return;
+                }
+
+                await WriteJsonAsync(context, 200, JsonNode.Parse(known)!);
+                return;
+            }
+
+            var body = await ReadAsync(context);
+            var properties = body["properties"]?.AsObject() ?? [];
+            var type = properties["requestType"]?.GetValue<string>() ?? "";
+            var principalId = properties["principalId"]?.GetValue<string>() ?? "";
+            var roleDefinitionId = properties["roleDefinitionId"]?.GetValue<string>() ?? "";
+            string? error = null;
+            string? answer;
+            lock (_gate)
+            {
+                if (_armRequests.TryGetValue(name, out answer))
+                {
+                    // The same request again: ARM answers with what it did the first time.
+                }
+                else
+                {
+                    var existing = _armAssignments.Find(a => a.Scope.Equals(scope, StringComparison.OrdinalIgnoreCase) && a.PrincipalId == principalId
+                        && a.RoleDefinitionId.Equals(roleDefinitionId, StringComparison.OrdinalIgnoreCase));
+                    switch (type)
+                    {
+                        case "AdminAssign" when existing is not null:
+                            error = "RoleAssignmentExists";
+                            break;
+                        case "AdminAssign":
+                            _armAssignments.Add(new ArmAssignment(Guid.NewGuid().ToString(), scope, principalId, roleDefinitionId));
+                            _created++;
+                            break;
+                        case "AdminRemove" or "AdminExtend" when existing is null:
+                            error = "RoleAssignmentDoesNotExist";
+                            break;
+                        case "AdminRemove":
+                            _armAssignments.Remove(existing!);
+                            break;
+                        case "AdminExtend":
+                            break;
+                        default:
+                            error = "InvalidRequestType";
+                            break;
+                    }
+
+                    if (error is null)
+                    {
+                        properties["status"] = type == "AdminRemove" ? "Revoked" : "Provisioned";
+                        body["id"] = path;
+                        body["name"] = name;
+                        body["type"] = "Microsoft.Authorization/RoleAssignmentScheduleRequests";
+                        answer = body.ToJsonString();
+                        _armRequests[name] = answer;
+                    }
+                }
+            }
+
+            if (error is not null)
+            {
+                await WriteArmErrorAsync(context, 400, error, $"The request failed: {error}.");
+                return;
+            }
+
+            await WriteJsonAsync(context, 201, JsonNode.Parse(answer!)!);
+        });
+    }
+
+    private static Task WriteArmErrorAsync(HttpContext context, int status, string code, string message) =>
+        WriteJsonAsync(context, status, new JsonObject { ["error"] = new JsonObject { ["code"] = code, ["message"] = message } });
+
     private HashSet<string> Members(string groupId)
     {
         if (!_members.TryGetValue(groupId, out var members))
@@ -442,6 +584,8 @@ public sealed partial class GraphStub : IAsyncDisposable
             && string.Equals(RoleDefinitionId, roleDefinitionId, StringComparison.OrdinalIgnoreCase)
             && DirectoryScopeId == scope;
     }
+
+    private sealed record ArmAssignment(string Id, string Scope, string PrincipalId, string RoleDefinitionId);
 
     private sealed record Fault(string Method, string PathContains, int Status, string? Code, string? Message, int? RetryAfterSeconds, bool AfterCommitting);
 }

@@ -42,7 +42,8 @@ public abstract class GraphContract : DirectoryGatewayContract
         Stub = await GraphStub.GraphStub.StartAsync();
         var options = Mode;
         options.BaseUrl = Stub.BaseUrl;
-        return new GraphDirectoryGateway(GraphClients.Create(options), Options.Create(options),
+        options.ArmUrl = Stub.ArmUrl;
+        return new GraphDirectoryGateway(GraphClients.Create(options), new ArmRoleWriter(options), Options.Create(options),
             App.Services.GetRequiredService<IDbContextFactory<PimDbContext>>(), NullLogger<GraphDirectoryGateway>.Instance);
     }
 
@@ -88,7 +89,8 @@ public abstract class DirectoryGatewayContract : IAsyncLifetime
 
     protected abstract Task<IDirectoryGateway> CreateGatewayAsync();
 
-    public static TheoryData<string> Roles => [DemoOrganisation.GlobalAdministrator.DisplayName, DemoOrganisation.ProdDbOperators.DisplayName];
+    public static TheoryData<string> Roles =>
+        [DemoOrganisation.GlobalAdministrator.DisplayName, DemoOrganisation.ProdDbOperators.DisplayName, DemoOrganisation.ContributorOnRgProd.DisplayName];
 
     [Theory]
     [MemberData(nameof(Roles))]

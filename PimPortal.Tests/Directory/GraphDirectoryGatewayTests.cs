@@ -107,15 +107,63 @@ public sealed class GraphDirectoryGatewayTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task AnAzureResourceRole_IsRefusedHonestly()
+    public async Task AnAzureResourceRole_IsGrantedThroughArm_UnderAClientChosenName()
     {
         var gateway = Gateway(DirectoryRoleMode.Direct);
+        var grant = Grant(DemoOrganisation.ContributorOnRgProd);
+
+        var result = await ApplyAsync(gateway, DirectoryChangeKind.Assign, grant);
+
+        Assert.Equal(DirectoryChangeOutcome.Done, result.Outcome);
+        var put = Assert.Single(Stub.Requests, r => r.Method == "PUT");
+        Assert.Contains($"{grant.Scope}/providers/Microsoft.Authorization/roleAssignmentScheduleRequests/{ArmRoleWriter.RequestName(new DirectoryChange(DirectoryChangeKind.Assign, grant))}?api-version=2020-10-01",
+            put.PathAndQuery, StringComparison.Ordinal);
+        Assert.Equal((grant.Scope, grant.PrincipalId.ToString(), ArmRoleWriter.RoleDefinitionId(grant)), Assert.Single(Stub.AzureRoleAssignments()));
+    }
+
+    [Fact]
+    public async Task AnArmRequestRetriedAfterA503_IsTheSameRequest_AndGrantsOnce()
+    {
+        var gateway = Gateway(DirectoryRoleMode.Direct);
+        var grant = Grant(DemoOrganisation.ContributorOnRgProd);
+        Stub.FailNext("PUT", "roleAssignmentScheduleRequests", 503, "ServiceUnavailable", afterCommitting: true);
+
+        var first = await ApplyAsync(gateway, DirectoryChangeKind.Assign, grant);
+        var again = await ApplyAsync(gateway, DirectoryChangeKind.Assign, grant);
+
+        Assert.Equal((DirectoryChangeOutcome.Done, DirectoryChangeOutcome.Done), (first.Outcome, again.Outcome));
+        Assert.Single(Stub.AzureRoleAssignments());
+        Assert.Equal(1, Stub.Created);
+        var names = Stub.Requests.Where(r => r.Method == "PUT").Select(r => r.PathAndQuery).Distinct().ToList();
+        Assert.Single(names);
+    }
+
+    [Fact]
+    public async Task ArmThrottling_ComesBackWithRetryAfter()
+    {
+        var gateway = Gateway(DirectoryRoleMode.Direct);
+        Stub.FailNext("PUT", "roleAssignmentScheduleRequests", 429, "TooManyRequests", retryAfterSeconds: 12);
 
         var result = await ApplyAsync(gateway, DirectoryChangeKind.Assign, Grant(DemoOrganisation.ContributorOnRgProd));
 
-        Assert.Equal(DirectoryChangeOutcome.Refused, result.Outcome);
-        Assert.Contains("Azure Resource Manager", result.Error, StringComparison.Ordinal);
-        Assert.Empty(Stub.Requests);
+        Assert.Equal((DirectoryChangeOutcome.RetryLater, TimeSpan.FromSeconds(12)), (result.Outcome, result.RetryAfter));
+        Assert.Empty(Stub.AzureRoleAssignments());
+    }
+
+    [Fact]
+    public async Task TheArmRequestBody_UsesOnlyDocumentedProperties()
+    {
+        var gateway = Gateway(DirectoryRoleMode.Direct);
+        var grant = Grant(DemoOrganisation.ContributorOnRgProd);
+
+        await ApplyAsync(gateway, DirectoryChangeKind.Assign, grant);
+
+        var sent = Stub.Requests.Single(r => r.Method == "PUT").Json!["properties"]!.AsObject();
+        var documented = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "Directory", "Fixtures", "arm-roleAssignmentScheduleRequest-adminAssign.json")))!["properties"]!.AsObject();
+        Assert.All(sent.Select(p => p.Key), key => Assert.True(documented.ContainsKey(key) || key == "justification", $"{key} is not a documented property"));
+        Assert.Equal(documented["requestType"]!.GetValue<string>(), sent["requestType"]!.GetValue<string>());
+        Assert.Contains(sent["scheduleInfo"]!["expiration"]!["type"]!.GetValue<string>(), new[] { "AfterDuration", "AfterDateTime", "NoExpiration" });
+        Assert.Equal(grant.NotAfter, DateTimeOffset.Parse(sent["scheduleInfo"]!["expiration"]!["endDateTime"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture));
     }
 
     [Fact]
@@ -172,9 +220,9 @@ public sealed class GraphDirectoryGatewayTests : IAsyncLifetime
     [Fact]
     public async Task TheOutbox_HonoursRetryAfter_AndTheGrantBecomesActiveOnceGraphAccepts()
     {
-        var options = new GraphDirectoryOptions { BaseUrl = Stub.BaseUrl };
+        var options = new GraphDirectoryOptions { BaseUrl = Stub.BaseUrl, ArmUrl = Stub.ArmUrl };
         await using var portal = await TestApp.StartAsync(DatabaseKind.Sqlite, services => services.AddSingleton<IDirectoryGateway>(sp =>
-            new GraphDirectoryGateway(GraphClients.Create(options), Options.Create(options), sp.GetRequiredService<IDbContextFactory<PimDbContext>>(), NullLogger<GraphDirectoryGateway>.Instance)));
+            new GraphDirectoryGateway(GraphClients.Create(options), new ArmRoleWriter(options), Options.Create(options), sp.GetRequiredService<IDbContextFactory<PimDbContext>>(), NullLogger<GraphDirectoryGateway>.Instance)));
         Stub.FailNext("POST", "roleAssignments", 429, "TooManyRequests", retryAfterSeconds: 30);
         var activation = (await portal.ActivateAsync(DemoOrganisation.Alice, DemoOrganisation.UserAdministrator)).ActivationId!.Value;
 
@@ -193,8 +241,8 @@ public sealed class GraphDirectoryGatewayTests : IAsyncLifetime
 
     private GraphDirectoryGateway Gateway(DirectoryRoleMode roles, GroupGrantMode groups = GroupGrantMode.Membership)
     {
-        var options = new GraphDirectoryOptions { BaseUrl = Stub.BaseUrl, DirectoryRoles = roles, Groups = groups };
-        return new GraphDirectoryGateway(GraphClients.Create(options), Options.Create(options),
+        var options = new GraphDirectoryOptions { BaseUrl = Stub.BaseUrl, ArmUrl = Stub.ArmUrl, DirectoryRoles = roles, Groups = groups };
+        return new GraphDirectoryGateway(GraphClients.Create(options), new ArmRoleWriter(options), Options.Create(options),
             App.Services.GetRequiredService<IDbContextFactory<PimDbContext>>(), NullLogger<GraphDirectoryGateway>.Instance);
     }
 

@@ -186,6 +186,7 @@ public sealed class EntraFactory : WebApplicationFactory<Program>, IAsyncLifetim
         if (graph is not null)
         {
             builder.UseSetting("Pim:Graph:BaseUrl", graph.BaseUrl.AbsoluteUri);
+            builder.UseSetting("Pim:Graph:ArmUrl", graph.ArmUrl.AbsoluteUri);
         }
 
         builder.UseSetting("Logging:LogLevel:Default", "Warning");

@@ -125,8 +125,8 @@ internal static class GraphLoadBenchmark
     private static Task<BenchHost> StartAsync(GraphStub.GraphStub stub) =>
         BenchHost.StartAsync(jobs: true, services => services.AddSingleton<IDirectoryGateway>(sp =>
         {
-            var options = new GraphDirectoryOptions { BaseUrl = stub.BaseUrl, Parallelism = 8 };
-            return new GraphDirectoryGateway(GraphClients.Create(options), Options.Create(options),
+            var options = new GraphDirectoryOptions { BaseUrl = stub.BaseUrl, ArmUrl = stub.ArmUrl, Parallelism = 8 };
+            return new GraphDirectoryGateway(GraphClients.Create(options), new ArmRoleWriter(options), Options.Create(options),
                 sp.GetRequiredService<IDbContextFactory<PimDbContext>>(), sp.GetRequiredService<ILogger<GraphDirectoryGateway>>());
         }));
 

@@ -11,13 +11,15 @@ namespace PimPortal.Core.Directory.Graph;
 
 /// <summary>
 /// Grants written to Microsoft Graph: directory roles as direct role assignments or PIM schedule requests, group
-/// memberships as plain members or PIM for Groups assignments. Every change is idempotent: an assignment that already
+/// memberships as plain members or PIM for Groups assignments — and Azure resource roles to Azure Resource Manager as
+/// role assignment schedule requests with a client-chosen name. Every change is idempotent: an assignment that already
 /// exists is verified and accepted, one already gone counts as removed. Writes are not retried here — a throttled
 /// change returns with Graph's Retry-After for the outbox to honour — and an ambiguous failure (5xx, a timeout) is
 /// reconciled by reading the assignment back, so a write that did happen is never written twice.
 /// </summary>
 public sealed partial class GraphDirectoryGateway(
     GraphServiceClient graph,
+    ArmRoleWriter arm,
     IOptions<GraphDirectoryOptions> options,
     IDbContextFactory<PimDbContext> dbFactory,
     ILogger<GraphDirectoryGateway> logger) : IDirectoryGateway
@@ -48,9 +50,16 @@ public sealed partial class GraphDirectoryGateway(
     public async Task<IReadOnlyList<DirectoryHolder>> ListHoldersAsync(CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var roles = await db.PrivilegedRoles.AsNoTracking().Where(r => r.Kind != RoleKind.AzureResourceRole).ToListAsync(cancellationToken);
+        var roles = await db.PrivilegedRoles.AsNoTracking().ToListAsync(cancellationToken);
         var holders = new List<(Guid Principal, PrivilegedRole Role, DateTimeOffset? Since)>();
-        foreach (var role in roles)
+        foreach (var scope in roles.Where(r => r.Kind == RoleKind.AzureResourceRole).GroupBy(r => r.Scope, StringComparer.OrdinalIgnoreCase))
+        {
+            var assigned = await arm.ListAsync(scope.Key, cancellationToken);
+            holders.AddRange(assigned.SelectMany(a => scope.Where(r => string.Equals(r.ExternalId, a.RoleDefinition, StringComparison.OrdinalIgnoreCase))
+                .Select(r => (a.Principal, r, (DateTimeOffset?)null))));
+        }
+
+        foreach (var role in roles.Where(r => r.Kind != RoleKind.AzureResourceRole))
         {
             if (role.Kind == RoleKind.DirectoryRole)
             {
@@ -93,8 +102,7 @@ public sealed partial class GraphDirectoryGateway(
                 RoleKind.DirectoryRole => await ScheduledRoleAsync(change, timeout.Token),
                 RoleKind.GroupMembership when Options.Groups == GroupGrantMode.Membership => await MembershipAsync(change, timeout.Token),
                 RoleKind.GroupMembership => await PimGroupAsync(change, timeout.Token),
-                _ => new DirectoryChangeResult(change, DirectoryChangeOutcome.Refused,
-                    "Azure resource roles are granted through Azure Resource Manager, which this version of the Graph gateway does not write yet."),
+                _ => await AzureRoleAsync(change, timeout.Token),
             };
         }
         catch (ODataError error) when (error.ResponseStatusCode == 429)
@@ -279,6 +287,41 @@ public sealed partial class GraphDirectoryGateway(
         }
     }
 
+    // Azure resource roles: ARM schedule requests under a name derived from the change (a retry is the same request).
+    private async Task<DirectoryChangeResult> AzureRoleAsync(DirectoryChange change, CancellationToken cancellationToken)
+    {
+        var answer = await arm.SendAsync(change, cancellationToken);
+        if (answer.IsSuccess)
+        {
+            return DirectoryChangeResult.Done(change);
+        }
+
+        if (answer.Status == 429)
+        {
+            return new DirectoryChangeResult(change, DirectoryChangeOutcome.RetryLater, $"Throttled by Azure Resource Manager (429): {answer.Message}") { RetryAfter = answer.RetryAfter };
+        }
+
+        if (answer.IsAmbiguous)
+        {
+            // Did ARM take the request? Its name is ours, so reading it back says.
+            var taken = await arm.HasRequestAsync(change, cancellationToken);
+            return taken
+                ? DirectoryChangeResult.Done(change)
+                : new DirectoryChangeResult(change, DirectoryChangeOutcome.RetryLater, $"Azure Resource Manager answered {answer.Status}; reading back showed it not done");
+        }
+
+        return (change.Kind, answer.Code) switch
+        {
+            (DirectoryChangeKind.Assign, "RoleAssignmentExists") => await arm.IsAssignedAsync(change.Grant, cancellationToken)
+                ? DirectoryChangeResult.Done(change)
+                : new DirectoryChangeResult(change, DirectoryChangeOutcome.RetryLater, "ARM said the assignment exists, but reading it back did not find it yet."),
+            (DirectoryChangeKind.Remove, "RoleAssignmentDoesNotExist" or "RoleAssignmentScheduleNotFound") => DirectoryChangeResult.Done(change),
+            (DirectoryChangeKind.Remove, "ActiveDurationTooShort") => new DirectoryChangeResult(change, DirectoryChangeOutcome.RetryLater,
+                $"Azure refused the removal as too early: {answer.Message}") { RetryAfter = TooEarlyRetry },
+            _ => new DirectoryChangeResult(change, DirectoryChangeOutcome.Refused, $"Azure Resource Manager refused the change ({answer.Status} {answer.Code}): {answer.Message}"),
+        };
+    }
+
     /// <summary>After an ambiguous failure: the change is done exactly when the directory now shows it done.</summary>
     private async Task<DirectoryChangeResult> ReconcileAsync(DirectoryChange change, string failure, CancellationToken cancellationToken)
     {
@@ -295,7 +338,7 @@ public sealed partial class GraphDirectoryGateway(
                 ? DirectoryChangeResult.Done(change)
                 : new DirectoryChangeResult(change, DirectoryChangeOutcome.RetryLater, $"{failure}; reading back showed it not done");
         }
-        catch (Exception ex) when (ex is ODataError or HttpRequestException or OperationCanceledException)
+        catch (Exception ex) when (ex is ODataError or HttpRequestException or OperationCanceledException or Azure.RequestFailedException)
         {
             return new DirectoryChangeResult(change, DirectoryChangeOutcome.RetryLater, $"{failure}; reading back failed too: {Describe(ex)}");
         }
@@ -308,6 +351,11 @@ public sealed partial class GraphDirectoryGateway(
 
     private async Task<bool> IsPresentAsync(DirectoryGrant grant, CancellationToken cancellationToken)
     {
+        if (grant.Kind == RoleKind.AzureResourceRole)
+        {
+            return await arm.IsAssignedAsync(grant, cancellationToken);
+        }
+
         if (grant.Kind == RoleKind.DirectoryRole)
         {
             return (await DirectAssignmentsAsync(grant, cancellationToken)).Count > 0;
@@ -351,7 +399,7 @@ public sealed partial class GraphDirectoryGateway(
     private static bool IsAmbiguous(Exception ex) => ex switch
     {
         ODataError error => error.ResponseStatusCode is 500 or 502 or 503 or 504,
-        HttpRequestException or TimeoutException or OperationCanceledException => true,
+        HttpRequestException or TimeoutException or OperationCanceledException or Azure.RequestFailedException => true,
         _ => false,
     };
 

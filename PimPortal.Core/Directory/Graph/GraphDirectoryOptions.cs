@@ -17,6 +17,9 @@ public sealed class GraphDirectoryOptions
     /// <summary>Graph's address, with its version (a national cloud, or a stub in tests).</summary>
     public Uri BaseUrl { get; set; } = new("https://graph.microsoft.com/v1.0");
 
+    /// <summary>Azure Resource Manager's address, for Azure resource roles (a sovereign cloud's, or a stub in tests).</summary>
+    public Uri ArmUrl { get; set; } = new("https://management.azure.com");
+
     /// <summary>How directory roles are granted: <c>Direct</c> (Entra ID P1) or <c>PimSchedule</c> (P2).</summary>
     public DirectoryRoleMode DirectoryRoles { get; set; } = DirectoryRoleMode.Direct;
 
