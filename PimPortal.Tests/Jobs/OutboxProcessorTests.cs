@@ -37,6 +37,26 @@ public abstract class OutboxProcessorTests(DatabaseKind kind) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task WhileTheDirectoryHasNotConfirmed_MyRolesSaysWhatIsBeingRetried_AndWhen()
+    {
+        var id = (await app.ActivateAsync(Alice, DemoOrganisation.ExchangeAdministrator)).ActivationId!.Value;
+        Assert.Null((await app.QueryAs(Alice, new Core.Features.Activation.GetMyRoles())).Active.Single().Progress);
+        Directory.Answer = DirectoryChangeOutcome.RetryLater;
+
+        await app.Outbox.ProcessBatchAsync(CancellationToken.None);
+
+        var progress = (await app.QueryAs(Alice, new Core.Features.Activation.GetMyRoles())).Active.Single(a => a.ActivationId == id).Progress;
+        Assert.Equal((1, "429 Too Many Requests"), (progress!.Attempts, progress.LastError));
+        Assert.True(progress.NextAttemptAt > app.Time.GetUtcNow());
+
+        Directory.Answer = null;
+        app.Time.Advance(progress.NextAttemptAt - app.Time.GetUtcNow());
+        await app.Outbox.ProcessBatchAsync(CancellationToken.None);
+        var confirmed = (await app.QueryAs(Alice, new Core.Features.Activation.GetMyRoles())).Active.Single(a => a.ActivationId == id);
+        Assert.Equal((ActivationStatus.Active, (Core.Features.Activation.DirectoryProgress?)null), (confirmed.Status, confirmed.Progress));
+    }
+
+    [Fact]
     public async Task TransientFailure_IsRetriedWithBackoff_ThenConfirmed()
     {
         var id = (await app.ActivateAsync(Alice, DemoOrganisation.ExchangeAdministrator)).ActivationId!.Value;

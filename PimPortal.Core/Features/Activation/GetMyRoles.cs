@@ -57,7 +57,14 @@ public sealed record ActiveRole(
     TimeSpan MaxDuration,
     bool RequiresApproval,
     string? Justification,
-    bool ExtensionPending);
+    bool ExtensionPending)
+{
+    /// <summary>While Provisioning: how the directory write is going (attempts so far, the last error, the next try).</summary>
+    public DirectoryProgress? Progress { get; init; }
+}
+
+/// <summary>Where an unconfirmed directory write stands, in the directory's own words.</summary>
+public sealed record DirectoryProgress(int Attempts, string? LastError, DateTimeOffset NextAttemptAt);
 
 /// <summary>A request of the user waiting for approval, or approved and waiting for its scheduled start.</summary>
 public sealed record PendingRequest(
@@ -93,6 +100,10 @@ public sealed class GetMyRolesHandler(IDbContextFactory<PimDbContext> dbFactory,
                 a.Id, a.EligibilityId, a.RoleId, a.Role.DisplayName, a.Role.Kind, a.Scope, a.Status, a.NotBefore, a.NotAfter, a.ConfirmedAt,
                 a.Role.Settings.MaxActivationDuration, a.Role.Settings.RequireApproval,
                 Justification = db.ActivationRequests.Where(r => r.Id == a.RequestId).Select(r => r.Justification).FirstOrDefault(),
+                Write = db.Outbox.Where(m => m.ActivationId == a.Id && m.ProcessedAt == null && m.Attempts > 0)
+                    .OrderByDescending(m => m.CreatedAt)
+                    .Select(m => new { m.Attempts, m.LastError, m.DueAt })
+                    .FirstOrDefault(),
             })
             .ToListAsync(cancellationToken);
 
@@ -132,7 +143,10 @@ public sealed class GetMyRolesHandler(IDbContextFactory<PimDbContext> dbFactory,
                 .OrderBy(e => e.RoleName, StringComparer.CurrentCultureIgnoreCase).ThenBy(e => e.Scope, StringComparer.Ordinal)],
             [.. active.Select(a => new ActiveRole(
                 a.Id, a.EligibilityId, a.RoleId, a.DisplayName, a.Kind, a.Scope, a.Status, a.NotBefore, a.NotAfter, a.ConfirmedAt,
-                a.MaxActivationDuration, a.RequireApproval, a.Justification, IsPending(a.RoleId, a.Scope, ActivationRequestKind.Extend)))],
+                a.MaxActivationDuration, a.RequireApproval, a.Justification, IsPending(a.RoleId, a.Scope, ActivationRequestKind.Extend))
+            {
+                Progress = a.Status == ActivationStatus.Provisioning && a.Write is { } write ? new DirectoryProgress(write.Attempts, write.LastError, write.DueAt) : null,
+            })],
             pending,
             now,
             mfaFreshUntil);
