@@ -62,6 +62,7 @@ public static class DependencyInjection
         services.TryAddSingleton<IMailSender, SmtpMailSender>();
         services.AddSingleton<MailProcessor>();
         services.AddSingleton<ChangeFeedProcessor>();
+        services.AddSingleton<DriftScanner>();
         services.AddScoped<DatabaseInitializer>();
         services.AddScoped<DemoSeeder>();
         return services;
@@ -81,12 +82,13 @@ public static class DependencyInjection
         return services;
     }
 
-    /// <summary>Runs the outbox, expiry and mail workers in this instance.</summary>
+    /// <summary>Runs the outbox, expiry, mail and drift workers in this instance.</summary>
     public static IServiceCollection AddPimPortalJobs(this IServiceCollection services)
     {
         services.AddHostedService<OutboxWorker>();
         services.AddHostedService<ExpiryWorker>();
         services.AddHostedService<MailWorker>();
+        services.AddHostedService<DriftWorker>();
         return services;
     }
 

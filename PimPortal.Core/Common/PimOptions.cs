@@ -112,6 +112,9 @@ public sealed class JobOptions
     /// </summary>
     public bool? ChangeFeed { get; set; }
 
+    /// <summary>How often the drift scan reads who holds the managed roles in the directory.</summary>
+    public TimeSpan DriftInterval { get; set; } = TimeSpan.FromMinutes(15);
+
     /// <summary>How often the change feed looks for other instances' changes.</summary>
     public TimeSpan ChangeFeedInterval { get; set; } = TimeSpan.FromSeconds(1);
 }

@@ -112,6 +112,8 @@ public static class AuditActions
     public const string StepUpStarted = "mfa.step-up-started";
     public const string StepUpVerified = "mfa.step-up-verified";
     public const string PrincipalProvisioned = "principal.provisioned";
+    public const string DriftDetected = "drift.detected";
+    public const string DriftResolved = "drift.resolved";
     public const string SignInSucceeded = "signin.succeeded";
     public const string SignInFailed = "signin.failed";
     public const string SignedOut = "signin.signed-out";

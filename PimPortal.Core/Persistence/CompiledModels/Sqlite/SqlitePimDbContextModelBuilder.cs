@@ -11,7 +11,7 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
     public partial class SqlitePimDbContextModel
     {
         private SqlitePimDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("393d6e8b-ef26-4140-b803-1cb7b9dd9b94"), entityTypeCount: 22)
+            : base(skipDetectChanges: false, modelId: new Guid("ea92d661-3ab6-47fc-a401-14cf034259b5"), entityTypeCount: 23)
         {
         }
 
@@ -27,6 +27,7 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
             var approvalDecision = ApprovalDecisionEntityType.Create(this);
             var auditEvent = AuditEventEntityType.Create(this);
             var directoryAssignment = DirectoryAssignmentEntityType.Create(this);
+            var driftFinding = DriftFindingEntityType.Create(this);
             var groupMembership = GroupMembershipEntityType.Create(this);
             var mfaState = MfaStateEntityType.Create(this);
             var notification = NotificationEntityType.Create(this);
@@ -53,6 +54,7 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
             ApprovalDecisionEntityType.CreateForeignKey2(approvalDecision, activationRequest);
             DirectoryAssignmentEntityType.CreateForeignKey1(directoryAssignment, principal);
             DirectoryAssignmentEntityType.CreateForeignKey2(directoryAssignment, privilegedRole);
+            DriftFindingEntityType.CreateForeignKey1(driftFinding, privilegedRole);
             GroupMembershipEntityType.CreateForeignKey1(groupMembership, principal);
             GroupMembershipEntityType.CreateForeignKey2(groupMembership, principal);
             MfaStateEntityType.CreateForeignKey1(mfaState, principal);
@@ -78,6 +80,7 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
             ApprovalDecisionEntityType.CreateAnnotations(approvalDecision);
             AuditEventEntityType.CreateAnnotations(auditEvent);
             DirectoryAssignmentEntityType.CreateAnnotations(directoryAssignment);
+            DriftFindingEntityType.CreateAnnotations(driftFinding);
             GroupMembershipEntityType.CreateAnnotations(groupMembership);
             MfaStateEntityType.CreateAnnotations(mfaState);
             NotificationEntityType.CreateAnnotations(notification);

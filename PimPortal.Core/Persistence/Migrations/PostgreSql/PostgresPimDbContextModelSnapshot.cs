@@ -389,6 +389,40 @@ namespace PimPortal.Core.Persistence.Migrations.PostgreSql
                     b.ToTable("DirectoryAssignments", (string)null);
                 });
 
+            modelBuilder.Entity("PimPortal.Core.Domain.DriftFinding", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("FirstSeenAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset>("LastSeenAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid>("PrincipalId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset?>("ResolvedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid>("RoleId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Scope")
+                        .IsRequired()
+                        .HasMaxLength(512)
+                        .HasColumnType("character varying(512)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("RoleId");
+
+                    b.HasIndex("ResolvedAt", "PrincipalId", "RoleId");
+
+                    b.ToTable("DriftFindings", (string)null);
+                });
+
             modelBuilder.Entity("PimPortal.Core.Domain.GroupMembership", b =>
                 {
                     b.Property<Guid>("GroupId")
@@ -986,6 +1020,15 @@ namespace PimPortal.Core.Persistence.Migrations.PostgreSql
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
 
+                    b.HasOne("PimPortal.Core.Domain.PrivilegedRole", null)
+                        .WithMany()
+                        .HasForeignKey("RoleId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("PimPortal.Core.Domain.DriftFinding", b =>
+                {
                     b.HasOne("PimPortal.Core.Domain.PrivilegedRole", null)
                         .WithMany()
                         .HasForeignKey("RoleId")

@@ -391,6 +391,40 @@ namespace PimPortal.Core.Persistence.Migrations.SqlServer
                     b.ToTable("DirectoryAssignments", (string)null);
                 });
 
+            modelBuilder.Entity("PimPortal.Core.Domain.DriftFinding", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uniqueidentifier");
+
+                    b.Property<DateTimeOffset>("FirstSeenAt")
+                        .HasColumnType("datetimeoffset");
+
+                    b.Property<DateTimeOffset>("LastSeenAt")
+                        .HasColumnType("datetimeoffset");
+
+                    b.Property<Guid>("PrincipalId")
+                        .HasColumnType("uniqueidentifier");
+
+                    b.Property<DateTimeOffset?>("ResolvedAt")
+                        .HasColumnType("datetimeoffset");
+
+                    b.Property<Guid>("RoleId")
+                        .HasColumnType("uniqueidentifier");
+
+                    b.Property<string>("Scope")
+                        .IsRequired()
+                        .HasMaxLength(512)
+                        .HasColumnType("nvarchar(512)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("RoleId");
+
+                    b.HasIndex("ResolvedAt", "PrincipalId", "RoleId");
+
+                    b.ToTable("DriftFindings", (string)null);
+                });
+
             modelBuilder.Entity("PimPortal.Core.Domain.GroupMembership", b =>
                 {
                     b.Property<Guid>("GroupId")
@@ -990,6 +1024,15 @@ namespace PimPortal.Core.Persistence.Migrations.SqlServer
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
 
+                    b.HasOne("PimPortal.Core.Domain.PrivilegedRole", null)
+                        .WithMany()
+                        .HasForeignKey("RoleId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("PimPortal.Core.Domain.DriftFinding", b =>
+                {
                     b.HasOne("PimPortal.Core.Domain.PrivilegedRole", null)
                         .WithMany()
                         .HasForeignKey("RoleId")

@@ -378,6 +378,40 @@ namespace PimPortal.Core.Persistence.Migrations.Sqlite
                     b.ToTable("DirectoryAssignments", (string)null);
                 });
 
+            modelBuilder.Entity("PimPortal.Core.Domain.DriftFinding", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("FirstSeenAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("LastSeenAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("PrincipalId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("ResolvedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("RoleId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Scope")
+                        .IsRequired()
+                        .HasMaxLength(512)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("RoleId");
+
+                    b.HasIndex("ResolvedAt", "PrincipalId", "RoleId");
+
+                    b.ToTable("DriftFindings", (string)null);
+                });
+
             modelBuilder.Entity("PimPortal.Core.Domain.GroupMembership", b =>
                 {
                     b.Property<Guid>("GroupId")
@@ -975,6 +1009,15 @@ namespace PimPortal.Core.Persistence.Migrations.Sqlite
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
 
+                    b.HasOne("PimPortal.Core.Domain.PrivilegedRole", null)
+                        .WithMany()
+                        .HasForeignKey("RoleId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("PimPortal.Core.Domain.DriftFinding", b =>
+                {
                     b.HasOne("PimPortal.Core.Domain.PrivilegedRole", null)
                         .WithMany()
                         .HasForeignKey("RoleId")
