@@ -63,6 +63,7 @@ public static class DependencyInjection
         services.AddSingleton<MailProcessor>();
         services.AddSingleton<ChangeFeedProcessor>();
         services.AddSingleton<DriftScanner>();
+        services.AddSingleton<DirectorySyncer>();
         services.AddScoped<DatabaseInitializer>();
         services.AddScoped<DemoSeeder>();
         return services;
@@ -83,8 +84,14 @@ public static class DependencyInjection
     }
 
     /// <summary>Runs the outbox, expiry, mail and drift workers in this instance.</summary>
-    public static IServiceCollection AddPimPortalJobs(this IServiceCollection services)
+    public static IServiceCollection AddPimPortalJobs(this IServiceCollection services, PimMode mode = PimMode.Embedded)
     {
+        if (mode == PimMode.Entra)
+        {
+            // The embedded directory is the portal's own tables: only a real directory has anything to sync.
+            services.AddHostedService<DirectorySyncWorker>();
+        }
+
         services.AddHostedService<OutboxWorker>();
         services.AddHostedService<ExpiryWorker>();
         services.AddHostedService<MailWorker>();

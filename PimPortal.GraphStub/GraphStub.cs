@@ -28,6 +28,7 @@ public sealed partial class GraphStub : IAsyncDisposable
     private readonly Dictionary<string, HashSet<string>> _members = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentQueue<Fault> _faults = new();
     private readonly List<ArmAssignment> _armAssignments = [];
+    private readonly Dictionary<string, User> _users = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<string, string> _armRequests = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentQueue<RecordedRequest> _requests = new();
 
@@ -71,6 +72,7 @@ public sealed partial class GraphStub : IAsyncDisposable
         var stub = new GraphStub(app);
         stub.Map(app);
         stub.MapArm(app);
+        stub.MapUsers(app);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
         stub.BaseUrl = new Uri($"{address.TrimEnd('/')}/v1.0");
@@ -112,6 +114,24 @@ public sealed partial class GraphStub : IAsyncDisposable
         lock (_gate)
         {
             return _members.TryGetValue(groupId, out var members) ? [.. members] : [];
+        }
+    }
+
+    /// <summary>A user of the tenant, as Graph's /users/{id} shows it (with $expand=manager).</summary>
+    public void SetUser(string id, string displayName, string userPrincipalName, bool accountEnabled = true, string? managerId = null)
+    {
+        lock (_gate)
+        {
+            _users[id] = new User(id, displayName, userPrincipalName, accountEnabled, managerId);
+        }
+    }
+
+    /// <summary>Makes <paramref name="memberId"/> a member of <paramref name="groupId"/> (as an administrator would in Entra).</summary>
+    public void AddMember(string groupId, string memberId)
+    {
+        lock (_gate)
+        {
+            Members(groupId).Add(memberId);
         }
     }
 
@@ -384,6 +404,39 @@ public sealed partial class GraphStub : IAsyncDisposable
         });
     }
 
+    private void MapUsers(WebApplication app)
+    {
+        app.MapGet("/v1.0/users/{id}", async (HttpContext context, string id) =>
+        {
+            User? user;
+            lock (_gate)
+            {
+                _users.TryGetValue(id, out user);
+            }
+
+            if (user is null)
+            {
+                await WriteErrorAsync(context, 404, "Request_ResourceNotFound", $"Resource '{id}' does not exist or one of its queried reference-property objects are not present.");
+                return;
+            }
+
+            var body = new JsonObject
+            {
+                ["@odata.context"] = "https://graph.microsoft.com/v1.0/$metadata#users(id,displayName,userPrincipalName,accountEnabled,manager(id))/$entity",
+                ["id"] = user.Id,
+                ["displayName"] = user.DisplayName,
+                ["userPrincipalName"] = user.UserPrincipalName,
+                ["accountEnabled"] = user.AccountEnabled,
+            };
+            if (context.Request.Query["$expand"].ToString().Contains("manager", StringComparison.OrdinalIgnoreCase) && user.ManagerId is { } manager)
+            {
+                body["manager"] = new JsonObject { ["@odata.type"] = "#microsoft.graph.user", ["id"] = manager };
+            }
+
+            await WriteJsonAsync(context, 200, body);
+        });
+    }
+
     private void MapArm(WebApplication app)
     {
         // Azure Resource Manager: role assignment schedule requests are PUT under a client-chosen name (a retry of the
@@ -584,6 +637,8 @@ public sealed partial class GraphStub : IAsyncDisposable
             && string.Equals(RoleDefinitionId, roleDefinitionId, StringComparison.OrdinalIgnoreCase)
             && DirectoryScopeId == scope;
     }
+
+    private sealed record User(string Id, string DisplayName, string UserPrincipalName, bool AccountEnabled, string? ManagerId);
 
     private sealed record ArmAssignment(string Id, string Scope, string PrincipalId, string RoleDefinitionId);
 

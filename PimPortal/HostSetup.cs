@@ -26,7 +26,7 @@ internal static class HostSetup
         services.AddPimPortalCore(builder.Configuration);
         if (options.Jobs.Enabled)
         {
-            services.AddPimPortalJobs();
+            services.AddPimPortalJobs(options.Mode);
         }
 
         if (options.RunsChangeFeed)

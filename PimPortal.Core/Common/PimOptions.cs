@@ -112,6 +112,9 @@ public sealed class JobOptions
     /// </summary>
     public bool? ChangeFeed { get; set; }
 
+    /// <summary>Entra mode: how often users (name, enabled, manager) and group members are read from the directory.</summary>
+    public TimeSpan DirectorySyncInterval { get; set; } = TimeSpan.FromMinutes(15);
+
     /// <summary>How often the drift scan reads who holds the managed roles in the directory.</summary>
     public TimeSpan DriftInterval { get; set; } = TimeSpan.FromMinutes(15);
 

@@ -17,7 +17,16 @@ public interface IDirectoryGateway
 
     /// <summary>Who holds the managed roles right now, as the directory says.</summary>
     Task<IReadOnlyList<DirectoryHolder>> ListHoldersAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// What the directory says of these principals now — users: name, sign-in name, whether enabled, manager; groups:
+    /// members. A principal the directory does not know is left out.
+    /// </summary>
+    Task<IReadOnlyList<DirectoryPrincipal>> ReadPrincipalsAsync(IReadOnlyList<(Guid Id, PrincipalKind Kind)> principals, CancellationToken cancellationToken);
 }
+
+/// <summary>A user or group as the directory describes it.</summary>
+public sealed record DirectoryPrincipal(Guid Id, PrincipalKind Kind, string DisplayName, string? UserPrincipalName, bool Enabled, Guid? ManagerId, IReadOnlyList<Guid> Members);
 
 /// <summary>What to do with a grant in the directory.</summary>
 public enum DirectoryChangeKind

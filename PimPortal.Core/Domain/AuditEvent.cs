@@ -113,6 +113,10 @@ public static class AuditActions
     public const string StepUpVerified = "mfa.step-up-verified";
     public const string PrincipalProvisioned = "principal.provisioned";
     public const string DriftDetected = "drift.detected";
+    public const string PrincipalDisabled = "principal.disabled";
+    public const string PrincipalEnabled = "principal.enabled";
+    public const string GroupMemberAdded = "group.member-added";
+    public const string GroupMemberRemoved = "group.member-removed";
     public const string DriftResolved = "drift.resolved";
     public const string SignInSucceeded = "signin.succeeded";
     public const string SignInFailed = "signin.failed";

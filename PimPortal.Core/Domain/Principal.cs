@@ -36,6 +36,14 @@ public sealed class Principal
     /// <summary>Break-glass (emergency access) account: permanently active, kept out of reviews and staleness alerts.</summary>
     public bool IsBreakGlass { get; private set; }
 
+    /// <summary>The directory renamed the principal (or its sign-in name changed).</summary>
+    public void Rename(string displayName, string? userPrincipalName)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(displayName);
+        DisplayName = displayName;
+        UserPrincipalName = userPrincipalName;
+    }
+
     public void Disable() => IsEnabled = false;
 
     public void Enable() => IsEnabled = true;

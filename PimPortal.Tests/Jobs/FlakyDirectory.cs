@@ -39,4 +39,7 @@ public sealed class FlakyDirectory(LocalDirectoryGateway inner) : IDirectoryGate
     }
 
     public Task<IReadOnlyList<DirectoryHolder>> ListHoldersAsync(CancellationToken cancellationToken) => inner.ListHoldersAsync(cancellationToken);
+
+    public Task<IReadOnlyList<DirectoryPrincipal>> ReadPrincipalsAsync(IReadOnlyList<(Guid Id, Core.Domain.PrincipalKind Kind)> principals, CancellationToken cancellationToken) =>
+        inner.ReadPrincipalsAsync(principals, cancellationToken);
 }

@@ -90,6 +90,43 @@ public sealed partial class GraphDirectoryGateway(
             .OrderBy(h => h.RoleName, StringComparer.Ordinal).ThenBy(h => h.PrincipalName, StringComparer.Ordinal)];
     }
 
+    public async Task<IReadOnlyList<DirectoryPrincipal>> ReadPrincipalsAsync(IReadOnlyList<(Guid Id, PrincipalKind Kind)> principals, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(principals);
+        var read = new System.Collections.Concurrent.ConcurrentBag<DirectoryPrincipal>();
+        await Parallel.ForEachAsync(principals, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Options.Parallelism), CancellationToken = cancellationToken },
+            async (principal, token) =>
+            {
+                try
+                {
+                    if (principal.Kind == PrincipalKind.User)
+                    {
+                        var user = await graph.Users[principal.Id.ToString()].GetAsync(r =>
+                        {
+                            r.QueryParameters.Select = ["id", "displayName", "userPrincipalName", "accountEnabled"];
+                            r.QueryParameters.Expand = ["manager($select=id)"];
+                        }, token);
+                        if (user is not null)
+                        {
+                            read.Add(new DirectoryPrincipal(principal.Id, PrincipalKind.User, user.DisplayName ?? principal.Id.ToString(), user.UserPrincipalName,
+                                user.AccountEnabled ?? false, Guid.TryParse(user.Manager?.Id, out var manager) ? manager : null, []));
+                        }
+                    }
+                    else
+                    {
+                        var members = await graph.Groups[principal.Id.ToString()].Members.GetAsync(r => r.QueryParameters.Select = ["id"], token);
+                        read.Add(new DirectoryPrincipal(principal.Id, PrincipalKind.Group, "", null, true, null,
+                            [.. (members?.Value ?? []).Select(m => Guid.TryParse(m.Id, out var id) ? id : Guid.Empty).Where(id => id != Guid.Empty)]));
+                    }
+                }
+                catch (ODataError error) when (error.ResponseStatusCode == 404)
+                {
+                    // Not in the directory (deleted): left out; the caller decides what that means.
+                }
+            });
+        return [.. read];
+    }
+
     private async Task<DirectoryChangeResult> ApplyOneAsync(DirectoryChange change, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

@@ -87,4 +87,17 @@ public sealed class LocalDirectoryGateway(IDbContextFactory<PimDbContext> dbFact
             .ToListAsync(cancellationToken);
         return [.. rows.OrderBy(h => h.RoleName, StringComparer.Ordinal).ThenBy(h => h.PrincipalName, StringComparer.Ordinal)];
     }
+
+    public async Task<IReadOnlyList<DirectoryPrincipal>> ReadPrincipalsAsync(IReadOnlyList<(Guid Id, PrincipalKind Kind)> principals, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(principals);
+        var ids = principals.Select(p => p.Id).ToList();
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var rows = await db.Principals.AsNoTracking().Where(p => ids.Contains(p.Id)).ToListAsync(cancellationToken);
+        var members = await db.GroupMemberships.AsNoTracking().Where(m => ids.Contains(m.GroupId)).ToListAsync(cancellationToken);
+
+        // The embedded directory is the portal's own tables: it says what they say.
+        return [.. rows.Select(p => new DirectoryPrincipal(p.Id, p.Kind, p.DisplayName, p.UserPrincipalName, p.IsEnabled, p.ManagerId,
+            [.. members.Where(m => m.GroupId == p.Id).Select(m => m.MemberId)]))];
+    }
 }
