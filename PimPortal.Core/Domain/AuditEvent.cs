@@ -118,6 +118,8 @@ public static class AuditActions
     public const string GroupMemberAdded = "group.member-added";
     public const string GroupMemberRemoved = "group.member-removed";
     public const string DriftResolved = "drift.resolved";
+    public const string DriftConversionFailed = "drift.conversion-failed";
+    public const string EligibilityCreated = "eligibility.created";
     public const string SignInSucceeded = "signin.succeeded";
     public const string SignInFailed = "signin.failed";
     public const string SignedOut = "signin.signed-out";

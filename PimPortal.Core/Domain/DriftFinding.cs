@@ -39,5 +39,15 @@ public sealed class DriftFinding
 
     public void SeenAgain(DateTimeOffset now) => LastSeenAt = now;
 
-    public void Resolve(DateTimeOffset now) => ResolvedAt ??= now;
+    /// <summary>How it was resolved (gone from the directory, or converted to an eligibility by an administrator).</summary>
+    public string? Resolution { get; private set; }
+
+    public void Resolve(DateTimeOffset now, string resolution = "gone from the directory")
+    {
+        if (ResolvedAt is null)
+        {
+            ResolvedAt = now;
+            Resolution = resolution;
+        }
+    }
 }

@@ -79,4 +79,50 @@ public sealed class DriftScanTests : IAsyncLifetime
         var finding = Assert.Single(await App.QueryAs(DemoOrganisation.Erin, new GetDriftFindings()));
         Assert.Equal(("Carol Clark", "Privileged Role Administrator"), (finding.PrincipalName, finding.RoleName));
     }
+
+    [Fact]
+    public async Task AnAdministrator_TurnsTheAlertIntoAnEligibility_AndTheStandingAssignmentGoes()
+    {
+        var scanner = App.Services.GetRequiredService<DriftScanner>();
+        var role = DemoOrganisation.ExchangeAdministrator;
+        await App.ChangeAsync(db =>
+        {
+            db.DirectoryAssignments.Add(new DirectoryAssignment(Guid.NewGuid(), DemoOrganisation.Dave.Id, role.Id, role.Scope, null, App.Time.GetUtcNow(), null));
+            return Task.CompletedTask;
+        });
+        await scanner.ScanAsync(CancellationToken.None);
+        var finding = Assert.Single(await App.QueryAs(DemoOrganisation.Erin, new GetDriftFindings()));
+
+        await Assert.ThrowsAsync<Core.ForbiddenException>(() => App.SendAs(DemoOrganisation.Alice, new ConvertDriftToEligibility(finding.Id, "mine now")));
+        var result = await App.SendAs(DemoOrganisation.Erin, new ConvertDriftToEligibility(finding.Id, "Rollout: standing to eligible"));
+
+        Assert.True(result.Removed);
+        var eligibility = await App.Db(db => db.Eligibilities.AsNoTracking().SingleAsync(e => e.Id == result.EligibilityId));
+        Assert.Equal((DemoOrganisation.Dave.Id, role.Id, (DateTimeOffset?)null, DemoOrganisation.Erin.Id), (eligibility.PrincipalId, eligibility.RoleId, eligibility.NotAfter, eligibility.CreatedBy));
+        Assert.DoesNotContain(await App.Services.GetRequiredService<IDirectoryGateway>().ListHoldersAsync(CancellationToken.None), h => h.PrincipalId == DemoOrganisation.Dave.Id);
+        Assert.Empty(await App.QueryAs(DemoOrganisation.Erin, new GetDriftFindings()));
+        Assert.Single(await App.AuditAsync(AuditActions.EligibilityCreated));
+        Assert.Contains(await App.AuditAsync(AuditActions.DriftResolved), e => e.ActorId == DemoOrganisation.Erin.Id);
+        Assert.Equal(0, await scanner.ScanAsync(CancellationToken.None));
+
+        var eligibleNow = await App.QueryAs(DemoOrganisation.Dave, new Core.Features.Activation.GetMyRoles());
+        Assert.Contains(eligibleNow.Eligible, e => e.RoleName == role.DisplayName);
+    }
+
+    [Fact]
+    public async Task InEntra_TheStandingAssignmentIsRemovedThroughGraph()
+    {
+        stub = await GraphStub.GraphStub.StartAsync();
+        var options = new GraphDirectoryOptions { BaseUrl = stub.BaseUrl, ArmUrl = stub.ArmUrl };
+        await using var entra = await TestApp.StartAsync(DatabaseKind.Sqlite, services => services.AddSingleton<IDirectoryGateway>(sp =>
+            new GraphDirectoryGateway(GraphClients.Create(options), new ArmRoleWriter(options), Options.Create(options), sp.GetRequiredService<IDbContextFactory<PimDbContext>>(), NullLogger<GraphDirectoryGateway>.Instance)));
+        stub.AddRoleAssignment(DemoOrganisation.Carol.Id.ToString(), DemoOrganisation.PrivilegedRoleAdministrator.ExternalId);
+        await entra.Services.GetRequiredService<DriftScanner>().ScanAsync(CancellationToken.None);
+        var finding = Assert.Single(await entra.QueryAs(DemoOrganisation.Erin, new GetDriftFindings()));
+
+        var result = await entra.SendAs(DemoOrganisation.Erin, new ConvertDriftToEligibility(finding.Id, "Rollout"));
+
+        Assert.True(result.Removed);
+        Assert.Empty(stub.RoleAssignments());
+    }
 }

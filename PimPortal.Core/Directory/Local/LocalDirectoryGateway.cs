@@ -53,6 +53,18 @@ public sealed class LocalDirectoryGateway(IDbContextFactory<PimDbContext> dbFact
         }
 
         var removed = existing.Keys.Where(id => held[id] is null).ToList();
+
+        // A removal for a grant the portal never made (an administrator turning a standing assignment into an
+        // eligibility) removes the standing assignment itself.
+        var removals = changes.Where(c => c.Kind == DirectoryChangeKind.Remove && !existing.ContainsKey(c.Grant.ActivationId)).Select(c => c.Grant).ToList();
+        var grantIds = removals.Select(g => g.ActivationId).ToList();
+        var portalGrants = grantIds.Count == 0 ? [] : await db.Activations.Where(a => grantIds.Contains(a.Id)).Select(a => a.Id).ToListAsync(cancellationToken);
+        foreach (var grant in removals.Where(g => !portalGrants.Contains(g.ActivationId)))
+        {
+            db.DirectoryAssignments.RemoveRange(await db.DirectoryAssignments
+                .Where(a => a.ActivationId == null && a.PrincipalId == grant.PrincipalId && a.RoleId == grant.RoleId && a.Scope == grant.Scope)
+                .ToListAsync(cancellationToken));
+        }
         db.DirectoryAssignments.AddRange(held.Where(h => h.Value is not null && !existing.ContainsKey(h.Key)).Select(h => h.Value!));
         try
         {

@@ -21,7 +21,7 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
                 "PimPortal.Core.Domain.DriftFinding",
                 typeof(DriftFinding),
                 baseEntityType,
-                propertyCount: 7,
+                propertyCount: 8,
                 foreignKeyCount: 1,
                 unnamedIndexCount: 2,
                 keyCount: 1);
@@ -56,6 +56,14 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
                 propertyInfo: typeof(DriftFinding).GetProperty("PrincipalId", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 fieldInfo: typeof(DriftFinding).GetField("<PrincipalId>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 sentinel: new Guid("00000000-0000-0000-0000-000000000000"));
+
+            var resolution = runtimeEntityType.AddProperty(
+                "Resolution",
+                typeof(string),
+                propertyInfo: typeof(DriftFinding).GetProperty("Resolution", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(DriftFinding).GetField("<Resolution>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true,
+                maxLength: 300);
 
             var resolvedAt = runtimeEntityType.AddProperty(
                 "ResolvedAt",

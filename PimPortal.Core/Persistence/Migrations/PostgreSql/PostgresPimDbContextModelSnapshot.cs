@@ -403,6 +403,10 @@ namespace PimPortal.Core.Persistence.Migrations.PostgreSql
                     b.Property<Guid>("PrincipalId")
                         .HasColumnType("uuid");
 
+                    b.Property<string>("Resolution")
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)");
+
                     b.Property<DateTimeOffset?>("ResolvedAt")
                         .HasColumnType("timestamp with time zone");
 

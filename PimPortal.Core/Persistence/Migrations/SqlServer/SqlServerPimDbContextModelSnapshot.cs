@@ -405,6 +405,10 @@ namespace PimPortal.Core.Persistence.Migrations.SqlServer
                     b.Property<Guid>("PrincipalId")
                         .HasColumnType("uniqueidentifier");
 
+                    b.Property<string>("Resolution")
+                        .HasMaxLength(300)
+                        .HasColumnType("nvarchar(300)");
+
                     b.Property<DateTimeOffset?>("ResolvedAt")
                         .HasColumnType("datetimeoffset");
 

@@ -392,6 +392,10 @@ namespace PimPortal.Core.Persistence.Migrations.Sqlite
                     b.Property<Guid>("PrincipalId")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Resolution")
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT");
+
                     b.Property<long?>("ResolvedAt")
                         .HasColumnType("INTEGER");
 

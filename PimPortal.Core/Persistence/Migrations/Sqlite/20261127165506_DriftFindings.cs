@@ -21,7 +21,8 @@ namespace PimPortal.Core.Persistence.Migrations.Sqlite
                     Scope = table.Column<string>(type: "TEXT", maxLength: 512, nullable: false),
                     FirstSeenAt = table.Column<long>(type: "INTEGER", nullable: false),
                     LastSeenAt = table.Column<long>(type: "INTEGER", nullable: false),
-                    ResolvedAt = table.Column<long>(type: "INTEGER", nullable: true)
+                    ResolvedAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    Resolution = table.Column<string>(type: "TEXT", maxLength: 300, nullable: true)
                 },
                 constraints: table =>
                 {
