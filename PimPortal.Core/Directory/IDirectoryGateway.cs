@@ -26,7 +26,11 @@ public interface IDirectoryGateway
 }
 
 /// <summary>A user or group as the directory describes it.</summary>
-public sealed record DirectoryPrincipal(Guid Id, PrincipalKind Kind, string DisplayName, string? UserPrincipalName, bool Enabled, Guid? ManagerId, IReadOnlyList<Guid> Members);
+public sealed record DirectoryPrincipal(Guid Id, PrincipalKind Kind, string DisplayName, string? UserPrincipalName, bool Enabled, Guid? ManagerId, IReadOnlyList<Guid> Members)
+{
+    /// <summary>The directory no longer has this principal (deleted): it is disabled in the portal.</summary>
+    public bool Deleted { get; init; }
+}
 
 /// <summary>What to do with a grant in the directory.</summary>
 public enum DirectoryChangeKind

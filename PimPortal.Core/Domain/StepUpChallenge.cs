@@ -14,7 +14,7 @@ public sealed class StepUpChallenge
     {
     }
 
-    public StepUpChallenge(Guid id, Guid principalId, string draft, DateTimeOffset now)
+    public StepUpChallenge(Guid id, Guid principalId, string draft, DateTimeOffset now, string? browserNonceHash = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(draft);
         if (draft.Length > MaxDraftLength)
@@ -25,6 +25,7 @@ public sealed class StepUpChallenge
         Id = id;
         PrincipalId = principalId;
         Draft = draft;
+        BrowserNonceHash = browserNonceHash;
         CreatedAt = now;
         Version = Guid.NewGuid();
     }
@@ -38,6 +39,22 @@ public sealed class StepUpChallenge
     public string Draft { get; private set; } = "";
 
     public DateTimeOffset CreatedAt { get; private set; }
+
+    /// <summary>
+    /// SHA-256 (hex) of a secret the browser that started the step-up keeps; the round trip to Microsoft starts only in
+    /// that browser, so a stolen session cannot send its victim a link that verifies the thief's activation.
+    /// </summary>
+    public string? BrowserNonceHash { get; private set; }
+
+    /// <summary>Whether <paramref name="nonce"/> is the secret of the browser that started this step-up.</summary>
+    public bool StartedIn(string? nonce) =>
+        BrowserNonceHash is { } expected && nonce is { Length: > 0 }
+        && System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
+            System.Text.Encoding.ASCII.GetBytes(expected),
+            System.Text.Encoding.ASCII.GetBytes(HashNonce(nonce)));
+
+    public static string HashNonce(string nonce) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(nonce)));
 
     /// <summary>When Entra's token proved the authentication context for it; null until then.</summary>
     public DateTimeOffset? VerifiedAt { get; private set; }

@@ -37,6 +37,18 @@ public sealed partial class DirectorySyncer(IDbContextFactory<PimDbContext> dbFa
                 continue;
             }
 
+            if (directory.Deleted)
+            {
+                if (principal.IsEnabled)
+                {
+                    principal.Disable();
+                    Audit(AuditActions.PrincipalDisabled, principal, new { source = "directory sync", reason = "deleted from the directory" });
+                    changed.Add(principal.Id);
+                }
+
+                continue;
+            }
+
             if (principal.Kind == PrincipalKind.User)
             {
                 if (directory.DisplayName != principal.DisplayName || directory.UserPrincipalName != principal.UserPrincipalName)

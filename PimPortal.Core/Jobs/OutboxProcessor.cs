@@ -30,10 +30,11 @@ public sealed partial class OutboxProcessor(
     public async Task<DateTimeOffset?> NextDueAsync(CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        // A message another worker holds is due when its lease ends, not before.
         return await db.Outbox.AsNoTracking()
             .Where(m => m.ProcessedAt == null)
-            .OrderBy(m => m.DueAt)
-            .Select(m => (DateTimeOffset?)m.DueAt)
+            .Select(m => (DateTimeOffset?)(m.LockedUntil != null && m.LockedUntil > m.DueAt ? m.LockedUntil.Value : m.DueAt))
+            .OrderBy(d => d)
             .FirstOrDefaultAsync(cancellationToken);
     }
 

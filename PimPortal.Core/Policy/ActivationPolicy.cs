@@ -190,6 +190,13 @@ public static class ActivationPolicy
             violations.Add(new(PolicyViolationCode.NotActive, "This activation has ended, so it cannot be extended."));
         }
 
+        if (input.Kind == ActivationRequestKind.Activate && input.HasStandingAssignment)
+        {
+            // Its end would take the standing assignment away with it: the directory cannot tell the two apart.
+            violations.Add(new(PolicyViolationCode.HeldStanding,
+                "You already hold this role permanently in the directory (a standing assignment); ask a PIM administrator to make it eligible instead."));
+        }
+
         if (input.HasPendingRequest)
         {
             violations.Add(new(PolicyViolationCode.AlreadyPending, "A request for this role is already waiting for approval."));
@@ -227,6 +234,7 @@ public static class ActivationPolicy
 }
 
 /// <summary>Everything the policy looks at; nothing else.</summary>
+/// <param name="HasStandingAssignment">The principal holds the role at this scope outside the portal (a standing assignment).</param>
 /// <param name="Start">A scheduled start (activations only); null means now.</param>
 /// <param name="AvailableApprovers">Enabled users other than the requester who may approve (groups expanded); null: count the names.</param>
 /// <param name="MfaProofOffered">
@@ -251,7 +259,8 @@ public sealed record ActivationPolicyInput(
     IReadOnlyList<string>? ApproverNames = null,
     bool MfaProofOffered = false,
     DateTimeOffset? Start = null,
-    int? AvailableApprovers = null)
+    int? AvailableApprovers = null,
+    bool HasStandingAssignment = false)
 {
     /// <summary>When the grant would begin: the scheduled start, or now.</summary>
     public DateTimeOffset EffectiveStart => Start is { } start && start > Now ? start : Now;
@@ -302,6 +311,7 @@ public enum PolicyViolationCode
     NotActive,
     NoApprovers,
     StartInvalid,
+    HeldStanding,
 }
 
 /// <summary>One thing an activation of the role requires, and whether it is met yet.</summary>

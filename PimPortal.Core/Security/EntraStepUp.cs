@@ -104,7 +104,14 @@ public static class StepUpEvidence
             return $"the token does not carry the authentication context {context}";
         }
 
-        var authenticated = Seconds(token, "auth_time") ?? Seconds(token, "iat");
+        // When the user authenticated (auth_time, an optional claim the app registration must add) — not when the
+        // token was issued (iat), which is always recent.
+        var authenticated = Seconds(token, "auth_time");
+        if (authenticated is null)
+        {
+            return "the token does not say when the user authenticated (add the auth_time optional claim)";
+        }
+
         if (authenticated is not { } at || now - at > freshFor || at - now > TimeSpan.FromMinutes(5))
         {
             return "the authentication is not recent";
@@ -120,12 +127,17 @@ public static class StepUpEvidence
 /// <summary>Records a step-up's evidence when Entra's token for it is validated (called by the web host's OIDC events).</summary>
 public sealed class StepUpRecorder(IDbContextFactory<PimDbContext> dbFactory, IOptions<PimOptions> options, TimeProvider time)
 {
-    /// <summary>Whether <paramref name="challengeId"/> is <paramref name="principalId"/>'s and still waits for its verification.</summary>
-    public async Task<bool> IsWaitingAsync(Guid challengeId, Guid principalId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Whether <paramref name="challengeId"/> is <paramref name="principalId"/>'s, still waits for its verification,
+    /// and was started in this browser (<paramref name="browserNonce"/>).
+    /// </summary>
+    public async Task<bool> IsWaitingAsync(Guid challengeId, Guid principalId, string? browserNonce, CancellationToken cancellationToken)
     {
         var since = time.GetUtcNow() - options.Value.StepUp.FreshFor;
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        return await db.StepUpChallenges.AnyAsync(c => c.Id == challengeId && c.PrincipalId == principalId && c.VerifiedAt == null && c.CreatedAt >= since, cancellationToken);
+        var challenge = await db.StepUpChallenges.AsNoTracking()
+            .SingleOrDefaultAsync(c => c.Id == challengeId && c.PrincipalId == principalId && c.VerifiedAt == null && c.CreatedAt >= since, cancellationToken);
+        return challenge is not null && challenge.StartedIn(browserNonce);
     }
 
     /// <summary>Verifies <paramref name="challengeId"/> with <paramref name="token"/>; returns why not, or null when verified.</summary>

@@ -125,4 +125,37 @@ public sealed class DriftScanTests : IAsyncLifetime
         Assert.True(result.Removed);
         Assert.Empty(stub.RoleAssignments());
     }
+
+    [Fact]
+    public async Task SomeoneHoldingTheRoleStanding_CannotActivateIt_ForItsEndWouldTakeTheStandingOneAway()
+    {
+        var role = DemoOrganisation.GlobalAdministrator;
+        await App.ChangeAsync(db =>
+        {
+            db.DirectoryAssignments.Add(new DirectoryAssignment(Guid.NewGuid(), DemoOrganisation.Bob.Id, role.Id, role.Scope, null, App.Time.GetUtcNow(), null));
+            return Task.CompletedTask;
+        });
+
+        var refused = await Assert.ThrowsAsync<Core.RefusedException>(() => App.RequestAsync(DemoOrganisation.Bob, role));
+
+        Assert.Equal("You already hold this role permanently in the directory (a standing assignment); ask a PIM administrator to make it eligible instead.", refused.Message);
+    }
+
+    [Fact]
+    public async Task AnAlertIsNotConverted_WhileAnActivationOfThePortalHoldsTheRole()
+    {
+        var role = DemoOrganisation.ExchangeAdministrator;
+        var finding = Guid.NewGuid();
+        await App.ActivateAsync(DemoOrganisation.Alice, role);
+        await App.ChangeAsync(db =>
+        {
+            db.Add(new DriftFinding(finding, DemoOrganisation.Alice.Id, role.Id, role.Scope, App.Time.GetUtcNow().AddHours(-1)));
+            return Task.CompletedTask;
+        });
+
+        var refused = await Assert.ThrowsAsync<Core.RefusedException>(() => App.SendAs(DemoOrganisation.Erin, new ConvertDriftToEligibility(finding, "Rollout")));
+
+        Assert.Contains("An activation of the portal holds this role now", refused.Message, StringComparison.Ordinal);
+        Assert.Empty(await App.AuditAsync(AuditActions.EligibilityCreated));
+    }
 }

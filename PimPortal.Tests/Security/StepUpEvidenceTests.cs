@@ -49,6 +49,19 @@ public sealed class StepUpEvidenceTests
     {
         var token = new ClaimsPrincipal(new ClaimsIdentity([new Claim("oid", User.ToString()), new Claim("acrs", "c1")], "Test"));
 
+        Assert.Equal("the token does not say when the user authenticated (add the auth_time optional claim)", StepUpEvidence.Refusal(token, Challenge(), "c1", FreshFor, Now));
+    }
+
+    [Fact]
+    public void ATokenIssuedNow_ForAnOldAuthentication_DoesNotVerify()
+    {
+        var token = new ClaimsPrincipal(new ClaimsIdentity(
+        [
+            new Claim("oid", User.ToString()), new Claim("acrs", "c1"),
+            new Claim("iat", Now.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            new Claim("auth_time", Now.AddHours(-3).ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        ], "Test"));
+
         Assert.Equal("the authentication is not recent", StepUpEvidence.Refusal(token, Challenge(), "c1", FreshFor, Now));
     }
 
@@ -67,7 +80,7 @@ public sealed class StepUpEvidenceTests
     public void EntrasObjectIdClaimType_IsRead_AsWellAsTheShortOne()
     {
         var token = new ClaimsPrincipal(new ClaimsIdentity(
-            [new Claim(StepUpEvidence.ObjectIdClaim, User.ToString()), new Claim("acrs", "c1"), new Claim("iat", Now.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture))], "Test"));
+            [new Claim(StepUpEvidence.ObjectIdClaim, User.ToString()), new Claim("acrs", "c1"), new Claim("auth_time", Now.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture))], "Test"));
 
         Assert.Null(StepUpEvidence.Refusal(token, Challenge(), "c1", FreshFor, Now));
     }

@@ -54,11 +54,29 @@ public sealed class EntraSignInTests : IClassFixture<EntraFactory>
         var user = await factory.UserAsync();
         var stepUp = await factory.StepUpAsync(user);
 
-        var response = await factory.Browser(user).GetAsync($"/stepup/{stepUp}");
+        var browser = factory.Browser(user);
+        browser.DefaultRequestHeaders.Add("Cookie", $"pim-stepup-{stepUp}={EntraFactory.BrowserNonce}");
+
+        var response = await browser.GetAsync($"/stepup/{stepUp}");
 
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         var query = System.Web.HttpUtility.ParseQueryString(response.Headers.Location!.Query);
         Assert.Equal("""{"id_token":{"acrs":{"essential":true,"value":"c1"}}}""", query["claims"]);
+    }
+
+    [Fact]
+    public async Task AStepUpLinkOpenedInAnotherBrowser_IsNotStarted_EvenForItsOwnUser()
+    {
+        var user = await factory.UserAsync();
+        var stepUp = await factory.StepUpAsync(user);
+        var elsewhere = factory.Browser(user);
+        elsewhere.DefaultRequestHeaders.Add("Cookie", $"pim-stepup-{stepUp}=a-guess");
+
+        var withoutSecret = await factory.Browser(user).GetAsync($"/stepup/{stepUp}");
+        var withWrongSecret = await elsewhere.GetAsync($"/stepup/{stepUp}");
+
+        Assert.Equal($"/?stepup-failed={stepUp}", withoutSecret.Headers.Location!.ToString());
+        Assert.Equal($"/?stepup-failed={stepUp}", withWrongSecret.Headers.Location!.ToString());
     }
 
     [Fact]
@@ -163,10 +181,12 @@ public sealed class EntraFactory : WebApplicationFactory<Program>, IAsyncLifetim
         return id;
     }
 
+    public const string BrowserNonce = "the-starting-browsers-secret";
+
     public async Task<Guid> StepUpAsync(Guid user)
     {
         await using var db = await Services.GetRequiredService<IDbContextFactory<PimDbContext>>().CreateDbContextAsync();
-        var challenge = new StepUpChallenge(Guid.NewGuid(), user, "{}", DateTimeOffset.UtcNow);
+        var challenge = new StepUpChallenge(Guid.NewGuid(), user, "{}", DateTimeOffset.UtcNow, StepUpChallenge.HashNonce(BrowserNonce));
         db.StepUpChallenges.Add(challenge);
         await db.SaveChangesAsync();
         return challenge.Id;

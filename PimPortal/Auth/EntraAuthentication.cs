@@ -71,8 +71,10 @@ internal static class EntraAuthentication
                     cookie.Cookie.HttpOnly = true;
                     cookie.Cookie.SameSite = SameSiteMode.Lax;
                     cookie.Cookie.SecurePolicy = CookieSecurePolicy.Always;
+                    // Permissions come from the token's app roles: a session ends 8 hours after sign-in, so a role
+                    // taken away in Entra counts from the next sign-in, at most 8 hours later.
                     cookie.ExpireTimeSpan = TimeSpan.FromHours(8);
-                    cookie.SlidingExpiration = true;
+                    cookie.SlidingExpiration = false;
                 });
         services.AddScoped<AuthenticationStateProvider, ServerAuthenticationStateProvider>();
     }
@@ -93,7 +95,8 @@ internal static class EntraAuthentication
         // The step-up round trip: only for the signed-in user's own step-up that still waits; back to My roles to resume.
         app.MapGet("/stepup/{id:guid}", async (Guid id, HttpContext http, StepUpRecorder stepUps) =>
         {
-            if (http.User.GetPrincipalId() is not { } me || !await stepUps.IsWaitingAsync(id, me, http.RequestAborted))
+            var nonce = http.Request.Cookies[$"pim-stepup-{id}"];
+            if (http.User.GetPrincipalId() is not { } me || !await stepUps.IsWaitingAsync(id, me, nonce, http.RequestAborted))
             {
                 return Results.Redirect($"/?stepup-failed={id}");
             }

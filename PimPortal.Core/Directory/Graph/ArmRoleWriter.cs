@@ -104,23 +104,36 @@ public sealed class ArmRoleWriter
             throw new HttpRequestException($"Listing role assignments failed: {answer.Status} {answer.Code}");
         }
 
+        // ARM lists assignments at, above and below the scope: only one at exactly this scope counts.
         var definition = RoleDefinitionId(grant);
-        return answer.Body["value"]?.AsArray().Any(a => string.Equals(a?["properties"]?["roleDefinitionId"]?.GetValue<string>(), definition, StringComparison.OrdinalIgnoreCase)) == true;
+        return answer.Body["value"]?.AsArray().Any(a =>
+            string.Equals(a?["properties"]?["roleDefinitionId"]?.GetValue<string>(), definition, StringComparison.OrdinalIgnoreCase)
+            && string.Equals(a?["properties"]?["scope"]?.GetValue<string>(), grant.Scope, StringComparison.OrdinalIgnoreCase)) == true;
     }
 
     /// <summary>Who holds roles at <paramref name="scope"/>: (principal id, role definition guid).</summary>
     public async Task<IReadOnlyList<(Guid Principal, string RoleDefinition)>> ListAsync(string scope, CancellationToken cancellationToken)
     {
-        var answer = await SendAsync(RequestMethod.Get, $"{scope}/providers/Microsoft.Authorization/roleAssignments?api-version={AssignmentsApiVersion}", null, cancellationToken);
-        if (answer.Status != 200 || answer.Body is null)
+        var found = new List<(Guid, string)>();
+        string? next = $"{scope}/providers/Microsoft.Authorization/roleAssignments?api-version={AssignmentsApiVersion}";
+        while (next is not null)
         {
-            throw new HttpRequestException($"Listing role assignments failed: {answer.Status} {answer.Code}");
+            var answer = await SendAsync(RequestMethod.Get, next, null, cancellationToken);
+            if (answer.Status != 200 || answer.Body is null)
+            {
+                throw new HttpRequestException($"Listing role assignments failed: {answer.Status} {answer.Code}");
+            }
+
+            // Only assignments at exactly this scope (ARM lists inherited and child ones too).
+            found.AddRange((answer.Body["value"]?.AsArray() ?? [])
+                .Select(a => (Principal: a?["properties"]?["principalId"]?.GetValue<string>(), Definition: a?["properties"]?["roleDefinitionId"]?.GetValue<string>(),
+                    Scope: a?["properties"]?["scope"]?.GetValue<string>()))
+                .Where(a => Guid.TryParse(a.Principal, out _) && a.Definition is not null && string.Equals(a.Scope, scope, StringComparison.OrdinalIgnoreCase))
+                .Select(a => (Guid.Parse(a.Principal!), a.Definition![(a.Definition!.LastIndexOf('/') + 1)..])));
+            next = answer.Body["nextLink"]?.GetValue<string>() is { } link ? new Uri(link).PathAndQuery : null;
         }
 
-        return [.. (answer.Body["value"]?.AsArray() ?? [])
-            .Select(a => (Principal: a?["properties"]?["principalId"]?.GetValue<string>(), Definition: a?["properties"]?["roleDefinitionId"]?.GetValue<string>()))
-            .Where(a => Guid.TryParse(a.Principal, out _) && a.Definition is not null)
-            .Select(a => (Guid.Parse(a.Principal!), a.Definition![(a.Definition!.LastIndexOf('/') + 1)..]))];
+        return found;
     }
 
     /// <summary>ARM's full role definition id: /subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{guid}.</summary>

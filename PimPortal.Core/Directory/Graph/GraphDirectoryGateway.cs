@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Microsoft.Graph;
 using Microsoft.Graph.Models;
 using Microsoft.Graph.Models.ODataErrors;
+using Microsoft.Kiota.Abstractions;
 using PimPortal.Core.Domain;
 using PimPortal.Core.Persistence;
 
@@ -63,22 +64,21 @@ public sealed partial class GraphDirectoryGateway(
         {
             if (role.Kind == RoleKind.DirectoryRole)
             {
-                var page = await graph.RoleManagement.Directory.RoleAssignments.GetAsync(
-                    r => r.QueryParameters.Filter = $"roleDefinitionId eq '{role.ExternalId}'", cancellationToken);
-                holders.AddRange((page?.Value ?? []).Where(a => a.DirectoryScopeId == role.Scope && Guid.TryParse(a.PrincipalId, out _))
+                var assignments = await RoleAssignmentsAsync($"roleDefinitionId eq '{role.ExternalId}'", cancellationToken);
+                holders.AddRange(assignments.Where(a => a.DirectoryScopeId == role.Scope && Guid.TryParse(a.PrincipalId, out _))
                     .Select(a => (Guid.Parse(a.PrincipalId!), role, (DateTimeOffset?)null)));
             }
             else
             {
-                var page = await graph.Groups[role.ExternalId].Members.GetAsync(cancellationToken: cancellationToken);
-                holders.AddRange((page?.Value ?? []).Where(m => Guid.TryParse(m.Id, out _)).Select(m => (Guid.Parse(m.Id!), role, (DateTimeOffset?)null)));
+                holders.AddRange((await MembersAsync(role.ExternalId, cancellationToken)).Select(m => (m, role, (DateTimeOffset?)null)));
             }
         }
 
         var principalIds = holders.Select(h => h.Principal).Distinct().ToList();
         var names = await db.Principals.AsNoTracking().Where(p => principalIds.Contains(p.Id)).ToDictionaryAsync(p => p.Id, p => p.DisplayName, cancellationToken);
+        // A grant still in the directory is the portal's while it is open or its removal is still on its way.
         var open = await db.Activations.AsNoTracking()
-            .Where(a => principalIds.Contains(a.PrincipalId) && (a.Status == ActivationStatus.Provisioning || a.Status == ActivationStatus.Active))
+            .Where(a => principalIds.Contains(a.PrincipalId) && a.RemovedFromDirectoryAt == null && a.Status != ActivationStatus.Failed)
             .Select(a => new { a.Id, a.PrincipalId, a.RoleId, a.Scope, a.NotBefore, a.NotAfter })
             .ToListAsync(cancellationToken);
         return [.. holders.Select(h =>
@@ -114,14 +114,21 @@ public sealed partial class GraphDirectoryGateway(
                     }
                     else
                     {
-                        var members = await graph.Groups[principal.Id.ToString()].Members.GetAsync(r => r.QueryParameters.Select = ["id"], token);
-                        read.Add(new DirectoryPrincipal(principal.Id, PrincipalKind.Group, "", null, true, null,
-                            [.. (members?.Value ?? []).Select(m => Guid.TryParse(m.Id, out var id) ? id : Guid.Empty).Where(id => id != Guid.Empty)]));
+                        read.Add(new DirectoryPrincipal(principal.Id, PrincipalKind.Group, "", null, true, null, await MembersAsync(principal.Id.ToString(), token)));
                     }
                 }
-                catch (ODataError error) when (error.ResponseStatusCode == 404)
+                catch (ApiException error) when (error.ResponseStatusCode == 404)
                 {
-                    // Not in the directory (deleted): left out; the caller decides what that means.
+                    // Deleted from the directory: a user that no longer exists holds nothing.
+                    if (principal.Kind == PrincipalKind.User)
+                    {
+                        read.Add(new DirectoryPrincipal(principal.Id, PrincipalKind.User, "", null, Enabled: false, null, []) { Deleted = true });
+                    }
+                }
+                catch (ApiException error) when (error.ResponseStatusCode is 429 or >= 500)
+                {
+                    // Throttled or unavailable for this one: left as it is until the next pass; the others go on.
+                    LogReadSkipped(logger, principal.Id, error.ResponseStatusCode);
                 }
             });
         return [.. read];
@@ -142,11 +149,12 @@ public sealed partial class GraphDirectoryGateway(
                 _ => await AzureRoleAsync(change, timeout.Token),
             };
         }
-        catch (ODataError error) when (error.ResponseStatusCode == 429)
+        catch (ApiException error) when (error.ResponseStatusCode == 429)
         {
+            // An ApiException, not only an ODataError: a gateway in front of Graph may answer 429 or 5xx without a JSON body.
             var retryAfter = RetryAfterOf(error);
             LogThrottled(logger, change.Kind, change.Grant.ActivationId, retryAfter?.TotalSeconds ?? -1);
-            return new DirectoryChangeResult(change, DirectoryChangeOutcome.RetryLater, $"Throttled by Graph (429): {error.Error?.Message}") { RetryAfter = retryAfter };
+            return new DirectoryChangeResult(change, DirectoryChangeOutcome.RetryLater, $"Throttled by Graph (429): {(error as ODataError)?.Error?.Message}") { RetryAfter = retryAfter };
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested && IsAmbiguous(ex))
         {
@@ -154,9 +162,10 @@ public sealed partial class GraphDirectoryGateway(
             LogAmbiguous(logger, ex, change.Kind, change.Grant.ActivationId);
             return await ReconcileAsync(change, Describe(ex), cancellationToken);
         }
-        catch (ODataError error)
+        catch (ApiException error)
         {
-            return new DirectoryChangeResult(change, DirectoryChangeOutcome.Refused, $"Graph refused the change ({error.ResponseStatusCode} {error.Error?.Code}): {error.Error?.Message}");
+            var odata = error as ODataError;
+            return new DirectoryChangeResult(change, DirectoryChangeOutcome.Refused, $"Graph refused the change ({error.ResponseStatusCode} {odata?.Error?.Code}): {odata?.Error?.Message ?? error.Message}");
         }
     }
 
@@ -257,7 +266,7 @@ public sealed partial class GraphDirectoryGateway(
                 try
                 {
                     await graph.Groups[grant.RoleExternalId].Members.Ref.PostAsync(
-                        new ReferenceCreate { OdataId = $"https://graph.microsoft.com/v1.0/directoryObjects/{grant.PrincipalId}" }, cancellationToken: cancellationToken);
+                        new ReferenceCreate { OdataId = $"{Options.BaseUrl.AbsoluteUri.TrimEnd('/')}/directoryObjects/{grant.PrincipalId}" }, cancellationToken: cancellationToken);
                     return DirectoryChangeResult.Done(change);
                 }
                 catch (ODataError error) when (IsAlreadyThere(error))
@@ -375,7 +384,7 @@ public sealed partial class GraphDirectoryGateway(
                 ? DirectoryChangeResult.Done(change)
                 : new DirectoryChangeResult(change, DirectoryChangeOutcome.RetryLater, $"{failure}; reading back showed it not done");
         }
-        catch (Exception ex) when (ex is ODataError or HttpRequestException or OperationCanceledException or Azure.RequestFailedException)
+        catch (Exception ex) when (ex is ApiException or HttpRequestException or OperationCanceledException or Azure.RequestFailedException)
         {
             return new DirectoryChangeResult(change, DirectoryChangeOutcome.RetryLater, $"{failure}; reading back failed too: {Describe(ex)}");
         }
@@ -398,20 +407,46 @@ public sealed partial class GraphDirectoryGateway(
             return (await DirectAssignmentsAsync(grant, cancellationToken)).Count > 0;
         }
 
-        var members = await graph.Groups[grant.RoleExternalId].Members.GetAsync(r =>
+        // Read strongly (no advanced query, whose index lags behind a write just made): the members, page by page.
+        return (await MembersAsync(grant.RoleExternalId, cancellationToken)).Contains(grant.PrincipalId);
+    }
+
+    /// <summary>Every member of a group, following Graph's pages.</summary>
+    private async Task<List<Guid>> MembersAsync(string groupId, CancellationToken cancellationToken)
+    {
+        var members = new List<Guid>();
+        var page = await graph.Groups[groupId].Members.GetAsync(r =>
         {
-            r.QueryParameters.Filter = $"id eq '{grant.PrincipalId}'";
-            r.QueryParameters.Count = true;
-            r.Headers.Add("ConsistencyLevel", "eventual");
+            r.QueryParameters.Select = ["id"];
+            r.QueryParameters.Top = 999;
         }, cancellationToken);
-        return members?.Value?.Exists(m => m.Id == grant.PrincipalId.ToString()) == true;
+        while (page is not null)
+        {
+            members.AddRange((page.Value ?? []).Select(m => Guid.TryParse(m.Id, out var id) ? id : Guid.Empty).Where(id => id != Guid.Empty));
+            page = page.OdataNextLink is { } next ? await graph.Groups[groupId].Members.WithUrl(next).GetAsync(cancellationToken: cancellationToken) : null;
+        }
+
+        return members;
+    }
+
+    /// <summary>Every role assignment matching <paramref name="filter"/>, following Graph's pages.</summary>
+    private async Task<List<UnifiedRoleAssignment>> RoleAssignmentsAsync(string filter, CancellationToken cancellationToken)
+    {
+        var assignments = new List<UnifiedRoleAssignment>();
+        var page = await graph.RoleManagement.Directory.RoleAssignments.GetAsync(r => r.QueryParameters.Filter = filter, cancellationToken);
+        while (page is not null)
+        {
+            assignments.AddRange(page.Value ?? []);
+            page = page.OdataNextLink is { } next ? await graph.RoleManagement.Directory.RoleAssignments.WithUrl(next).GetAsync(cancellationToken: cancellationToken) : null;
+        }
+
+        return assignments;
     }
 
     private async Task<List<UnifiedRoleAssignment>> DirectAssignmentsAsync(DirectoryGrant grant, CancellationToken cancellationToken)
     {
-        var page = await graph.RoleManagement.Directory.RoleAssignments.GetAsync(
-            r => r.QueryParameters.Filter = $"principalId eq '{grant.PrincipalId}' and roleDefinitionId eq '{grant.RoleExternalId}'", cancellationToken);
-        return [.. (page?.Value ?? []).Where(a => a.DirectoryScopeId == grant.Scope)];
+        var found = await RoleAssignmentsAsync($"principalId eq '{grant.PrincipalId}' and roleDefinitionId eq '{grant.RoleExternalId}'", cancellationToken);
+        return [.. found.Where(a => a.DirectoryScopeId == grant.Scope)];
     }
 
     private static RequestSchedule Schedule(DirectoryGrant grant) => new()
@@ -435,12 +470,12 @@ public sealed partial class GraphDirectoryGateway(
 
     private static bool IsAmbiguous(Exception ex) => ex switch
     {
-        ODataError error => error.ResponseStatusCode is 500 or 502 or 503 or 504,
+        ApiException error => error.ResponseStatusCode is 500 or 502 or 503 or 504,
         HttpRequestException or TimeoutException or OperationCanceledException or Azure.RequestFailedException => true,
         _ => false,
     };
 
-    private static TimeSpan? RetryAfterOf(ODataError error)
+    private static TimeSpan? RetryAfterOf(ApiException error)
     {
         if (error.ResponseHeaders.TryGetValue("Retry-After", out var values) && values.FirstOrDefault() is { } value)
         {
@@ -462,9 +497,13 @@ public sealed partial class GraphDirectoryGateway(
     private static string Describe(Exception ex) => ex switch
     {
         ODataError error => $"Graph answered {error.ResponseStatusCode} {error.Error?.Code}",
+        ApiException error => $"Graph answered {error.ResponseStatusCode}",
         OperationCanceledException => "Graph did not answer in time",
         _ => ex.Message,
     };
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Reading principal {PrincipalId} from Graph was skipped this pass ({Status})")]
+    private static partial void LogReadSkipped(ILogger logger, Guid principalId, int status);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Graph throttled {Kind} of {ActivationId}; retry after {Seconds} s")]
     private static partial void LogThrottled(ILogger logger, DirectoryChangeKind kind, Guid activationId, double seconds);

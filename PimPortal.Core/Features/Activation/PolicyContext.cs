@@ -15,7 +15,8 @@ internal sealed record PolicyContext(
     int AvailableApprovers,
     bool HasOpenActivation,
     bool HasPendingActivation,
-    bool HasPendingExtension)
+    bool HasPendingExtension,
+    bool HasStandingAssignment = false)
 {
     public PrivilegedRole? Role => Eligibility?.Role;
 
@@ -31,7 +32,7 @@ internal sealed record PolicyContext(
         DateTimeOffset? mfaVerifiedAt, TimeSpan mfaFreshFor, bool mfaProofOffered = false) =>
         new(Role?.Settings, Eligibility, PrincipalEnabled, now, duration, justification, ticketNumber, ticketSystem,
             mfaVerifiedAt, mfaFreshFor, HasOpenActivation, HasPendingActivation, ApproverNames: ApproverNames, MfaProofOffered: mfaProofOffered,
-            AvailableApprovers: AvailableApprovers);
+            AvailableApprovers: AvailableApprovers, HasStandingAssignment: HasStandingAssignment);
 
     // One round trip, compiled once (every activation runs it): the eligibilities with their roles, settings and
     // approvers, and whether each already has an open grant or a pending request (correlated subqueries).
@@ -48,7 +49,9 @@ internal sealed record PolicyContext(
                     db.ActivationRequests.Any(r => r.RequesterId == principalId && r.RoleId == e.RoleId && r.Scope == e.Scope
                         && (r.Status == ActivationRequestStatus.Pending || r.Status == ActivationRequestStatus.Scheduled) && r.Kind == ActivationRequestKind.Activate),
                     db.ActivationRequests.Any(r => r.RequesterId == principalId && r.RoleId == e.RoleId && r.Scope == e.Scope
-                        && r.Status == ActivationRequestStatus.Pending && r.Kind == ActivationRequestKind.Extend)))));
+                        && r.Status == ActivationRequestStatus.Pending && r.Kind == ActivationRequestKind.Extend),
+                    db.DirectoryAssignments.Any(a => a.PrincipalId == principalId && a.RoleId == e.RoleId && a.Scope == e.Scope && a.ActivationId == null)
+                        || db.Set<DriftFinding>().Any(f => f.PrincipalId == principalId && f.RoleId == e.RoleId && f.Scope == e.Scope && f.ResolvedAt == null)))));
 
     /// <summary>
     /// Decides with the policy; when nothing is refused but a fresh MFA proof is missing, verifies the code — only then,
@@ -107,10 +110,10 @@ internal sealed record PolicyContext(
 
             var (names, available) = approvers.TryGetValue(eligibility.RoleId, out var found) ? found : ([], 0);
             var row = byId[id];
-            return new PolicyContext(id, eligibility, row.PrincipalEnabled, names, available, row.HasOpen, row.PendingActivation, row.PendingExtension);
+            return new PolicyContext(id, eligibility, row.PrincipalEnabled, names, available, row.HasOpen, row.PendingActivation, row.PendingExtension, row.HasStanding);
         })];
     }
 }
 
 /// <summary>One eligibility as the policy query reads it.</summary>
-internal sealed record EligibilityRow(RoleEligibility Eligibility, bool PrincipalEnabled, bool HasOpen, bool PendingActivation, bool PendingExtension);
+internal sealed record EligibilityRow(RoleEligibility Eligibility, bool PrincipalEnabled, bool HasOpen, bool PendingActivation, bool PendingExtension, bool HasStanding);

@@ -12,7 +12,8 @@ namespace PimPortal.Core.Features.Activation;
 /// (<c>/stepup/{id}</c>); <see cref="ResumeActivation"/> then submits exactly that activation with the step-up as its
 /// proof.
 /// </summary>
-public sealed record BeginStepUp(ActivateRoles Activation) : ICommand<Guid>;
+/// <param name="BrowserNonceHash">SHA-256 (hex) of the secret the starting browser keeps (<see cref="StepUpChallenge.HashNonce"/>).</param>
+public sealed record BeginStepUp(ActivateRoles Activation, string BrowserNonceHash) : ICommand<Guid>;
 
 /// <summary>Submits the activation a verified step-up was for, with that step-up as its MFA proof (once).</summary>
 public sealed record ResumeActivation(Guid ChallengeId) : ICommand<ActivationResult>;
@@ -23,6 +24,7 @@ public sealed class BeginStepUpValidator : ActivationInputValidator<BeginStepUp>
     {
         RuleFor(x => x.Activation).NotNull().WithMessage("Choose what to activate.");
         RuleFor(x => x.Activation.AuthenticatorCode).Empty().WithMessage("A step-up carries no code.").When(x => x.Activation is not null);
+        RuleFor(x => x.BrowserNonceHash).Matches("^[0-9a-f]{64}$").WithMessage("The browser's step-up secret is missing.");
     }
 }
 
@@ -32,7 +34,7 @@ public sealed class BeginStepUpHandler(IDbContextFactory<PimDbContext> dbFactory
     {
         var now = time.GetUtcNow();
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var challenge = new StepUpChallenge(Guid.NewGuid(), context.Actor.PrincipalId, StepUpDrafts.Write(command.Activation), now);
+        var challenge = new StepUpChallenge(Guid.NewGuid(), context.Actor.PrincipalId, StepUpDrafts.Write(command.Activation), now, command.BrowserNonceHash);
         db.StepUpChallenges.Add(challenge);
         db.AuditEvents.Add(context.Audit(now, AuditActions.StepUpStarted, "step-up", challenge.Id.ToString(), AuditOutcome.Success,
             new { method = "conditional-access", roles = command.Activation.Items.Count }, context.Actor.PrincipalId));

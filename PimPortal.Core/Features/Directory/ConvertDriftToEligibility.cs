@@ -48,6 +48,13 @@ public sealed class ConvertDriftToEligibilityHandler(
             ?? throw new NotFoundException("That alert does not exist or is already resolved.");
         var role = await db.PrivilegedRoles.AsNoTracking().SingleAsync(r => r.Id == finding.RoleId, cancellationToken);
 
+        // The alert may be older than the last activation: never remove what a grant of the portal holds now.
+        if (await db.Activations.AnyAsync(a => a.PrincipalId == finding.PrincipalId && a.RoleId == finding.RoleId && a.Scope == finding.Scope
+                && a.RemovedFromDirectoryAt == null && a.Status != ActivationStatus.Failed, cancellationToken))
+        {
+            throw new RefusedException("An activation of the portal holds this role now; convert the alert after it has ended and been removed.");
+        }
+
         var eligibility = await db.Eligibilities.FirstOrDefaultAsync(e => e.PrincipalId == finding.PrincipalId && e.RoleId == finding.RoleId && e.Scope == finding.Scope
             && e.RemovedAt == null && (e.NotAfter == null || e.NotAfter > now), cancellationToken);
         if (eligibility is null)

@@ -13,6 +13,7 @@ internal sealed class StepUpChallengeConfiguration : IEntityTypeConfiguration<St
         builder.Property(c => c.Id).ValueGeneratedNever();
         builder.Property(c => c.Draft).HasMaxLength(StepUpChallenge.MaxDraftLength);
         builder.Property(c => c.Context).HasMaxLength(64);
+        builder.Property(c => c.BrowserNonceHash).HasMaxLength(64);
         builder.Property(c => c.Version).IsConcurrencyToken();
         builder.HasOne<Principal>().WithMany().HasForeignKey(c => c.PrincipalId).OnDelete(DeleteBehavior.Cascade);
         builder.HasIndex(c => new { c.PrincipalId, c.CreatedAt });

@@ -111,7 +111,8 @@ public sealed class EntraStepUpTests : IAsyncLifetime
     private async Task<Guid> BeginAsync(DemoAccount who)
     {
         var eligibility = await App.EligibilityOf(who, DemoOrganisation.UserAdministrator);
-        return await App.SendAs(who, new BeginStepUp(new ActivateRoles([new ActivationItem(eligibility, TimeSpan.FromHours(2))], "Reset a user's MFA", null, null, null)));
+        return await App.SendAs(who, new BeginStepUp(new ActivateRoles([new ActivationItem(eligibility, TimeSpan.FromHours(2))], "Reset a user's MFA", null, null, null),
+            StepUpChallenge.HashNonce("browser-secret")));
     }
 
     private Task<string?> RecordAsync(Guid stepUp, DemoAccount who) =>

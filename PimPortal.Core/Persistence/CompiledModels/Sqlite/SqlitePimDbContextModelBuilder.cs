@@ -11,7 +11,7 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
     public partial class SqlitePimDbContextModel
     {
         private SqlitePimDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("21d7b067-dd82-43ed-b0c3-28f26a5fc7e5"), entityTypeCount: 23)
+            : base(skipDetectChanges: false, modelId: new Guid("390efc35-f4c1-496f-b63c-aed475e3842e"), entityTypeCount: 23)
         {
         }
 

@@ -21,7 +21,7 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
                 "PimPortal.Core.Domain.StepUpChallenge",
                 typeof(StepUpChallenge),
                 baseEntityType,
-                propertyCount: 8,
+                propertyCount: 9,
                 foreignKeyCount: 1,
                 unnamedIndexCount: 1,
                 keyCount: 1);
@@ -33,6 +33,14 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
                 fieldInfo: typeof(StepUpChallenge).GetField("<Id>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 afterSaveBehavior: PropertySaveBehavior.Throw,
                 sentinel: new Guid("00000000-0000-0000-0000-000000000000"));
+
+            var browserNonceHash = runtimeEntityType.AddProperty(
+                "BrowserNonceHash",
+                typeof(string),
+                propertyInfo: typeof(StepUpChallenge).GetProperty("BrowserNonceHash", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(StepUpChallenge).GetField("<BrowserNonceHash>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true,
+                maxLength: 64);
 
             var context = runtimeEntityType.AddProperty(
                 "Context",

@@ -829,6 +829,10 @@ namespace PimPortal.Core.Persistence.Migrations.SqlServer
                     b.Property<Guid>("Id")
                         .HasColumnType("uniqueidentifier");
 
+                    b.Property<string>("BrowserNonceHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("nvarchar(64)");
+
                     b.Property<string>("Context")
                         .HasMaxLength(64)
                         .HasColumnType("nvarchar(64)");

@@ -815,6 +815,10 @@ namespace PimPortal.Core.Persistence.Migrations.Sqlite
                     b.Property<Guid>("Id")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("BrowserNonceHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Context")
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");

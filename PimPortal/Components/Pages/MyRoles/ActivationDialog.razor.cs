@@ -1,10 +1,12 @@
 using Mediator;
+using Microsoft.JSInterop;
 using Microsoft.AspNetCore.Components;
 using MudBlazor;
 using PimPortal.Components.Shared;
 using PimPortal.Core;
 using PimPortal.Core.Features.Activation;
 using PimPortal.Core.Policy;
+using PimPortal.Core.Domain;
 using PimPortal.Core.Security;
 
 namespace PimPortal.Components.Pages.MyRoles;
@@ -48,6 +50,9 @@ public sealed partial class ActivationDialog
 
     [Inject]
     private NavigationManager Navigation { get; set; } = default!;
+
+    [Inject]
+    private Microsoft.JSInterop.IJSRuntime JS { get; set; } = default!;
 
     /// <summary>Entra mode: MFA is proved through Conditional Access (a round trip to Microsoft), not a code.</summary>
     private bool StepsUpWithEntra => Options.Value.Mode == PimMode.Entra;
@@ -185,7 +190,9 @@ public sealed partial class ActivationDialog
             {
                 // Keep the activation as filled in, go to Microsoft for the step-up; it completes on the way back.
                 var activation = new ActivateRoles([.. (Roles ?? []).Select(r => new ActivationItem(r.EligibilityId, Duration))], justification, ticketNumber, ticketSystem, null, StartAt);
-                var stepUp = await Sender.Send(new BeginStepUp(activation));
+                var nonce = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+                var stepUp = await Sender.Send(new BeginStepUp(activation, StepUpChallenge.HashNonce(nonce)));
+                await JS.InvokeVoidAsync("pimPortal.rememberStepUp", stepUp, nonce);
                 Navigation.NavigateTo($"stepup/{stepUp}", forceLoad: true);
                 return;
             }
