@@ -13,17 +13,25 @@ namespace PimPortal.Core.Features.Activation;
 /// proof.
 /// </summary>
 /// <param name="BrowserNonceHash">SHA-256 (hex) of the secret the starting browser keeps (<see cref="StepUpChallenge.HashNonce"/>).</param>
-public sealed record BeginStepUp(ActivateRoles Activation, string BrowserNonceHash) : ICommand<Guid>;
+/// <param name="Extension">Instead of an activation: the extension waiting for the step-up.</param>
+public sealed record BeginStepUp(ActivateRoles? Activation, string BrowserNonceHash, ExtendActivation? Extension = null) : ICommand<Guid>;
 
-/// <summary>Submits the activation a verified step-up was for, with that step-up as its MFA proof (once).</summary>
-public sealed record ResumeActivation(Guid ChallengeId) : ICommand<ActivationResult>;
+/// <summary>Submits the activation (or extension) a verified step-up was for, with that step-up as its MFA proof (once).</summary>
+public sealed record ResumeActivation(Guid ChallengeId) : ICommand<StepUpOutcome>;
+
+/// <summary>What the resumed submission did: an activation's result, or an extension's.</summary>
+public sealed record StepUpOutcome(ActivationResult? Activation, ExtensionResult? Extension);
+
+/// <summary>What a step-up waits to submit.</summary>
+internal sealed record StepUpDraft(ActivateRoles? Activate, ExtendActivation? Extend);
 
 public sealed class BeginStepUpValidator : ActivationInputValidator<BeginStepUp>
 {
     public BeginStepUpValidator()
     {
-        RuleFor(x => x.Activation).NotNull().WithMessage("Choose what to activate.");
-        RuleFor(x => x.Activation.AuthenticatorCode).Empty().WithMessage("A step-up carries no code.").When(x => x.Activation is not null);
+        RuleFor(x => x).Must(x => (x.Activation is null) != (x.Extension is null)).WithMessage("Choose what to activate or extend.");
+        RuleFor(x => x.Activation!.AuthenticatorCode).Empty().WithMessage("A step-up carries no code.").When(x => x.Activation is not null);
+        RuleFor(x => x.Extension!.AuthenticatorCode).Empty().WithMessage("A step-up carries no code.").When(x => x.Extension is not null);
         RuleFor(x => x.BrowserNonceHash).Matches("^[0-9a-f]{64}$").WithMessage("The browser's step-up secret is missing.");
     }
 }
@@ -34,18 +42,18 @@ public sealed class BeginStepUpHandler(IDbContextFactory<PimDbContext> dbFactory
     {
         var now = time.GetUtcNow();
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var challenge = new StepUpChallenge(Guid.NewGuid(), context.Actor.PrincipalId, StepUpDrafts.Write(command.Activation), now, command.BrowserNonceHash);
+        var challenge = new StepUpChallenge(Guid.NewGuid(), context.Actor.PrincipalId, StepUpDrafts.Write(new StepUpDraft(command.Activation, command.Extension)), now, command.BrowserNonceHash);
         db.StepUpChallenges.Add(challenge);
         db.AuditEvents.Add(context.Audit(now, AuditActions.StepUpStarted, "step-up", challenge.Id.ToString(), AuditOutcome.Success,
-            new { method = "conditional-access", roles = command.Activation.Items.Count }, context.Actor.PrincipalId));
+            new { method = "conditional-access", roles = command.Activation?.Items.Count ?? 1, extension = command.Extension?.ActivationId }, context.Actor.PrincipalId));
         await db.SaveChangesAsync(cancellationToken);
         return challenge.Id;
     }
 }
 
-public sealed class ResumeActivationHandler(IDbContextFactory<PimDbContext> dbFactory, RequestContext context, ISender sender) : ICommandHandler<ResumeActivation, ActivationResult>
+public sealed class ResumeActivationHandler(IDbContextFactory<PimDbContext> dbFactory, RequestContext context, ISender sender) : ICommandHandler<ResumeActivation, StepUpOutcome>
 {
-    public async ValueTask<ActivationResult> Handle(ResumeActivation command, CancellationToken cancellationToken)
+    public async ValueTask<StepUpOutcome> Handle(ResumeActivation command, CancellationToken cancellationToken)
     {
         string draft;
         await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
@@ -57,8 +65,14 @@ public sealed class ResumeActivationHandler(IDbContextFactory<PimDbContext> dbFa
                 ?? throw new NotFoundException("That verification is not yours, or does not exist.");
         }
 
-        // Exactly the activation the user filled in before stepping up, through the whole pipeline again.
-        var activation = StepUpDrafts.Read<ActivateRoles>(draft) with { AuthenticatorCode = StepUpProof.For(command.ChallengeId) };
-        return await sender.Send(activation, cancellationToken);
+        // Exactly what the user filled in before stepping up, through the whole pipeline again.
+        var kept = StepUpDrafts.Read<StepUpDraft>(draft);
+        var proof = StepUpProof.For(command.ChallengeId);
+        return kept switch
+        {
+            { Activate: { } activation } => new StepUpOutcome(await sender.Send(activation with { AuthenticatorCode = proof }, cancellationToken), null),
+            { Extend: { } extension } => new StepUpOutcome(null, await sender.Send(extension with { AuthenticatorCode = proof }, cancellationToken)),
+            _ => throw new DomainRuleException("The step-up has nothing to submit."),
+        };
     }
 }

@@ -31,7 +31,7 @@ public sealed class EntraStepUpTests : IAsyncLifetime
 
         var result = await App.SendAs(Alice, new ResumeActivation(stepUp));
 
-        var item = Assert.Single(result.Items);
+        var item = Assert.Single(result.Activation!.Items);
         Assert.Equal(("User Administrator", ActivationRequestStatus.Approved), (item.RoleName, item.RequestStatus));
         Assert.Equal(TimeSpan.FromHours(2), (await App.ActivationAsync(item.ActivationId!.Value)).NotAfter - TestApp.Start);
         var verified = Assert.Single(await App.AuditAsync(AuditActions.MfaVerified));
@@ -117,4 +117,21 @@ public sealed class EntraStepUpTests : IAsyncLifetime
 
     private Task<string?> RecordAsync(Guid stepUp, DemoAccount who) =>
         App.Services.GetRequiredService<StepUpRecorder>().RecordAsync(stepUp, StepUpEvidenceTests.Token(who.Id, "c1", App.Time.GetUtcNow()), ClientInfo.Unknown, CancellationToken.None);
+
+    [Fact]
+    public async Task AnExtensionOfAnMfaRole_StepsUpToo()
+    {
+        var first = await BeginAsync(Alice);
+        await RecordAsync(first, Alice);
+        var activation = (await App.SendAs(Alice, new ResumeActivation(first))).Activation!.Items.Single().ActivationId!.Value;
+        App.Time.Advance(TimeSpan.FromMinutes(30));
+
+        var stepUp = await App.SendAs(Alice, new BeginStepUp(null, StepUpChallenge.HashNonce("browser-secret"),
+            new ExtendActivation(activation, TimeSpan.FromHours(4), "Longer change window", null, null, null)));
+        await RecordAsync(stepUp, Alice);
+        var outcome = await App.SendAs(Alice, new ResumeActivation(stepUp));
+
+        Assert.Equal(TestApp.Start.AddMinutes(30).AddHours(4), outcome.Extension!.NewNotAfter);
+        Assert.Equal(TestApp.Start.AddMinutes(30).AddHours(4), (await App.ActivationAsync(activation)).NotAfter);
+    }
 }

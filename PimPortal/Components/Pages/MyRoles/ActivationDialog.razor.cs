@@ -186,12 +186,15 @@ public sealed partial class ActivationDialog
         errors = [];
         try
         {
-            if (StepsUpWithEntra && preview?.NeedsMfaCode == true && Extending is null && preview.CanSubmit)
+            if (StepsUpWithEntra && preview?.NeedsMfaCode == true && preview.CanSubmit)
             {
-                // Keep the activation as filled in, go to Microsoft for the step-up; it completes on the way back.
-                var activation = new ActivateRoles([.. (Roles ?? []).Select(r => new ActivationItem(r.EligibilityId, Duration))], justification, ticketNumber, ticketSystem, null, StartAt);
+                // Keep the activation (or extension) as filled in, go to Microsoft for the step-up; it completes on the way back.
                 var nonce = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
-                var stepUp = await Sender.Send(new BeginStepUp(activation, StepUpChallenge.HashNonce(nonce)));
+                var stepUp = Extending is { } extending
+                    ? await Sender.Send(new BeginStepUp(null, StepUpChallenge.HashNonce(nonce), new ExtendActivation(extending.ActivationId, Duration, justification, ticketNumber, ticketSystem, null)))
+                    : await Sender.Send(new BeginStepUp(
+                        new ActivateRoles([.. (Roles ?? []).Select(r => new ActivationItem(r.EligibilityId, Duration))], justification, ticketNumber, ticketSystem, null, StartAt),
+                        StepUpChallenge.HashNonce(nonce)));
                 await JS.InvokeVoidAsync("pimPortal.rememberStepUp", stepUp, nonce);
                 Navigation.NavigateTo($"stepup/{stepUp}", forceLoad: true);
                 return;

@@ -76,10 +76,15 @@ public sealed partial class MyRolesPage : IDisposable
     {
         try
         {
-            var result = await Sender.Send(new ResumeActivation(stepUp));
-            foreach (var item in result.Items)
+            var outcome = await Sender.Send(new ResumeActivation(stepUp));
+            foreach (var item in outcome.Activation?.Items ?? [])
             {
                 Snackbar.Add(item.ActivationId is not null ? $"{item.RoleName}: activating" : $"{item.RoleName}: waiting for approval", Severity.Success);
+            }
+
+            if (outcome.Extension is { } extension)
+            {
+                Snackbar.Add(extension.NewNotAfter is { } end ? $"Extended until {Local.Time(end)}" : "The extension waits for approval", Severity.Success);
             }
         }
         catch (PimException ex)
