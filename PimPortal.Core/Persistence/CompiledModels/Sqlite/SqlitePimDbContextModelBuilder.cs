@@ -11,7 +11,7 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
     public partial class SqlitePimDbContextModel
     {
         private SqlitePimDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("390efc35-f4c1-496f-b63c-aed475e3842e"), entityTypeCount: 23)
+            : base(skipDetectChanges: false, modelId: new Guid("50d48eae-732d-4994-ad45-42af966c02e0"), entityTypeCount: 23)
         {
         }
 

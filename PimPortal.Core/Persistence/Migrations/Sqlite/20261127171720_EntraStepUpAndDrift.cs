@@ -6,7 +6,7 @@ using Microsoft.EntityFrameworkCore.Migrations;
 namespace PimPortal.Core.Persistence.Migrations.Sqlite
 {
     /// <inheritdoc />
-    public partial class DriftFindings : Migration
+    public partial class EntraStepUpAndDrift : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
@@ -35,6 +35,31 @@ namespace PimPortal.Core.Persistence.Migrations.Sqlite
                         onDelete: ReferentialAction.Cascade);
                 });
 
+            migrationBuilder.CreateTable(
+                name: "StepUpChallenges",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    PrincipalId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Draft = table.Column<string>(type: "TEXT", maxLength: 8000, nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    BrowserNonceHash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
+                    VerifiedAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    Context = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
+                    UsedAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    Version = table.Column<Guid>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_StepUpChallenges", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_StepUpChallenges_Principals_PrincipalId",
+                        column: x => x.PrincipalId,
+                        principalTable: "Principals",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
             migrationBuilder.CreateIndex(
                 name: "IX_DriftFindings_ResolvedAt_PrincipalId_RoleId",
                 table: "DriftFindings",
@@ -44,6 +69,11 @@ namespace PimPortal.Core.Persistence.Migrations.Sqlite
                 name: "IX_DriftFindings_RoleId",
                 table: "DriftFindings",
                 column: "RoleId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_StepUpChallenges_PrincipalId_CreatedAt",
+                table: "StepUpChallenges",
+                columns: new[] { "PrincipalId", "CreatedAt" });
         }
 
         /// <inheritdoc />
@@ -51,6 +81,9 @@ namespace PimPortal.Core.Persistence.Migrations.Sqlite
         {
             migrationBuilder.DropTable(
                 name: "DriftFindings");
+
+            migrationBuilder.DropTable(
+                name: "StepUpChallenges");
         }
     }
 }

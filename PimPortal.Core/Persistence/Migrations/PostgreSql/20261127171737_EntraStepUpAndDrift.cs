@@ -6,7 +6,7 @@ using Microsoft.EntityFrameworkCore.Migrations;
 namespace PimPortal.Core.Persistence.Migrations.PostgreSql
 {
     /// <inheritdoc />
-    public partial class DriftFindings : Migration
+    public partial class EntraStepUpAndDrift : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
@@ -35,6 +35,31 @@ namespace PimPortal.Core.Persistence.Migrations.PostgreSql
                         onDelete: ReferentialAction.Cascade);
                 });
 
+            migrationBuilder.CreateTable(
+                name: "StepUpChallenges",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    PrincipalId = table.Column<Guid>(type: "uuid", nullable: false),
+                    Draft = table.Column<string>(type: "character varying(8000)", maxLength: 8000, nullable: false),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    BrowserNonceHash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
+                    VerifiedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    Context = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
+                    UsedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    Version = table.Column<Guid>(type: "uuid", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_StepUpChallenges", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_StepUpChallenges_Principals_PrincipalId",
+                        column: x => x.PrincipalId,
+                        principalTable: "Principals",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
             migrationBuilder.CreateIndex(
                 name: "IX_DriftFindings_ResolvedAt_PrincipalId_RoleId",
                 table: "DriftFindings",
@@ -44,6 +69,11 @@ namespace PimPortal.Core.Persistence.Migrations.PostgreSql
                 name: "IX_DriftFindings_RoleId",
                 table: "DriftFindings",
                 column: "RoleId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_StepUpChallenges_PrincipalId_CreatedAt",
+                table: "StepUpChallenges",
+                columns: new[] { "PrincipalId", "CreatedAt" });
         }
 
         /// <inheritdoc />
@@ -51,6 +81,9 @@ namespace PimPortal.Core.Persistence.Migrations.PostgreSql
         {
             migrationBuilder.DropTable(
                 name: "DriftFindings");
+
+            migrationBuilder.DropTable(
+                name: "StepUpChallenges");
         }
     }
 }
