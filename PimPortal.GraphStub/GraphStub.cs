@@ -54,6 +54,9 @@ public sealed partial class GraphStub : IAsyncDisposable
 
     public int ThrottleRetryAfterSeconds { get; set; } = 1;
 
+    /// <summary>When set, ARM takes schedule requests but leaves them in this state (e.g. Failed) without carrying them out.</summary>
+    public string? ArmRequestState { get; set; }
+
     /// <summary>How many assignments (direct, scheduled or group memberships) the stub has created.</summary>
     public int Created => _created;
 
@@ -512,6 +515,13 @@ public sealed partial class GraphStub : IAsyncDisposable
                 if (_armRequests.TryGetValue(name, out answer))
                 {
                     // The same request again: ARM answers with what it did the first time.
+                }
+                else if (ArmRequestState is { } state)
+                {
+                    properties["status"] = state;
+                    body["name"] = name;
+                    answer = body.ToJsonString();
+                    _armRequests[name] = answer;
                 }
                 else
                 {

@@ -139,6 +139,19 @@ public sealed class GraphDirectoryGatewayTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AnArmRequestLeftFailedOrDenied_IsNotTakenForAGrant()
+    {
+        var gateway = Gateway(DirectoryRoleMode.Direct);
+        Stub.ArmRequestState = "Failed";
+
+        var result = await ApplyAsync(gateway, DirectoryChangeKind.Assign, Grant(DemoOrganisation.ContributorOnRgProd));
+
+        Assert.Equal(DirectoryChangeOutcome.Refused, result.Outcome);
+        Assert.Equal("Azure Resource Manager did not carry out the request: Failed.", result.Error);
+        Assert.Empty(Stub.AzureRoleAssignments());
+    }
+
+    [Fact]
     public async Task ArmThrottling_ComesBackWithRetryAfter()
     {
         var gateway = Gateway(DirectoryRoleMode.Direct);

@@ -83,12 +83,12 @@ public sealed class ArmRoleWriter
         return await SendAsync(RequestMethod.Put, RequestPath(change), body, cancellationToken);
     }
 
-    /// <summary>Whether ARM has the request of this change (after an ambiguous answer: it was received).</summary>
-    public async Task<bool> HasRequestAsync(DirectoryChange change, CancellationToken cancellationToken)
+    /// <summary>ARM's answer to this change's request, read back by its name (after an ambiguous answer); null when ARM never got it.</summary>
+    public async Task<ArmAnswer?> ReadRequestAsync(DirectoryChange change, CancellationToken cancellationToken)
     {
         var answer = await SendAsync(RequestMethod.Get, RequestPath(change), null, cancellationToken);
-        return answer.Status == 200 ? true
-            : answer.Status == 404 ? false
+        return answer.Status == 200 ? answer
+            : answer.Status == 404 ? null
             : throw new HttpRequestException($"Reading the request back failed: {answer.Status} {answer.Code}");
     }
 
@@ -182,7 +182,16 @@ public sealed class ArmRoleWriter
 /// <summary>What ARM answered.</summary>
 public sealed record ArmAnswer(int Status, string? Code, string? Message, TimeSpan? RetryAfter, JsonObject? Body)
 {
+    /// <summary>Request states in which ARM did not (and will not) carry the request out.</summary>
+    private static readonly HashSet<string> FailedStates = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "Failed", "Denied", "Canceled", "AdminDenied", "Invalid", "TimedOut", "FailedAsResourceIsLocked", "Revoked_Failed",
+    };
+
     public bool IsSuccess => Status is >= 200 and < 300;
+
+    /// <summary>The request's state when ARM accepted the call but not the change (e.g. Failed, Denied), else null.</summary>
+    public string? FailedState => Body?["properties"]?["status"]?.GetValue<string>() is { } state && FailedStates.Contains(state) ? state : null;
 
     public bool IsAmbiguous => Status is (int)HttpStatusCode.InternalServerError or (int)HttpStatusCode.BadGateway or (int)HttpStatusCode.ServiceUnavailable or (int)HttpStatusCode.GatewayTimeout;
 }

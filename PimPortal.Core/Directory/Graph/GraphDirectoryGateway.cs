@@ -339,7 +339,10 @@ public sealed partial class GraphDirectoryGateway(
         var answer = await arm.SendAsync(change, cancellationToken);
         if (answer.IsSuccess)
         {
-            return DirectoryChangeResult.Done(change);
+            // A request ARM took but did not carry out (its state says so) did not change anything.
+            return answer.FailedState is { } failed
+                ? new DirectoryChangeResult(change, DirectoryChangeOutcome.Refused, $"Azure Resource Manager did not carry out the request: {failed}.")
+                : DirectoryChangeResult.Done(change);
         }
 
         if (answer.Status == 429)
@@ -350,10 +353,13 @@ public sealed partial class GraphDirectoryGateway(
         if (answer.IsAmbiguous)
         {
             // Did ARM take the request? Its name is ours, so reading it back says.
-            var taken = await arm.HasRequestAsync(change, cancellationToken);
-            return taken
-                ? DirectoryChangeResult.Done(change)
-                : new DirectoryChangeResult(change, DirectoryChangeOutcome.RetryLater, $"Azure Resource Manager answered {answer.Status}; reading back showed it not done");
+            var taken = await arm.ReadRequestAsync(change, cancellationToken);
+            return taken switch
+            {
+                null => new DirectoryChangeResult(change, DirectoryChangeOutcome.RetryLater, $"Azure Resource Manager answered {answer.Status}; reading back showed it not done"),
+                { FailedState: { } failed } => new DirectoryChangeResult(change, DirectoryChangeOutcome.Refused, $"Azure Resource Manager did not carry out the request: {failed}."),
+                _ => DirectoryChangeResult.Done(change),
+            };
         }
 
         return (change.Kind, answer.Code) switch
