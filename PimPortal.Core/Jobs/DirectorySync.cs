@@ -1,5 +1,4 @@
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using PimPortal.Core.Directory;
@@ -117,38 +116,9 @@ public sealed partial class DirectorySyncer(IDbContextFactory<PimDbContext> dbFa
 }
 
 /// <summary>Runs the directory sync every <see cref="JobOptions.DirectorySyncInterval"/> (Entra mode).</summary>
-public sealed partial class DirectorySyncWorker(DirectorySyncer syncer, TimeProvider time, IOptions<PimOptions> options, ILogger<DirectorySyncWorker> logger) : BackgroundService
+public sealed class DirectorySyncWorker(DirectorySyncer syncer, TimeProvider time, IOptions<PimOptions> options, ILogger<DirectorySyncWorker> logger) : IntervalWorker(time, logger)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await syncer.SyncAsync(stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-#pragma warning disable CA1031 // A failed read of the directory must not stop the sync; it logs and tries again later.
-            catch (Exception ex)
-#pragma warning restore CA1031
-            {
-                LogFailed(logger, ex);
-            }
+    protected override TimeSpan Interval => options.Value.Jobs.DirectorySyncInterval;
 
-            try
-            {
-                await Task.Delay(options.Value.Jobs.DirectorySyncInterval, time, stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
-    }
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "A directory sync failed; it will run again at the next interval")]
-    private static partial void LogFailed(ILogger logger, Exception exception);
+    protected override Task RunOnceAsync(CancellationToken cancellationToken) => syncer.SyncAsync(cancellationToken);
 }

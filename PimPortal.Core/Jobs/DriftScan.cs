@@ -1,5 +1,4 @@
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using PimPortal.Core.Directory;
@@ -26,7 +25,7 @@ public sealed partial class DriftScanner(IDbContextFactory<PimDbContext> dbFacto
         var outside = holders.Where(h => h.IsStanding && !breakGlass.Contains(h.PrincipalId))
             .DistinctBy(h => (h.PrincipalId, h.RoleId, h.Scope))
             .ToList();
-        var open = await db.Set<DriftFinding>().Where(f => f.ResolvedAt == null).ToListAsync(cancellationToken);
+        var open = await db.DriftFindings.Where(f => f.ResolvedAt == null).ToListAsync(cancellationToken);
 
         foreach (var holder in outside)
         {
@@ -51,7 +50,7 @@ public sealed partial class DriftScanner(IDbContextFactory<PimDbContext> dbFacto
         }
 
         await db.SaveChangesAsync(cancellationToken);
-        return await db.Set<DriftFinding>().CountAsync(f => f.ResolvedAt == null, cancellationToken);
+        return await db.DriftFindings.CountAsync(f => f.ResolvedAt == null, cancellationToken);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Assigned outside the portal: {Holder} holds {Role}")]
@@ -59,38 +58,9 @@ public sealed partial class DriftScanner(IDbContextFactory<PimDbContext> dbFacto
 }
 
 /// <summary>Runs the drift scan every <see cref="JobOptions.DriftInterval"/>.</summary>
-public sealed partial class DriftWorker(DriftScanner scanner, TimeProvider time, IOptions<PimOptions> options, ILogger<DriftWorker> logger) : BackgroundService
+public sealed class DriftWorker(DriftScanner scanner, TimeProvider time, IOptions<PimOptions> options, ILogger<DriftWorker> logger) : IntervalWorker(time, logger)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await scanner.ScanAsync(stoppingToken);
-                await Task.Delay(options.Value.Jobs.DriftInterval, time, stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-#pragma warning disable CA1031 // A failed read of the directory must not stop the scans; it logs and tries again later.
-            catch (Exception ex)
-#pragma warning restore CA1031
-            {
-                LogFailed(logger, ex);
-                try
-                {
-                    await Task.Delay(options.Value.Jobs.DriftInterval, time, stoppingToken);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-            }
-        }
-    }
+    protected override TimeSpan Interval => options.Value.Jobs.DriftInterval;
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "A drift scan failed; it will run again at the next interval")]
-    private static partial void LogFailed(ILogger logger, Exception exception);
+    protected override Task RunOnceAsync(CancellationToken cancellationToken) => scanner.ScanAsync(cancellationToken);
 }

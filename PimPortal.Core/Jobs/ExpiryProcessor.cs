@@ -226,9 +226,7 @@ public sealed partial class ExpiryProcessor(
         request.Start(now);
         db.AuditEvents.Add(AuditFactory.Create(Actor.System, ClientInfo.Unknown, now, AuditActions.RequestStarted, "request", request.Id.ToString(), AuditOutcome.Success,
             new { role = request.Role.DisplayName, scheduledStart = request.RequestedStart }, request.RequesterId, request.RoleId));
-        var approverIds = request.Decisions.Where(d => d.Verdict == ApprovalVerdict.Approve).Select(d => d.ApproverId).ToList();
-        var names = await db.Principals.AsNoTracking().Where(p => approverIds.Contains(p.Id)).ToDictionaryAsync(p => p.Id, p => p.DisplayName, cancellationToken);
-        IReadOnlyList<string> approvedBy = request.ApprovalsNeeded == 0 ? ["policy"] : [.. approverIds.Select(a => names.GetValueOrDefault(a, a.ToString()))];
+        var approvedBy = await ApprovedRequests.ApprovedByAsync(db, request, cancellationToken);
         var outcome = await ApprovedRequests.CarryOutAsync(db, request, Actor.System, ClientInfo.Unknown, now, approvedBy, cancellationToken);
         if (outcome.LapsedBecause is { } lapsed)
         {

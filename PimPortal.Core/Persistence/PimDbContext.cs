@@ -33,6 +33,8 @@ public abstract class PimDbContext(DbContextOptions options)
 
     public DbSet<StepUpChallenge> StepUpChallenges => Set<StepUpChallenge>();
 
+    public DbSet<DriftFinding> DriftFindings => Set<DriftFinding>();
+
     public DbSet<RoleActivation> Activations => Set<RoleActivation>();
 
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();

@@ -214,46 +214,29 @@ public sealed partial class GraphDirectoryGateway(
     }
 
     // PIM schedule: Entra holds the schedule and enforces the end as well.
-    private async Task<DirectoryChangeResult> ScheduledRoleAsync(DirectoryChange change, CancellationToken cancellationToken)
+    private Task<DirectoryChangeResult> ScheduledRoleAsync(DirectoryChange change, CancellationToken cancellationToken)
     {
         var grant = change.Grant;
-        var action = change.Kind switch
+        var request = new UnifiedRoleAssignmentScheduleRequest
         {
-            DirectoryChangeKind.Assign => UnifiedRoleScheduleRequestActions.AdminAssign,
-            DirectoryChangeKind.Extend => UnifiedRoleScheduleRequestActions.AdminExtend,
-            _ => UnifiedRoleScheduleRequestActions.AdminRemove,
+            Action = change.Kind switch
+            {
+                DirectoryChangeKind.Assign => UnifiedRoleScheduleRequestActions.AdminAssign,
+                DirectoryChangeKind.Extend => UnifiedRoleScheduleRequestActions.AdminExtend,
+                _ => UnifiedRoleScheduleRequestActions.AdminRemove,
+            },
+            RoleDefinitionId = grant.RoleExternalId,
+            PrincipalId = grant.PrincipalId.ToString(),
+            DirectoryScopeId = grant.Scope,
+            Justification = Justification(grant),
         };
-        try
+        if (change.Kind != DirectoryChangeKind.Remove)
         {
-            var request = new UnifiedRoleAssignmentScheduleRequest
-            {
-                Action = action,
-                RoleDefinitionId = grant.RoleExternalId,
-                PrincipalId = grant.PrincipalId.ToString(),
-                DirectoryScopeId = grant.Scope,
-                Justification = Justification(grant),
-            };
-            if (change.Kind != DirectoryChangeKind.Remove)
-            {
-                // Set only when there is one: a property set to null is still sent (as null), unlike the documented removal.
-                request.ScheduleInfo = Schedule(grant);
-            }
+            // Set only when there is one: a property set to null is still sent (as null), unlike the documented removal.
+            request.ScheduleInfo = Schedule(grant);
+        }
 
-            await graph.RoleManagement.Directory.RoleAssignmentScheduleRequests.PostAsync(request, cancellationToken: cancellationToken);
-            return DirectoryChangeResult.Done(change);
-        }
-        catch (ODataError error) when (change.Kind == DirectoryChangeKind.Assign && IsAlreadyThere(error))
-        {
-            return await VerifiedAsync(change, present: true, cancellationToken);
-        }
-        catch (ODataError error) when (change.Kind == DirectoryChangeKind.Remove && IsNotThere(error))
-        {
-            return DirectoryChangeResult.Done(change);
-        }
-        catch (ODataError error) when (change.Kind == DirectoryChangeKind.Remove && IsTooEarly(error))
-        {
-            return new DirectoryChangeResult(change, DirectoryChangeOutcome.RetryLater, $"Entra refused the removal as too early: {error.Error?.Message}") { RetryAfter = TooEarlyRetry };
-        }
+        return ScheduleRequestAsync(change, token => graph.RoleManagement.Directory.RoleAssignmentScheduleRequests.PostAsync(request, cancellationToken: token), cancellationToken);
     }
 
     // Plain group membership, added and removed by the portal.
@@ -292,31 +275,40 @@ public sealed partial class GraphDirectoryGateway(
     }
 
     // PIM for Groups: an assignment schedule request for membership, with an expiration.
-    private async Task<DirectoryChangeResult> PimGroupAsync(DirectoryChange change, CancellationToken cancellationToken)
+    private Task<DirectoryChangeResult> PimGroupAsync(DirectoryChange change, CancellationToken cancellationToken)
     {
         var grant = change.Grant;
-        var action = change.Kind switch
+        var request = new PrivilegedAccessGroupAssignmentScheduleRequest
         {
-            DirectoryChangeKind.Assign => ScheduleRequestActions.AdminAssign,
-            DirectoryChangeKind.Extend => ScheduleRequestActions.AdminExtend,
-            _ => ScheduleRequestActions.AdminRemove,
+            AccessId = PrivilegedAccessGroupRelationships.Member,
+            Action = change.Kind switch
+            {
+                DirectoryChangeKind.Assign => ScheduleRequestActions.AdminAssign,
+                DirectoryChangeKind.Extend => ScheduleRequestActions.AdminExtend,
+                _ => ScheduleRequestActions.AdminRemove,
+            },
+            GroupId = grant.RoleExternalId,
+            PrincipalId = grant.PrincipalId.ToString(),
+            Justification = Justification(grant),
         };
+        if (change.Kind != DirectoryChangeKind.Remove)
+        {
+            request.ScheduleInfo = Schedule(grant);
+        }
+
+        return ScheduleRequestAsync(change, token => graph.IdentityGovernance.PrivilegedAccess.Group.AssignmentScheduleRequests.PostAsync(request, cancellationToken: token), cancellationToken);
+    }
+
+    /// <summary>
+    /// Posts a PIM schedule request (directory role or group) and reads Entra's answer the same way for both: an
+    /// assignment already there is verified and accepted, one already gone counts as removed, a removal refused as too
+    /// early comes back later.
+    /// </summary>
+    private async Task<DirectoryChangeResult> ScheduleRequestAsync(DirectoryChange change, Func<CancellationToken, Task> post, CancellationToken cancellationToken)
+    {
         try
         {
-            var request = new PrivilegedAccessGroupAssignmentScheduleRequest
-            {
-                AccessId = PrivilegedAccessGroupRelationships.Member,
-                Action = action,
-                GroupId = grant.RoleExternalId,
-                PrincipalId = grant.PrincipalId.ToString(),
-                Justification = Justification(grant),
-            };
-            if (change.Kind != DirectoryChangeKind.Remove)
-            {
-                request.ScheduleInfo = Schedule(grant);
-            }
-
-            await graph.IdentityGovernance.PrivilegedAccess.Group.AssignmentScheduleRequests.PostAsync(request, cancellationToken: cancellationToken);
+            await post(cancellationToken);
             return DirectoryChangeResult.Done(change);
         }
         catch (ODataError error) when (change.Kind == DirectoryChangeKind.Assign && IsAlreadyThere(error))

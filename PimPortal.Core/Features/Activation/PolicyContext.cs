@@ -34,12 +34,12 @@ internal sealed record PolicyContext(
             mfaVerifiedAt, mfaFreshFor, HasOpenActivation, HasPendingActivation, ApproverNames: ApproverNames, MfaProofOffered: mfaProofOffered,
             AvailableApprovers: AvailableApprovers, HasStandingAssignment: HasStandingAssignment);
 
-    // One round trip, compiled once (every activation runs it): the eligibilities with their roles, settings and
-    // approvers, and whether each already has an open grant or a pending request (correlated subqueries).
+    // One round trip, compiled once (every activation runs it): the eligibilities with their roles and settings
+    // (approvers are read apart, only for roles that need approval), and whether each already has an open grant or a pending request (correlated subqueries).
     private static readonly CompiledQuery<Func<PimDbContext, Guid, Guid[], IAsyncEnumerable<EligibilityRow>>> LoadRows = new(() =>
         EF.CompileAsyncQuery((PimDbContext db, Guid principalId, Guid[] ids) =>
             db.Eligibilities.AsNoTracking()
-                .Include(e => e.Role).ThenInclude(r => r.Settings).ThenInclude(s => s.Approvers)
+                .Include(e => e.Role).ThenInclude(r => r.Settings)
                 .Where(e => e.PrincipalId == principalId && ids.Contains(e.Id))
                 .Select(e => new EligibilityRow(
                     e,
@@ -51,7 +51,7 @@ internal sealed record PolicyContext(
                     db.ActivationRequests.Any(r => r.RequesterId == principalId && r.RoleId == e.RoleId && r.Scope == e.Scope
                         && r.Status == ActivationRequestStatus.Pending && r.Kind == ActivationRequestKind.Extend),
                     db.DirectoryAssignments.Any(a => a.PrincipalId == principalId && a.RoleId == e.RoleId && a.Scope == e.Scope && a.ActivationId == null)
-                        || db.Set<DriftFinding>().Any(f => f.PrincipalId == principalId && f.RoleId == e.RoleId && f.Scope == e.Scope && f.ResolvedAt == null)))));
+                        || db.DriftFindings.Any(f => f.PrincipalId == principalId && f.RoleId == e.RoleId && f.Scope == e.Scope && f.ResolvedAt == null)))));
 
     /// <summary>
     /// Decides with the policy; when nothing is refused but a fresh MFA proof is missing, verifies the code — only then,

@@ -84,6 +84,19 @@ internal static class ApprovedRequests
         return Lapse(db, request, why, actor, client, now);
     }
 
+    /// <summary>Who approved the request, by name, as the audit trail records it ("policy" when no approval was needed).</summary>
+    public static async Task<IReadOnlyList<string>> ApprovedByAsync(PimDbContext db, ActivationRequest request, CancellationToken cancellationToken)
+    {
+        if (request.ApprovalsNeeded == 0)
+        {
+            return ["policy"];
+        }
+
+        var ids = request.Decisions.Where(d => d.Verdict == ApprovalVerdict.Approve).Select(d => d.ApproverId).ToList();
+        var names = await db.Principals.AsNoTracking().Where(p => ids.Contains(p.Id)).ToDictionaryAsync(p => p.Id, p => p.DisplayName, cancellationToken);
+        return [.. ids.Select(id => names.GetValueOrDefault(id, id.ToString()))];
+    }
+
     /// <summary>
     /// Pending extensions of activations that have just ended can no longer be carried out: they lapse (and leave the
     /// approvers' queues). Returns how many.

@@ -85,7 +85,7 @@ public sealed class DecideRequestHandler(
         ApprovedRequests.Outcome? outcome = null;
         if (request.Status is ActivationRequestStatus.Approved or ActivationRequestStatus.Scheduled)
         {
-            var approvedBy = await ApproverNamesAsync(db, request, cancellationToken);
+            var approvedBy = await ApprovedRequests.ApprovedByAsync(db, request, cancellationToken);
             db.AuditEvents.Add(context.Audit(now, AuditActions.RequestApproved, "request", request.Id.ToString(), AuditOutcome.Success,
                 new { role = request.Role.DisplayName, approvedBy, start = request.RequestedStart, scheduled = request.Status == ActivationRequestStatus.Scheduled },
                 request.RequesterId, request.RoleId));
@@ -129,13 +129,6 @@ public sealed class DecideRequestHandler(
         events.ApprovalsChanged();
         events.NotificationsChanged([request.RequesterId, .. retired]);
         return new DecisionResult(request.Id, request.Status, given, request.ApprovalsNeeded, outcome?.ActivationId, outcome?.LapsedBecause);
-    }
-
-    private static async Task<IReadOnlyList<string>> ApproverNamesAsync(PimDbContext db, ActivationRequest request, CancellationToken cancellationToken)
-    {
-        var ids = request.Decisions.Where(d => d.Verdict == ApprovalVerdict.Approve).Select(d => d.ApproverId).ToList();
-        var names = await db.Principals.AsNoTracking().Where(p => ids.Contains(p.Id)).ToDictionaryAsync(p => p.Id, p => p.DisplayName, cancellationToken);
-        return [.. ids.Select(id => names.TryGetValue(id, out var name) ? name : id.ToString())];
     }
 
     private async Task RefuseAsync(PimDbContext db, DecideRequest command, Guid? roleId, Guid? requesterId, string reason, DateTimeOffset now, CancellationToken cancellationToken)

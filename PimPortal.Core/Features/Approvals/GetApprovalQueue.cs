@@ -47,6 +47,9 @@ public sealed record QueueItem(
     ApprovalVerdict? MyVerdict)
 {
     public int ApprovalsGiven => Decisions.Count(d => d.Verdict == ApprovalVerdict.Approve);
+
+    /// <summary>Whether the requester chose a start after asking (otherwise it starts when approved).</summary>
+    public bool IsScheduled => RequestedStart > CreatedAt;
 }
 
 /// <summary>One approver's decision, as shown next to a request.</summary>

@@ -44,7 +44,7 @@ public sealed class ConvertDriftToEligibilityHandler(
         var now = time.GetUtcNow();
         var me = context.Actor.PrincipalId;
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var finding = await db.Set<DriftFinding>().SingleOrDefaultAsync(f => f.Id == command.FindingId && f.ResolvedAt == null, cancellationToken)
+        var finding = await db.DriftFindings.SingleOrDefaultAsync(f => f.Id == command.FindingId && f.ResolvedAt == null, cancellationToken)
             ?? throw new NotFoundException("That alert does not exist or is already resolved.");
         var role = await db.PrivilegedRoles.AsNoTracking().SingleAsync(r => r.Id == finding.RoleId, cancellationToken);
 

@@ -18,7 +18,7 @@ public sealed class GetDriftFindingsHandler(IDbContextFactory<PimDbContext> dbFa
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var rows = await (
-                from f in db.Set<DriftFinding>().AsNoTracking()
+                from f in db.DriftFindings.AsNoTracking()
                 where f.ResolvedAt == null
                 join r in db.PrivilegedRoles on f.RoleId equals r.Id
                 join p in db.Principals on f.PrincipalId equals p.Id into principals
