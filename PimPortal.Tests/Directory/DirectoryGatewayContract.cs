@@ -40,11 +40,7 @@ public abstract class GraphContract : DirectoryGatewayContract
     protected override async Task<IDirectoryGateway> CreateGatewayAsync()
     {
         Stub = await GraphStub.GraphStub.StartAsync();
-        var options = Mode;
-        options.BaseUrl = Stub.BaseUrl;
-        options.ArmUrl = Stub.ArmUrl;
-        return new GraphDirectoryGateway(GraphClients.Create(options), new ArmRoleWriter(options), Options.Create(options),
-            App.Services.GetRequiredService<IDbContextFactory<PimDbContext>>(), NullLogger<GraphDirectoryGateway>.Instance);
+        return Stub.Gateway(App.Services, Mode.DirectoryRoles, Mode.Groups);
     }
 
     public override async ValueTask DisposeAsync()

@@ -233,9 +233,7 @@ public sealed class GraphDirectoryGatewayTests : IAsyncLifetime
     [Fact]
     public async Task TheOutbox_HonoursRetryAfter_AndTheGrantBecomesActiveOnceGraphAccepts()
     {
-        var options = new GraphDirectoryOptions { BaseUrl = Stub.BaseUrl, ArmUrl = Stub.ArmUrl };
-        await using var portal = await TestApp.StartAsync(DatabaseKind.Sqlite, services => services.AddSingleton<IDirectoryGateway>(sp =>
-            new GraphDirectoryGateway(GraphClients.Create(options), new ArmRoleWriter(options), Options.Create(options), sp.GetRequiredService<IDbContextFactory<PimDbContext>>(), NullLogger<GraphDirectoryGateway>.Instance)));
+        await using var portal = await TestApp.StartAsync(DatabaseKind.Sqlite, services => services.UseGraphStub(Stub));
         Stub.FailNext("POST", "roleAssignments", 429, "TooManyRequests", retryAfterSeconds: 30);
         var activation = (await portal.ActivateAsync(DemoOrganisation.Alice, DemoOrganisation.UserAdministrator)).ActivationId!.Value;
 
@@ -254,9 +252,7 @@ public sealed class GraphDirectoryGatewayTests : IAsyncLifetime
 
     private GraphDirectoryGateway Gateway(DirectoryRoleMode roles, GroupGrantMode groups = GroupGrantMode.Membership)
     {
-        var options = new GraphDirectoryOptions { BaseUrl = Stub.BaseUrl, ArmUrl = Stub.ArmUrl, DirectoryRoles = roles, Groups = groups };
-        return new GraphDirectoryGateway(GraphClients.Create(options), new ArmRoleWriter(options), Options.Create(options),
-            App.Services.GetRequiredService<IDbContextFactory<PimDbContext>>(), NullLogger<GraphDirectoryGateway>.Instance);
+        return Stub.Gateway(App.Services, roles, groups);
     }
 
     private static async Task<DirectoryChangeResult> ApplyAsync(GraphDirectoryGateway gateway, DirectoryChangeKind kind, DirectoryGrant grant) =>

@@ -99,9 +99,8 @@ public sealed class DirectorySyncTests : IAsyncLifetime
 
     private DirectorySyncer Syncer()
     {
-        var options = new GraphDirectoryOptions { BaseUrl = Stub.BaseUrl, ArmUrl = Stub.ArmUrl };
         var factory = App.Services.GetRequiredService<IDbContextFactory<PimDbContext>>();
-        var gateway = new GraphDirectoryGateway(GraphClients.Create(options), new ArmRoleWriter(options), Options.Create(options), factory, NullLogger<GraphDirectoryGateway>.Instance);
+        var gateway = Stub.Gateway(App.Services);
         return new DirectorySyncer(factory, gateway, App.Time, App.Services.GetRequiredService<JobSignals>(), App.Services.GetRequiredService<PortalEvents>(), NullLogger<DirectorySyncer>.Instance);
     }
 

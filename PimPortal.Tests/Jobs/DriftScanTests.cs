@@ -67,9 +67,7 @@ public sealed class DriftScanTests : IAsyncLifetime
     public async Task AnAssignmentMadeInEntra_ByHand_IsAnAlert()
     {
         stub = await GraphStub.GraphStub.StartAsync();
-        var options = new GraphDirectoryOptions { BaseUrl = stub.BaseUrl, ArmUrl = stub.ArmUrl };
-        var gateway = new GraphDirectoryGateway(GraphClients.Create(options), new ArmRoleWriter(options), Options.Create(options),
-            App.Services.GetRequiredService<IDbContextFactory<PimDbContext>>(), NullLogger<GraphDirectoryGateway>.Instance);
+        var gateway = stub.Gateway(App.Services);
         var scanner = new DriftScanner(App.Services.GetRequiredService<IDbContextFactory<PimDbContext>>(), gateway, App.Time, NullLogger<DriftScanner>.Instance);
         stub.AddRoleAssignment(DemoOrganisation.Carol.Id.ToString(), DemoOrganisation.PrivilegedRoleAdministrator.ExternalId);
         stub.AddRoleAssignment(DemoOrganisation.BreakGlass.Id.ToString(), DemoOrganisation.GlobalAdministrator.ExternalId);
@@ -113,9 +111,7 @@ public sealed class DriftScanTests : IAsyncLifetime
     public async Task InEntra_TheStandingAssignmentIsRemovedThroughGraph()
     {
         stub = await GraphStub.GraphStub.StartAsync();
-        var options = new GraphDirectoryOptions { BaseUrl = stub.BaseUrl, ArmUrl = stub.ArmUrl };
-        await using var entra = await TestApp.StartAsync(DatabaseKind.Sqlite, services => services.AddSingleton<IDirectoryGateway>(sp =>
-            new GraphDirectoryGateway(GraphClients.Create(options), new ArmRoleWriter(options), Options.Create(options), sp.GetRequiredService<IDbContextFactory<PimDbContext>>(), NullLogger<GraphDirectoryGateway>.Instance)));
+        await using var entra = await TestApp.StartAsync(DatabaseKind.Sqlite, services => services.UseGraphStub(stub));
         stub.AddRoleAssignment(DemoOrganisation.Carol.Id.ToString(), DemoOrganisation.PrivilegedRoleAdministrator.ExternalId);
         await entra.Services.GetRequiredService<DriftScanner>().ScanAsync(CancellationToken.None);
         var finding = Assert.Single(await entra.QueryAs(DemoOrganisation.Erin, new GetDriftFindings()));

@@ -120,14 +120,8 @@ public sealed partial class ApprovalsPage : IDisposable
         var dialog = await Dialogs.ShowAsync<DecisionDialog>(title, parameters, DialogDefaults);
         if (await dialog.Result is { Canceled: false, Data: DecisionResult result })
         {
-            Snackbar.Add(result.Status switch
-            {
-                ActivationRequestStatus.Pending => $"Approved: {result.ApprovalsGiven} of {result.ApprovalsNeeded} approvals",
-                ActivationRequestStatus.Approved => $"{item.RequesterName} now gets {item.RoleName}",
-                ActivationRequestStatus.Scheduled => $"Approved: {item.RoleName} starts at {Local.DateTime(item.RequestedStart)}",
-                ActivationRequestStatus.Lapsed => result.ClosedReason ?? "Approved, but nothing was granted",
-                _ => $"Denied {item.RequesterName}'s request",
-            }, result.Status == ActivationRequestStatus.Lapsed ? Severity.Warning : Severity.Success);
+            var (text, severity) = DecisionMessage.For(result, item, Local);
+            Snackbar.Add(text, severity);
             await ReloadAsync();
         }
     }

@@ -82,13 +82,8 @@ public sealed partial class RequestPage : IDisposable
             new DialogOptions { MaxWidth = MaxWidth.Small, FullWidth = true, CloseOnEscapeKey = true });
         if (await dialog.Result is { Canceled: false, Data: DecisionResult result })
         {
-            Snackbar.Add(result.Status switch
-            {
-                ActivationRequestStatus.Pending => $"Approved: {result.ApprovalsGiven} of {result.ApprovalsNeeded} approvals",
-                ActivationRequestStatus.Lapsed => result.ClosedReason ?? "Approved, but nothing was granted",
-                ActivationRequestStatus.Denied => "Denied",
-                _ => "Approved",
-            }, result.Status == ActivationRequestStatus.Lapsed ? Severity.Warning : Severity.Success);
+            var (text, severity) = DecisionMessage.For(result, view.Request, Local);
+            Snackbar.Add(text, severity);
             await LoadAsync();
         }
     }
