@@ -63,6 +63,9 @@ public static class DependencyInjection
         services.AddSingleton<MailProcessor>();
         services.AddSingleton<ChangeFeedProcessor>();
         services.AddSingleton<DriftScanner>();
+        services.AddSingleton<AlertEvaluator>();
+        services.AddSingleton<BreakGlassAlarm>();
+        services.AddSingleton<EligibilityNotices>();
         services.AddSingleton<DirectorySyncer>();
         services.AddScoped<DatabaseInitializer>();
         services.AddScoped<DemoSeeder>();
@@ -96,6 +99,7 @@ public static class DependencyInjection
         services.AddHostedService<ExpiryWorker>();
         services.AddHostedService<MailWorker>();
         services.AddHostedService<DriftWorker>();
+        services.AddHostedService<GovernanceWorker>();
         return services;
     }
 

@@ -24,6 +24,8 @@ public sealed class PimOptions
 
     public SmtpOptions Smtp { get; set; } = new();
 
+    public AlertOptions Alerts { get; set; } = new();
+
     /// <summary>The portal's address as users reach it, for the links in emails (e.g. https://pim.contoso.com).</summary>
     public Uri PublicUrl { get; set; } = new("http://localhost:5080");
 
@@ -159,4 +161,35 @@ public enum SmtpSecurity
     None,
     StartTls,
     SslOnConnect,
+}
+
+/// <summary>Section <c>Pim:Alerts</c>: the alerts for PIM administrators and their thresholds.</summary>
+public sealed class AlertOptions
+{
+    /// <summary>How often the alerts are evaluated (and eligibility end notices sent).</summary>
+    public TimeSpan Interval { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>
+    /// "Too many Global Administrators" is raised when more than this many principals hold or may activate Global
+    /// Administrator <em>and</em> they are more than <see cref="GlobalAdministratorShare"/> of everyone holding or
+    /// eligible for any managed role.
+    /// </summary>
+    public int GlobalAdministratorCount { get; set; } = 5;
+
+    /// <summary>The share (0–1) of privileged principals above which Global Administrators are too many.</summary>
+    public double GlobalAdministratorShare { get; set; } = 0.1;
+
+    /// <summary>An eligible user who has not activated the role for this many days is stale (break-glass accounts excepted).</summary>
+    public int StaleAfterDays { get; set; } = 90;
+
+    /// <summary>More activations than this of one role by one user within <see cref="FrequentActivationWindow"/> raise an alert.</summary>
+    public int FrequentActivationCount { get; set; } = 10;
+
+    public TimeSpan FrequentActivationWindow { get; set; } = TimeSpan.FromDays(1);
+
+    /// <summary>Whether roles that can be activated without MFA raise an alert.</summary>
+    public bool RolesWithoutMfa { get; set; } = true;
+
+    /// <summary>How long before its end an eligibility's holder is told it ends (default 14 days).</summary>
+    public TimeSpan EligibilityNotice { get; set; } = TimeSpan.FromDays(14);
 }

@@ -57,7 +57,14 @@ public sealed record DirectoryGrant(
     string RoleExternalId,
     string Scope,
     DateTimeOffset NotBefore,
-    DateTimeOffset NotAfter);
+    DateTimeOffset NotAfter)
+{
+    /// <summary>A permanent active assignment: the directory is told "no expiration".</summary>
+    public bool IsPermanent => NotAfter == Domain.RoleActivation.PermanentEnd;
+
+    /// <summary>The end to write, or null for none.</summary>
+    public DateTimeOffset? End => IsPermanent ? null : NotAfter;
+}
 
 /// <summary>How one change went.</summary>
 public sealed record DirectoryChangeResult(DirectoryChange Change, DirectoryChangeOutcome Outcome, string? Error = null)

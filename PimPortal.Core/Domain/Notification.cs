@@ -118,6 +118,21 @@ public enum NotificationKind
 
     /// <summary>The recipient's request expired undecided, or lapsed.</summary>
     RequestClosed,
+
+    /// <summary>Someone was made eligible for a role.</summary>
+    EligibilityAssigned,
+
+    /// <summary>An administrator assigned a role active.</summary>
+    ActiveAssigned,
+
+    /// <summary>A role was activated.</summary>
+    RoleActivated,
+
+    /// <summary>An eligibility ends soon.</summary>
+    EligibilityEnding,
+
+    /// <summary>An alert for PIM administrators (e.g. a break-glass account was used).</summary>
+    Alert,
 }
 
 /// <summary>Where a notification's email is.</summary>

@@ -36,6 +36,18 @@ public sealed class Principal
     /// <summary>Break-glass (emergency access) account: permanently active, kept out of reviews and staleness alerts.</summary>
     public bool IsBreakGlass { get; private set; }
 
+    /// <summary>
+    /// The portal permissions the principal last signed in with (Entra app roles; comma-separated), so the portal knows
+    /// whom to tell as "every PIM administrator" without a token at hand.
+    /// </summary>
+    public string? PortalPermissions { get; private set; }
+
+    public void RecordPermissions(IEnumerable<string> permissions)
+    {
+        var joined = string.Join(",", permissions.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal));
+        PortalPermissions = joined.Length == 0 ? null : joined;
+    }
+
     /// <summary>The directory renamed the principal (or its sign-in name changed).</summary>
     public void Rename(string displayName, string? userPrincipalName)
     {

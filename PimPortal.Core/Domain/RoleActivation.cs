@@ -41,11 +41,52 @@ public sealed class RoleActivation
         request.Produced(this);
     }
 
+    /// <summary>The end of a permanent active assignment (the directory is written "no expiration").</summary>
+    public static readonly DateTimeOffset PermanentEnd = new(9999, 12, 31, 0, 0, 0, TimeSpan.Zero);
+
+    /// <summary>
+    /// An active assignment an administrator makes (no request, no eligibility): from <paramref name="now"/> until
+    /// <paramref name="notAfter"/>, or permanent when that is null.
+    /// </summary>
+    public static RoleActivation Assigned(Guid id, Guid principalId, Guid roleId, string scope, DateTimeOffset? notAfter, Guid assignedBy, DateTimeOffset now)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(scope);
+        if (notAfter is { } end && end <= now)
+        {
+            throw new DomainRuleException("An active assignment must end in the future.");
+        }
+
+        return new RoleActivation
+        {
+            Id = id,
+            PrincipalId = principalId,
+            RoleId = roleId,
+            Scope = scope,
+            Status = ActivationStatus.Provisioning,
+            NotBefore = now,
+            NotAfter = notAfter ?? PermanentEnd,
+            CreatedAt = now,
+            AssignedBy = assignedBy,
+            Version = Guid.NewGuid(),
+        };
+    }
+
     public Guid Id { get; private set; }
 
-    public Guid RequestId { get; private set; }
+    /// <summary>The request it was granted from; null for an active assignment made by an administrator.</summary>
+    public Guid? RequestId { get; private set; }
 
-    public Guid EligibilityId { get; private set; }
+    /// <summary>The eligibility it was activated from; null for an active assignment made by an administrator.</summary>
+    public Guid? EligibilityId { get; private set; }
+
+    /// <summary>The administrator who assigned it active; null for an activation.</summary>
+    public Guid? AssignedBy { get; private set; }
+
+    /// <summary>An active assignment made by an administrator rather than an activation by its holder.</summary>
+    public bool IsAssignment => AssignedBy is not null;
+
+    /// <summary>A permanent active assignment (standing access where the role's rules allow it).</summary>
+    public bool IsPermanent => NotAfter == PermanentEnd;
 
     public Guid PrincipalId { get; private set; }
 
@@ -111,6 +152,11 @@ public sealed class RoleActivation
             throw new DomainRuleException("Only the holder can deactivate an activation.");
         }
 
+        if (IsAssignment)
+        {
+            throw new DomainRuleException("An active assignment made by an administrator is removed by a PIM administrator, not deactivated.");
+        }
+
         End(ActivationStatus.Deactivated, by, now);
     }
 
@@ -134,6 +180,11 @@ public sealed class RoleActivation
     /// <summary>Moves the end later; an open activation only, and never earlier than it is now.</summary>
     public void Extend(DateTimeOffset newNotAfter, DateTimeOffset now)
     {
+        if (IsPermanent)
+        {
+            throw new DomainRuleException("A permanent assignment cannot be extended.");
+        }
+
         if (!IsOpen)
         {
             throw new DomainRuleException($"An activation that is {Status.ToString().ToLowerInvariant()} cannot be extended.");

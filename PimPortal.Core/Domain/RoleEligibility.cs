@@ -56,7 +56,61 @@ public sealed class RoleEligibility
     public bool IsValidAt(DateTimeOffset now) =>
         RemovedAt is null && NotBefore <= now && (NotAfter is null || now < NotAfter);
 
-    public void Remove(DateTimeOffset now)
+    /// <summary>When the principal was told the eligibility ends soon; cleared when it is extended.</summary>
+    public DateTimeOffset? EndingNoticeSentAt { get; private set; }
+
+    /// <summary>When its end was recorded (audited) after it passed.</summary>
+    public DateTimeOffset? EndRecordedAt { get; private set; }
+
+    /// <summary>Who removed it, when it was removed.</summary>
+    public Guid? RemovedBy { get; private set; }
+
+    /// <summary>Moves the end later (or makes it permanent with null); an ended or removed eligibility is renewed instead.</summary>
+    public void ExtendTo(DateTimeOffset? newEnd, DateTimeOffset now)
+    {
+        if (RemovedAt is not null)
+        {
+            throw new DomainRuleException("A removed eligibility cannot be extended; assign a new one.");
+        }
+
+        if (NotAfter is { } end && end <= now)
+        {
+            throw new DomainRuleException("This eligibility has ended; renew it instead.");
+        }
+
+        if (NotAfter is null)
+        {
+            throw new DomainRuleException("This eligibility is permanent already.");
+        }
+
+        if (newEnd is { } later && later <= NotAfter)
+        {
+            throw new DomainRuleException($"An extension must end after the current end ({NotAfter:yyyy-MM-dd HH:mm} UTC).");
+        }
+
+        NotAfter = newEnd;
+        EndingNoticeSentAt = null;
+        Touch();
+    }
+
+    public void NoticeSent(DateTimeOffset now)
+    {
+        EndingNoticeSentAt ??= now;
+        Touch();
+    }
+
+    public void EndRecorded(DateTimeOffset now)
+    {
+        EndRecordedAt ??= now;
+        Touch();
+    }
+
+    /// <summary>Changes with every change, so two administrators (or two workers) cannot both change it unseen.</summary>
+    public Guid Version { get; private set; } = Guid.NewGuid();
+
+    private void Touch() => Version = Guid.NewGuid();
+
+    public void Remove(DateTimeOffset now, Guid? by = null)
     {
         if (RemovedAt is not null)
         {
@@ -64,5 +118,7 @@ public sealed class RoleEligibility
         }
 
         RemovedAt = now;
+        RemovedBy = by;
+        Touch();
     }
 }

@@ -85,11 +85,15 @@ public sealed partial class ExpiryProcessor(
         var due = await (
                 from a in db.Activations
                 join p in db.Principals on a.PrincipalId equals p.Id
-                join e in db.Eligibilities on a.EligibilityId equals e.Id
+                join eligibilities in db.Eligibilities on a.EligibilityId equals (Guid?)eligibilities.Id into found
+                from e in found.DefaultIfEmpty()
+                let viaGroup = e != null && e.PrincipalId != a.PrincipalId
+                let leftGroup = viaGroup && !db.GroupMemberships.Any(m => m.GroupId == e!.PrincipalId && m.MemberId == a.PrincipalId
+                    && db.Principals.Any(g => g.Id == e.PrincipalId && g.IsEnabled))
                 where (a.Status == ActivationStatus.Provisioning || a.Status == ActivationStatus.Active)
-                      && (a.NotAfter <= now || !p.IsEnabled || e.RemovedAt != null || e.NotAfter <= now)
+                      && (a.NotAfter <= now || !p.IsEnabled || (e != null && (e.RemovedAt != null || e.NotAfter <= now)) || leftGroup)
                 orderby a.NotAfter
-                select new { Activation = a, p.IsEnabled, e.RemovedAt })
+                select new { Activation = a, p.IsEnabled, RemovedAt = e == null ? null : e.RemovedAt, LeftGroup = leftGroup })
             .Take(BatchSize)
             .ToListAsync(cancellationToken);
         if (due.Count == 0)
@@ -110,7 +114,8 @@ public sealed partial class ExpiryProcessor(
             {
                 activation.Revoke(null, now);
                 (action, reason) = (AuditActions.ActivationRevoked,
-                    !row.IsEnabled ? "account disabled" : row.RemovedAt is not null ? "eligibility removed" : "eligibility ended");
+                    !row.IsEnabled ? "account disabled" : row.RemovedAt is not null ? "eligibility removed"
+                    : row.LeftGroup ? "no longer a member of the eligible group" : "eligibility ended");
             }
 
             db.AuditEvents.Add(AuditFactory.Create(Actor.System, ClientInfo.Unknown, now, action, "activation", activation.Id.ToString(), AuditOutcome.Success,
@@ -227,7 +232,7 @@ public sealed partial class ExpiryProcessor(
         db.AuditEvents.Add(AuditFactory.Create(Actor.System, ClientInfo.Unknown, now, AuditActions.RequestStarted, "request", request.Id.ToString(), AuditOutcome.Success,
             new { role = request.Role.DisplayName, scheduledStart = request.RequestedStart }, request.RequesterId, request.RoleId));
         var approvedBy = await ApprovedRequests.ApprovedByAsync(db, request, cancellationToken);
-        var outcome = await ApprovedRequests.CarryOutAsync(db, request, Actor.System, ClientInfo.Unknown, now, approvedBy, cancellationToken);
+        var outcome = await ApprovedRequests.CarryOutAsync(db, request, Actor.System, ClientInfo.Unknown, now, approvedBy, notifier, cancellationToken);
         if (outcome.LapsedBecause is { } lapsed)
         {
             await notifier.RequestClosedAsync(db, request, request.Role.DisplayName, "not carried out", lapsed, cancellationToken);

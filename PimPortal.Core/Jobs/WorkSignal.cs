@@ -81,6 +81,9 @@ public sealed class PortalEvents
     /// <summary>A request was made, decided, cancelled or expired: every open approvers' queue re-reads.</summary>
     public void ApprovalsChanged() => Publish(new PortalEvent(Guid.Empty, PortalEventKind.ApprovalsChanged));
 
+    /// <summary>An alert was raised, seen again or resolved: open alert lists and dashboards re-read.</summary>
+    public void AlertsChanged() => Publish(new PortalEvent(Guid.Empty, PortalEventKind.AlertsChanged));
+
     public void NotificationsChanged(IEnumerable<Guid> principalIds)
     {
         foreach (var id in principalIds.Distinct())
@@ -104,4 +107,7 @@ public enum PortalEventKind
 
     /// <summary>The principal has new notifications.</summary>
     NotificationsChanged,
+
+    /// <summary>Alerts for PIM administrators changed.</summary>
+    AlertsChanged,
 }

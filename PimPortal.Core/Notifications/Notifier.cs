@@ -80,7 +80,101 @@ public sealed class Notifier(IOptions<PimOptions> options, TimeProvider time)
         return [.. open.Select(n => n.RecipientId).Distinct()];
     }
 
-    private void Add(PimDbContext db, Guid recipient, string? address, NotificationKind kind, string subject, string body, string link, Guid requestId)
+    /// <summary>
+    /// Tells whoever the role's settings name for <paramref name="roleEvent"/> (PIM administrators, the person it
+    /// concerns, further addresses by mail only); returns whose bells changed.
+    /// </summary>
+    internal async Task<IReadOnlyList<Guid>> RoleEventAsync(
+        PimDbContext db, Guid roleId, RoleNotificationEvent roleEvent, Guid assigneeId, string subject, string body, string link, CancellationToken cancellationToken)
+    {
+        var rule = await db.Set<RoleNotificationRule>().AsNoTracking().SingleOrDefaultAsync(r => r.RoleId == roleId && r.Event == roleEvent, cancellationToken);
+        if (rule is null || !rule.NotifiesAnyone)
+        {
+            return [];
+        }
+
+        var recipients = new Dictionary<Guid, string?>();
+        if (rule.NotifyAdministrators)
+        {
+            foreach (var admin in await PortalAdministrators.Of(db).Select(p => new { p.Id, p.UserPrincipalName }).ToListAsync(cancellationToken))
+            {
+                recipients[admin.Id] = admin.UserPrincipalName;
+            }
+        }
+
+        if (rule.NotifyAssignee && await db.Principals.AsNoTracking().Where(p => p.Id == assigneeId).Select(p => new { p.Id, p.Kind, p.UserPrincipalName }).SingleOrDefaultAsync(cancellationToken) is { } assignee)
+        {
+            if (assignee.Kind == PrincipalKind.User)
+            {
+                recipients[assignee.Id] = assignee.UserPrincipalName;
+            }
+            else
+            {
+                // A group is told through its enabled members.
+                foreach (var member in await db.GroupMemberships.AsNoTracking().Where(m => m.GroupId == assigneeId)
+                             .Join(db.Principals.Where(p => p.IsEnabled), m => m.MemberId, p => p.Id, (m, p) => new { p.Id, p.UserPrincipalName })
+                             .ToListAsync(cancellationToken))
+                {
+                    recipients[member.Id] = member.UserPrincipalName;
+                }
+            }
+        }
+
+        var kind = roleEvent switch
+        {
+            RoleNotificationEvent.EligibilityAssigned => NotificationKind.EligibilityAssigned,
+            RoleNotificationEvent.ActiveAssigned => NotificationKind.ActiveAssigned,
+            _ => NotificationKind.RoleActivated,
+        };
+        var text = $"{body}\n\nDetails: {options.Value.LinkTo(link)}";
+        foreach (var (id, address) in recipients)
+        {
+            Add(db, id, address, kind, subject, text, link, null);
+        }
+
+        // Further addresses have no bell in the portal: mail only, and only when mail is configured.
+        if (MailsNotifications)
+        {
+            foreach (var address in rule.AdditionalAddresses.Where(a => !recipients.Values.Contains(a, StringComparer.OrdinalIgnoreCase)))
+            {
+                db.Notifications.Add(new Notification(Guid.NewGuid(), Guid.Empty, kind, subject, text, link, null, address, time.GetUtcNow()));
+            }
+        }
+
+        return [.. recipients.Keys];
+    }
+
+    /// <summary>An activation was granted: tells whom the role's settings name for activations.</summary>
+    internal Task<IReadOnlyList<Guid>> RoleActivatedAsync(PimDbContext db, ActivationRequest request, string holderName, string roleName, DateTimeOffset notAfter, CancellationToken cancellationToken) =>
+        RoleEventAsync(db, request.RoleId, RoleNotificationEvent.Activated, request.RequesterId, $"{holderName} activated {roleName}",
+            $"""
+            {holderName} activated {roleName} ({request.Scope}) until {notAfter:u}.
+
+            Justification: {request.Justification ?? "(none)"}
+            Ticket: {Ticket(request)}
+            """, $"/requests/{request.Id}", cancellationToken);
+
+    /// <summary>Tells every PIM administrator (in the portal, and by mail when configured); returns who.</summary>
+    internal async Task<IReadOnlyList<Guid>> AdministratorsAsync(PimDbContext db, NotificationKind kind, string subject, string body, string link, CancellationToken cancellationToken)
+    {
+        var admins = await PortalAdministrators.Of(db).Select(p => new { p.Id, p.UserPrincipalName }).ToListAsync(cancellationToken);
+        var text = $"{body}\n\nDetails: {options.Value.LinkTo(link)}";
+        foreach (var admin in admins)
+        {
+            Add(db, admin.Id, admin.UserPrincipalName, kind, subject, text, link, null);
+        }
+
+        return [.. admins.Select(a => a.Id)];
+    }
+
+    /// <summary>Tells one user (in the portal, and by mail when configured).</summary>
+    internal async Task NotifyAsync(PimDbContext db, Guid recipientId, NotificationKind kind, string subject, string body, string link, CancellationToken cancellationToken)
+    {
+        var address = await db.Principals.AsNoTracking().Where(p => p.Id == recipientId).Select(p => p.UserPrincipalName).SingleOrDefaultAsync(cancellationToken);
+        Add(db, recipientId, address, kind, subject, $"{body}\n\nDetails: {options.Value.LinkTo(link)}", link, null);
+    }
+
+    private void Add(PimDbContext db, Guid recipient, string? address, NotificationKind kind, string subject, string body, string link, Guid? requestId)
     {
         var mailTo = MailsNotifications && !string.IsNullOrWhiteSpace(address) ? address : null;
         db.Notifications.Add(new Notification(Guid.NewGuid(), recipient, kind, subject, body, link, requestId, mailTo, time.GetUtcNow()));
@@ -88,4 +182,16 @@ public sealed class Notifier(IOptions<PimOptions> options, TimeProvider time)
 
     private static string Ticket(ActivationRequest request) =>
         request.TicketNumber is null ? "(none)" : $"{request.TicketNumber} ({request.TicketSystem})";
+}
+
+/// <summary>
+/// The PIM administrators the portal can name: local accounts holding the permission, and Entra users who last signed
+/// in with it (their app roles are recorded at sign-in). Enabled users only.
+/// </summary>
+internal static class PortalAdministrators
+{
+    public static IQueryable<Principal> Of(PimDbContext db) =>
+        db.Principals.AsNoTracking().Where(p => p.IsEnabled && p.Kind == PrincipalKind.User
+            && (db.UserRoles.Any(ur => ur.UserId == p.Id && db.Roles.Any(r => r.Id == ur.RoleId && r.Name == PortalPermissions.PimAdministrator))
+                || (p.PortalPermissions != null && p.PortalPermissions.Contains(PortalPermissions.PimAdministrator))));
 }

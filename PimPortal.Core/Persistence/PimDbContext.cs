@@ -37,6 +37,10 @@ public abstract class PimDbContext(DbContextOptions options)
 
     public DbSet<RoleActivation> Activations => Set<RoleActivation>();
 
+    public DbSet<Alert> Alerts => Set<Alert>();
+
+    public DbSet<RoleNotificationRule> RoleNotificationRules => Set<RoleNotificationRule>();
+
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
 
     public DbSet<OutboxMessage> Outbox => Set<OutboxMessage>();
@@ -74,5 +78,12 @@ public abstract class PimDbContext(DbContextOptions options)
             .IsUnique()
             .HasFilter($"{Quote(nameof(ActivationRequest.Status))} IN ('{ActivationRequestStatus.Pending}', '{ActivationRequestStatus.Scheduled}')")
             .HasDatabaseName("UX_Requests_OnePendingPerRoleAndScope");
+
+        // One open alert per condition: two instances evaluating at once cannot raise it twice.
+        builder.Entity<Alert>()
+            .HasIndex(a => a.Key)
+            .IsUnique()
+            .HasFilter($"{Quote(nameof(Alert.ResolvedAt))} IS NULL")
+            .HasDatabaseName("UX_Alerts_OneOpenPerKey");
     }
 }

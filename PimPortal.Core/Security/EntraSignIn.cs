@@ -9,7 +9,7 @@ namespace PimPortal.Core.Security;
 /// Entra mode's sign-in: the signed-in user becomes (or stays) a principal of the portal's directory, keyed by their
 /// object id, with their name as the token says; a principal disabled in the portal is refused. Audited.
 /// </summary>
-public sealed class EntraSignIn(IDbContextFactory<PimDbContext> dbFactory, TimeProvider time)
+public sealed class EntraSignIn(IDbContextFactory<PimDbContext> dbFactory, TimeProvider time, Jobs.BreakGlassAlarm breakGlass)
 {
     /// <summary>Why the sign-in is refused, or null when the user may go on.</summary>
     public async Task<string?> AdmitAsync(ClaimsPrincipal token, ClientInfo client, CancellationToken cancellationToken)
@@ -35,6 +35,8 @@ public sealed class EntraSignIn(IDbContextFactory<PimDbContext> dbFactory, TimeP
                 new { source = "entra sign-in", name, upn }, id));
         }
 
+        // Remember the app roles it signed in with, so "every PIM administrator" can be told without a token at hand.
+        principal.RecordPermissions(token.Claims.Where(c => c.Type is "roles" or ClaimTypes.Role).Select(c => c.Value).Where(PortalPermissions.All.Contains));
         var refusal = principal.IsEnabled ? null : "Your account is disabled in PimPortal.";
         db.AuditEvents.Add(AuditFactory.Create(actor, client, now, refusal is null ? AuditActions.SignInSucceeded : AuditActions.SignInFailed, "principal", id.ToString(),
             refusal is null ? AuditOutcome.Success : AuditOutcome.Refused, new { method = "entra", reason = refusal }, id));
@@ -46,6 +48,11 @@ public sealed class EntraSignIn(IDbContextFactory<PimDbContext> dbFactory, TimeP
         {
             // The same user signing in twice at once: the other sign-in made the principal.
             return null;
+        }
+
+        if (refusal is null && principal.IsBreakGlass)
+        {
+            await breakGlass.RecordUseAsync(id, "signed in to PimPortal through Entra ID", client, cancellationToken);
         }
 
         return refusal;

@@ -5,10 +5,13 @@ using PimPortal.Core.Persistence;
 namespace PimPortal.Core.Security;
 
 /// <summary>Audits sign-ins and sign-outs (which happen before there is an actor to send a command as).</summary>
-public sealed class SignInAudit(IDbContextFactory<PimDbContext> dbFactory, TimeProvider time)
+public sealed class SignInAudit(IDbContextFactory<PimDbContext> dbFactory, TimeProvider time, Jobs.BreakGlassAlarm breakGlass)
 {
-    public Task SucceededAsync(Guid principalId, string name, ClientInfo client, CancellationToken cancellationToken) =>
-        WriteAsync(new Actor(principalId, name, new HashSet<string>()), AuditActions.SignInSucceeded, name, AuditOutcome.Success, null, principalId, client, cancellationToken);
+    public async Task SucceededAsync(Guid principalId, string name, ClientInfo client, CancellationToken cancellationToken)
+    {
+        await WriteAsync(new Actor(principalId, name, new HashSet<string>()), AuditActions.SignInSucceeded, name, AuditOutcome.Success, null, principalId, client, cancellationToken);
+        await breakGlass.RecordUseAsync(principalId, "signed in to PimPortal", client, cancellationToken);
+    }
 
     public Task FailedAsync(string attemptedName, string reason, ClientInfo client, CancellationToken cancellationToken) =>
         WriteAsync(Actor.System, AuditActions.SignInFailed, attemptedName, AuditOutcome.Refused, reason, null, client, cancellationToken);

@@ -13,7 +13,8 @@ namespace PimPortal.Core.Common.Behaviours;
 public sealed class AuthorizationBehaviour<TMessage, TResponse>(
     ICurrentUser currentUser,
     IDbContextFactory<PimDbContext> dbFactory,
-    RequestContext context)
+    RequestContext context,
+    Jobs.BreakGlassAlarm breakGlass)
     : IPipelineBehavior<TMessage, TResponse>
     where TMessage : IMessage
 {
@@ -30,7 +31,7 @@ public sealed class AuthorizationBehaviour<TMessage, TResponse>(
             from ur in userRoles.DefaultIfEmpty()
             join r in db.Roles on ur.RoleId equals r.Id into roles
             from r in roles.DefaultIfEmpty()
-            select new PrincipalRow(p.IsEnabled, p.DisplayName, db.Users.Any(u => u.Id == id), r.Name)));
+            select new PrincipalRow(p.IsEnabled, p.DisplayName, db.Users.Any(u => u.Id == id), r.Name, p.IsBreakGlass)));
 
     public async ValueTask<TResponse> Handle(TMessage message, MessageHandlerDelegate<TMessage, TResponse> next, CancellationToken cancellationToken)
     {
@@ -74,6 +75,12 @@ public sealed class AuthorizationBehaviour<TMessage, TResponse>(
             }
 
             context.Set(new Actor(principalId, principal.DisplayName, permissions, user.GetSessionId()), currentUser.Client);
+
+            // Any command of a break-glass account is a use of it: raise the alarm before it runs.
+            if (principal.IsBreakGlass && message is IBaseCommand)
+            {
+                await breakGlass.RecordUseAsync(principalId, $"ran {typeof(TMessage).Name}", currentUser.Client, cancellationToken);
+            }
         }
 
         return await next(message, cancellationToken);
@@ -88,4 +95,4 @@ public sealed class RequirePermissionAttribute(params string[] permissions) : At
 }
 
 /// <summary>What the authorization behaviour reads of the acting principal: one row per role of its local account.</summary>
-internal sealed record PrincipalRow(bool IsEnabled, string DisplayName, bool HasLocalAccount, string? Role);
+internal sealed record PrincipalRow(bool IsEnabled, string DisplayName, bool HasLocalAccount, string? Role, bool IsBreakGlass);

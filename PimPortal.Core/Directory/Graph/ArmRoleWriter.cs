@@ -71,11 +71,13 @@ public sealed class ArmRoleWriter
             properties["scheduleInfo"] = new JsonObject
             {
                 ["startDateTime"] = grant.NotBefore.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
-                ["expiration"] = new JsonObject
-                {
-                    ["type"] = "AfterDateTime",
-                    ["endDateTime"] = grant.NotAfter.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
-                },
+                ["expiration"] = grant.IsPermanent
+                    ? new JsonObject { ["type"] = "NoExpiration" }
+                    : new JsonObject
+                    {
+                        ["type"] = "AfterDateTime",
+                        ["endDateTime"] = grant.NotAfter.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+                    },
             };
         }
 

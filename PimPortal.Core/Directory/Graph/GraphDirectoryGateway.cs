@@ -450,7 +450,9 @@ public sealed partial class GraphDirectoryGateway(
     private static RequestSchedule Schedule(DirectoryGrant grant) => new()
     {
         StartDateTime = grant.NotBefore,
-        Expiration = new ExpirationPattern { Type = ExpirationPatternType.AfterDateTime, EndDateTime = grant.NotAfter },
+        Expiration = grant.IsPermanent
+            ? new ExpirationPattern { Type = ExpirationPatternType.NoExpiration }
+            : new ExpirationPattern { Type = ExpirationPatternType.AfterDateTime, EndDateTime = grant.NotAfter },
     };
 
     private static string Justification(DirectoryGrant grant) => $"PimPortal activation {grant.ActivationId}";

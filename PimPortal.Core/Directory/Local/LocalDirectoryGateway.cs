@@ -36,13 +36,13 @@ public sealed class LocalDirectoryGateway(IDbContextFactory<PimDbContext> dbFact
             switch (change.Kind)
             {
                 case DirectoryChangeKind.Assign when assignment is null:
-                    held[grant.ActivationId] = new DirectoryAssignment(Guid.NewGuid(), grant.PrincipalId, grant.RoleId, grant.Scope, grant.ActivationId, now, grant.NotAfter);
+                    held[grant.ActivationId] = new DirectoryAssignment(Guid.NewGuid(), grant.PrincipalId, grant.RoleId, grant.Scope, grant.ActivationId, now, grant.End);
                     break;
                 case DirectoryChangeKind.Extend when assignment is null:
                     extendedBeforeAssigned.Add(change);
                     break;
                 case DirectoryChangeKind.Extend:
-                    assignment.ExtendTo(grant.NotAfter);
+                    assignment.ExtendTo(grant.End);
                     break;
                 case DirectoryChangeKind.Remove:
                     held[grant.ActivationId] = null;

@@ -85,6 +85,10 @@ public sealed class ActivateRolesHandler(
             {
                 notified.AddRange(await notifier.ApprovalRequestedAsync(db, request, context.Actor.DisplayName, contexts[i].RoleName, cancellationToken));
             }
+            else if (outcome.ActivationId is not null)
+            {
+                notified.AddRange(await notifier.RoleActivatedAsync(db, request, context.Actor.DisplayName, contexts[i].RoleName, outcome.NotAfter!.Value, cancellationToken));
+            }
         }
 
         try
@@ -105,8 +109,12 @@ public sealed class ActivateRolesHandler(
         events.RolesChanged([me]);
         if (outcomes.Any(o => o.RequestStatus == ActivationRequestStatus.Pending))
         {
-            signals.Mail.Set();
             events.ApprovalsChanged();
+        }
+
+        if (notified.Count > 0 || outcomes.Any(o => o.ActivationId is not null))
+        {
+            signals.Mail.Set();
             events.NotificationsChanged(notified);
         }
 

@@ -59,7 +59,12 @@ internal static class ExtensionContext
         var query = track ? db.Activations : db.Activations.AsNoTracking();
         var activation = await query.SingleOrDefaultAsync(a => a.Id == activationId && a.PrincipalId == me, cancellationToken)
             ?? throw new NotFoundException("That activation is not one of yours.");
-        var ctx = (await PolicyContext.LoadAsync(db, me, [activation.EligibilityId], cancellationToken))[0];
+        if (activation.EligibilityId is not { } eligibilityId)
+        {
+            throw new RefusedException("This role was assigned to you active by a PIM administrator; ask them to extend the assignment.");
+        }
+
+        var ctx = (await PolicyContext.LoadAsync(db, me, [eligibilityId], cancellationToken))[0];
         return (activation, ctx);
     }
 
@@ -89,7 +94,7 @@ public sealed class PreviewExtensionHandler(IDbContextFactory<PimDbContext> dbFa
             activation, ctx, now, query.Duration, query.Justification, query.TicketNumber, query.TicketSystem, lastMfa, options.Value.StepUp.FreshFor, query.CodeEntered));
         var settings = ctx.Role?.Settings;
         return new ActivationPreview(
-            [new ItemPreview(activation.EligibilityId, ctx.RoleName, decision)],
+            [new ItemPreview(ctx.EligibilityId, ctx.RoleName, decision)],
             NeedsMfaCode: decision.NeedsMfaProof,
             NeedsJustification: settings?.RequireJustification ?? false,
             NeedsTicket: settings?.RequireTicket ?? false,

@@ -40,12 +40,15 @@ public sealed record EligibleRole(
 {
     /// <summary>Whether it can be activated now: started, and neither active nor waiting for approval already.</summary>
     public bool CanActivate { get; init; }
+
+    /// <summary>The group the eligibility is given to, when the user has it as a member of that group.</summary>
+    public string? ViaGroup { get; init; }
 }
 
 /// <summary>An open activation (Provisioning or Active) of the user.</summary>
 public sealed record ActiveRole(
     Guid ActivationId,
-    Guid EligibilityId,
+    Guid? EligibilityId,
     Guid RoleId,
     string RoleName,
     RoleKind Kind,
@@ -59,6 +62,12 @@ public sealed record ActiveRole(
     string? Justification,
     bool ExtensionPending)
 {
+    /// <summary>Assigned active by a PIM administrator (not activated by the holder): it cannot be deactivated or extended here.</summary>
+    public bool IsAssignment { get; init; }
+
+    /// <summary>A permanent active assignment.</summary>
+    public bool IsPermanent => NotAfter == RoleActivation.PermanentEnd;
+
     /// <summary>While Provisioning: how the directory write is going (attempts so far, the last error, the next try).</summary>
     public DirectoryProgress? Progress { get; init; }
 }
@@ -98,7 +107,7 @@ public sealed class GetMyRolesHandler(IDbContextFactory<PimDbContext> dbFactory,
             .Select(a => new
             {
                 a.Id, a.EligibilityId, a.RoleId, a.Role.DisplayName, a.Role.Kind, a.Scope, a.Status, a.NotBefore, a.NotAfter, a.ConfirmedAt,
-                a.Role.Settings.MaxActivationDuration, a.Role.Settings.RequireApproval,
+                a.Role.Settings.MaxActivationDuration, a.Role.Settings.RequireApproval, a.AssignedBy,
                 Justification = db.ActivationRequests.Where(r => r.Id == a.RequestId).Select(r => r.Justification).FirstOrDefault(),
                 Write = db.Outbox.Where(m => m.ActivationId == a.Id && m.ProcessedAt == null && m.Attempts > 0)
                     .OrderByDescending(m => m.CreatedAt)
@@ -115,11 +124,15 @@ public sealed class GetMyRolesHandler(IDbContextFactory<PimDbContext> dbFactory,
                 r.ApprovalsNeeded, r.Decisions.Count(d => d.Verdict == ApprovalVerdict.Approve), r.Status, r.RequestedStart))
             .ToListAsync(cancellationToken);
 
+        // Own eligibilities and those of the (enabled) groups the user is a member of.
         var eligible = await db.Eligibilities.AsNoTracking()
-            .Where(e => e.PrincipalId == me && e.RemovedAt == null && (e.NotAfter == null || e.NotAfter > now))
+            .Where(e => (e.PrincipalId == me || db.GroupMemberships.Any(m => m.GroupId == e.PrincipalId && m.MemberId == me
+                    && db.Principals.Any(g => g.Id == e.PrincipalId && g.IsEnabled)))
+                && e.RemovedAt == null && (e.NotAfter == null || e.NotAfter > now))
             .Select(e => new
             {
                 e.Id, e.RoleId, e.Role.DisplayName, e.Role.Kind, e.Scope, e.NotBefore, e.NotAfter,
+                ViaGroup = e.PrincipalId == me ? null : db.Principals.Where(g => g.Id == e.PrincipalId).Select(g => g.DisplayName).FirstOrDefault(),
                 e.Role.Settings.MaxActivationDuration, e.Role.Settings.RequireMfa, e.Role.Settings.RequireJustification,
                 e.Role.Settings.RequireTicket, e.Role.Settings.RequireApproval, e.Role.Settings.ApprovalsNeeded,
             })
@@ -133,18 +146,23 @@ public sealed class GetMyRolesHandler(IDbContextFactory<PimDbContext> dbFactory,
 
         return new MyRoles(
             [.. eligible
+                // The same role and scope directly and through a group (or two groups): one row, the one lasting longest.
+                .GroupBy(e => (e.RoleId, e.Scope))
+                .Select(g => g.OrderBy(e => e.ViaGroup is null ? 0 : 1).ThenByDescending(e => e.NotAfter ?? DateTimeOffset.MaxValue).First())
                 .Select(e => new EligibleRole(
                     e.Id, e.RoleId, e.DisplayName, e.Kind, e.Scope, e.MaxActivationDuration, e.RequireMfa, e.RequireJustification,
                     e.RequireTicket, e.RequireApproval, e.ApprovalsNeeded, e.NotBefore, e.NotAfter,
                     IsActive(e.RoleId, e.Scope), IsPending(e.RoleId, e.Scope, ActivationRequestKind.Activate))
                 {
                     CanActivate = e.NotBefore <= now && !IsActive(e.RoleId, e.Scope) && !IsPending(e.RoleId, e.Scope, ActivationRequestKind.Activate),
+                    ViaGroup = e.ViaGroup,
                 })
                 .OrderBy(e => e.RoleName, StringComparer.CurrentCultureIgnoreCase).ThenBy(e => e.Scope, StringComparer.Ordinal)],
             [.. active.Select(a => new ActiveRole(
                 a.Id, a.EligibilityId, a.RoleId, a.DisplayName, a.Kind, a.Scope, a.Status, a.NotBefore, a.NotAfter, a.ConfirmedAt,
                 a.MaxActivationDuration, a.RequireApproval, a.Justification, IsPending(a.RoleId, a.Scope, ActivationRequestKind.Extend))
             {
+                IsAssignment = a.AssignedBy != null,
                 Progress = a.Status == ActivationStatus.Provisioning && a.Write is { } write ? new DirectoryProgress(write.Attempts, write.LastError, write.DueAt) : null,
             })],
             pending,

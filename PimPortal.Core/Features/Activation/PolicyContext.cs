@@ -40,7 +40,8 @@ internal sealed record PolicyContext(
         EF.CompileAsyncQuery((PimDbContext db, Guid principalId, Guid[] ids) =>
             db.Eligibilities.AsNoTracking()
                 .Include(e => e.Role).ThenInclude(r => r.Settings)
-                .Where(e => e.PrincipalId == principalId && ids.Contains(e.Id))
+                .Where(e => ids.Contains(e.Id) && (e.PrincipalId == principalId || db.GroupMemberships.Any(m => m.GroupId == e.PrincipalId && m.MemberId == principalId
+                    && db.Principals.Any(g => g.Id == e.PrincipalId && g.IsEnabled))))
                 .Select(e => new EligibilityRow(
                     e,
                     db.Principals.Where(p => p.Id == principalId).Select(p => p.IsEnabled).FirstOrDefault(),

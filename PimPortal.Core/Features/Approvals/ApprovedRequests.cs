@@ -14,7 +14,9 @@ internal static class ApprovedRequests
     /// <summary>What carrying out the request did: the grant made or extended, or why it lapsed.</summary>
     public sealed record Outcome(Guid? ActivationId, string? LapsedBecause);
 
-    public static async Task<Outcome> CarryOutAsync(PimDbContext db, ActivationRequest request, Actor actor, ClientInfo client, DateTimeOffset now, IReadOnlyList<string> approvedBy, CancellationToken cancellationToken)
+    public static async Task<Outcome> CarryOutAsync(
+        PimDbContext db, ActivationRequest request, Actor actor, ClientInfo client, DateTimeOffset now, IReadOnlyList<string> approvedBy, PimPortal.Core.Notifications.Notifier notifier,
+        CancellationToken cancellationToken)
     {
         if (request.Status != ActivationRequestStatus.Approved)
         {
@@ -22,11 +24,13 @@ internal static class ApprovedRequests
         }
 
         var eligibility = await db.Eligibilities.AsNoTracking().SingleAsync(e => e.Id == request.EligibilityId, cancellationToken);
-        var requesterEnabled = await db.Principals.Where(p => p.Id == request.RequesterId).Select(p => p.IsEnabled).SingleAsync(cancellationToken);
-        var why = !requesterEnabled ? "the requester's account is disabled"
+        var requester = await db.Principals.Where(p => p.Id == request.RequesterId).Select(p => new { p.IsEnabled, p.DisplayName }).SingleAsync(cancellationToken);
+        var why = !requester.IsEnabled ? "the requester's account is disabled"
             : eligibility.RemovedAt is not null ? "the eligibility was removed"
             : eligibility.NotBefore > now ? "the eligibility has not started"
             : eligibility.NotAfter is { } end && end <= now ? "the eligibility has ended"
+            : eligibility.PrincipalId != request.RequesterId && !await db.GroupMemberships.AnyAsync(m => m.GroupId == eligibility.PrincipalId && m.MemberId == request.RequesterId
+                && db.Principals.Any(g => g.Id == eligibility.PrincipalId && g.IsEnabled), cancellationToken) ? "the requester is no longer a member of the eligible group"
             : null;
 
         if (why is null && request.Kind == ActivationRequestKind.Activate)
@@ -55,6 +59,8 @@ internal static class ApprovedRequests
             db.Outbox.Add(new OutboxMessage(Guid.NewGuid(), OutboxMessageType.ProvisionGrant, activation.Id, now));
             db.AuditEvents.Add(AuditFactory.Create(actor, client, now, AuditActions.ActivationGranted, "activation", activation.Id.ToString(), AuditOutcome.Success,
                 new { request = request.Id, notBefore = activation.NotBefore, notAfter = activation.NotAfter, approvedBy }, request.RequesterId, request.RoleId));
+            var roleName = await db.PrivilegedRoles.Where(r => r.Id == request.RoleId).Select(r => r.DisplayName).SingleAsync(cancellationToken);
+            await notifier.RoleActivatedAsync(db, request, requester.DisplayName, roleName, activation.NotAfter, cancellationToken);
             return new Outcome(activation.Id, null);
         }
 

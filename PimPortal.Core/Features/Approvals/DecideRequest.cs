@@ -91,7 +91,7 @@ public sealed class DecideRequestHandler(
                 request.RequesterId, request.RoleId));
             if (request.Status == ActivationRequestStatus.Approved)
             {
-                outcome = await ApprovedRequests.CarryOutAsync(db, request, context.Actor, context.Client, now, approvedBy, cancellationToken);
+                outcome = await ApprovedRequests.CarryOutAsync(db, request, context.Actor, context.Client, now, approvedBy, notifier, cancellationToken);
             }
 
             var detail = outcome?.LapsedBecause

@@ -46,31 +46,16 @@ public sealed class ConvertDriftToEligibilityHandler(
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var finding = await db.DriftFindings.SingleOrDefaultAsync(f => f.Id == command.FindingId && f.ResolvedAt == null, cancellationToken)
             ?? throw new NotFoundException("That alert does not exist or is already resolved.");
-        var role = await db.PrivilegedRoles.AsNoTracking().SingleAsync(r => r.Id == finding.RoleId, cancellationToken);
+        var role = await db.PrivilegedRoles.AsNoTracking().Include(r => r.Settings).SingleAsync(r => r.Id == finding.RoleId, cancellationToken);
 
         // The alert may be older than the last activation: never remove what a grant of the portal holds now.
-        if (await db.Activations.AnyAsync(a => a.PrincipalId == finding.PrincipalId && a.RoleId == finding.RoleId && a.Scope == finding.Scope
-                && a.RemovedFromDirectoryAt == null && a.Status != ActivationStatus.Failed, cancellationToken))
-        {
-            throw new RefusedException("An activation of the portal holds this role now; convert the alert after it has ended and been removed.");
-        }
-
-        var eligibility = await db.Eligibilities.FirstOrDefaultAsync(e => e.PrincipalId == finding.PrincipalId && e.RoleId == finding.RoleId && e.Scope == finding.Scope
-            && e.RemovedAt == null && (e.NotAfter == null || e.NotAfter > now), cancellationToken);
-        if (eligibility is null)
-        {
-            eligibility = new RoleEligibility(Guid.NewGuid(), finding.PrincipalId, finding.RoleId, finding.Scope, now, null, me, now);
-            db.Eligibilities.Add(eligibility);
-            db.AuditEvents.Add(context.Audit(now, AuditActions.EligibilityCreated, "eligibility", eligibility.Id.ToString(), AuditOutcome.Success,
-                new { role = role.DisplayName, scope = finding.Scope, notAfter = (DateTimeOffset?)null, justification = command.Justification?.Trim(), source = "converted from a standing assignment" },
-                finding.PrincipalId, finding.RoleId));
-        }
-
+        await StandingAccess.RefuseIfActivatedAsync(db, finding.PrincipalId, finding.RoleId, finding.Scope, cancellationToken);
+        var holder = new StandingAccess.Holder(finding.Id, finding.PrincipalId, role, finding.Scope, finding.FirstSeenAt);
+        var eligibility = await StandingAccess.EnsureEligibleAsync(db, context, holder, null, command.Justification, "converted from a standing assignment", now, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
 
         // Then the standing assignment goes (keyed by the alert: a removal of a grant the portal never made).
-        var grant = new DirectoryGrant(finding.Id, finding.PrincipalId, role.Id, role.Kind, role.ExternalId, finding.Scope, finding.FirstSeenAt, now);
-        var result = (await gateway.ApplyAsync([new DirectoryChange(DirectoryChangeKind.Remove, grant)], cancellationToken)).Single();
+        var result = (await StandingAccess.RemoveAsync(gateway, [holder], now, cancellationToken)).Single();
         var removed = result.Outcome == DirectoryChangeOutcome.Done;
         if (removed)
         {

@@ -29,6 +29,22 @@ internal sealed class RoleSettingsConfiguration : IEntityTypeConfiguration<RoleS
         builder.HasKey(s => s.RoleId);
         builder.HasMany(s => s.Approvers).WithOne().HasForeignKey(a => a.RoleId).OnDelete(DeleteBehavior.Cascade);
         builder.Navigation(s => s.Approvers).UsePropertyAccessMode(PropertyAccessMode.Field);
+        builder.HasMany(s => s.NotificationRules).WithOne().HasForeignKey(r => r.RoleId).OnDelete(DeleteBehavior.Cascade);
+        builder.Navigation(s => s.NotificationRules).UsePropertyAccessMode(PropertyAccessMode.Field);
+        builder.Property(s => s.Version).IsConcurrencyToken();
+    }
+}
+
+internal sealed class RoleNotificationRuleConfiguration : IEntityTypeConfiguration<RoleNotificationRule>
+{
+    public void Configure(EntityTypeBuilder<RoleNotificationRule> builder)
+    {
+        builder.ToTable("RoleNotificationRules");
+        builder.HasKey(r => new { r.RoleId, r.Event });
+        builder.Property(r => r.Event).HasConversion<string>().HasMaxLength(32);
+        builder.Property(r => r.AdditionalRecipients).HasMaxLength(RoleNotificationRule.MaxRecipientsLength);
+        builder.Ignore(r => r.AdditionalAddresses);
+        builder.Ignore(r => r.NotifiesAnyone);
     }
 }
 

@@ -20,5 +20,7 @@ internal sealed class RoleActivationConfiguration : IEntityTypeConfiguration<Rol
         builder.HasOne<Principal>().WithMany().HasForeignKey(a => a.PrincipalId).OnDelete(DeleteBehavior.Restrict);
         builder.HasIndex(a => new { a.Status, a.NotAfter });
         builder.Ignore(a => a.IsOpen);
+        builder.Ignore(a => a.IsAssignment);
+        builder.Ignore(a => a.IsPermanent);
     }
 }

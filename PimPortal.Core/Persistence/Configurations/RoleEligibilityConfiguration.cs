@@ -16,5 +16,7 @@ internal sealed class RoleEligibilityConfiguration : IEntityTypeConfiguration<Ro
         builder.HasOne<Principal>().WithMany().HasForeignKey(e => e.PrincipalId).OnDelete(DeleteBehavior.Restrict);
         builder.HasIndex(e => new { e.PrincipalId, e.RoleId });
         builder.Ignore(e => e.IsPermanent);
+        builder.Property(e => e.Version).IsConcurrencyToken();
+        builder.HasIndex(e => new { e.RoleId, e.NotAfter });
     }
 }

@@ -20,7 +20,7 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
                 "PimPortal.Core.Domain.Principal",
                 typeof(Principal),
                 baseEntityType,
-                propertyCount: 7,
+                propertyCount: 8,
                 foreignKeyCount: 1,
                 unnamedIndexCount: 2,
                 keyCount: 1);
@@ -68,6 +68,13 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
                 typeof(Guid?),
                 propertyInfo: typeof(Principal).GetProperty("ManagerId", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 fieldInfo: typeof(Principal).GetField("<ManagerId>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true);
+
+            var portalPermissions = runtimeEntityType.AddProperty(
+                "PortalPermissions",
+                typeof(string),
+                propertyInfo: typeof(Principal).GetProperty("PortalPermissions", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(Principal).GetField("<PortalPermissions>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 nullable: true);
 
             var userPrincipalName = runtimeEntityType.AddProperty(

@@ -21,7 +21,7 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
                 "PimPortal.Core.Domain.RoleActivation",
                 typeof(RoleActivation),
                 baseEntityType,
-                propertyCount: 16,
+                propertyCount: 17,
                 navigationCount: 1,
                 foreignKeyCount: 3,
                 unnamedIndexCount: 4,
@@ -34,6 +34,13 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
                 fieldInfo: typeof(RoleActivation).GetField("<Id>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 afterSaveBehavior: PropertySaveBehavior.Throw,
                 sentinel: new Guid("00000000-0000-0000-0000-000000000000"));
+
+            var assignedBy = runtimeEntityType.AddProperty(
+                "AssignedBy",
+                typeof(Guid?),
+                propertyInfo: typeof(RoleActivation).GetProperty("AssignedBy", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(RoleActivation).GetField("<AssignedBy>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true);
 
             var confirmedAt = runtimeEntityType.AddProperty(
                 "ConfirmedAt",
@@ -53,10 +60,10 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
 
             var eligibilityId = runtimeEntityType.AddProperty(
                 "EligibilityId",
-                typeof(Guid),
+                typeof(Guid?),
                 propertyInfo: typeof(RoleActivation).GetProperty("EligibilityId", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 fieldInfo: typeof(RoleActivation).GetField("<EligibilityId>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
-                sentinel: new Guid("00000000-0000-0000-0000-000000000000"));
+                nullable: true);
 
             var endedAt = runtimeEntityType.AddProperty(
                 "EndedAt",
@@ -114,10 +121,10 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
 
             var requestId = runtimeEntityType.AddProperty(
                 "RequestId",
-                typeof(Guid),
+                typeof(Guid?),
                 propertyInfo: typeof(RoleActivation).GetProperty("RequestId", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 fieldInfo: typeof(RoleActivation).GetField("<RequestId>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
-                sentinel: new Guid("00000000-0000-0000-0000-000000000000"));
+                nullable: true);
 
             var roleId = runtimeEntityType.AddProperty(
                 "RoleId",
@@ -188,8 +195,7 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
             var runtimeForeignKey = declaringEntityType.AddForeignKey(new[] { declaringEntityType.FindProperty("RequestId") },
                 principalEntityType.FindKey(new[] { principalEntityType.FindProperty("Id") }),
                 principalEntityType,
-                deleteBehavior: DeleteBehavior.Restrict,
-                required: true);
+                deleteBehavior: DeleteBehavior.Restrict);
 
             return runtimeForeignKey;
         }

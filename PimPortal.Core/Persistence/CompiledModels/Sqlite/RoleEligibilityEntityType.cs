@@ -21,7 +21,7 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
                 "PimPortal.Core.Domain.RoleEligibility",
                 typeof(RoleEligibility),
                 baseEntityType,
-                propertyCount: 9,
+                propertyCount: 13,
                 navigationCount: 1,
                 foreignKeyCount: 2,
                 unnamedIndexCount: 2,
@@ -49,6 +49,22 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
                 propertyInfo: typeof(RoleEligibility).GetProperty("CreatedBy", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 fieldInfo: typeof(RoleEligibility).GetField("<CreatedBy>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 sentinel: new Guid("00000000-0000-0000-0000-000000000000"));
+
+            var endRecordedAt = runtimeEntityType.AddProperty(
+                "EndRecordedAt",
+                typeof(DateTimeOffset?),
+                propertyInfo: typeof(RoleEligibility).GetProperty("EndRecordedAt", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(RoleEligibility).GetField("<EndRecordedAt>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true,
+                valueConverter: new DateTimeOffsetToBinaryConverter());
+
+            var endingNoticeSentAt = runtimeEntityType.AddProperty(
+                "EndingNoticeSentAt",
+                typeof(DateTimeOffset?),
+                propertyInfo: typeof(RoleEligibility).GetProperty("EndingNoticeSentAt", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(RoleEligibility).GetField("<EndingNoticeSentAt>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true,
+                valueConverter: new DateTimeOffsetToBinaryConverter());
 
             var notAfter = runtimeEntityType.AddProperty(
                 "NotAfter",
@@ -81,6 +97,13 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
                 nullable: true,
                 valueConverter: new DateTimeOffsetToBinaryConverter());
 
+            var removedBy = runtimeEntityType.AddProperty(
+                "RemovedBy",
+                typeof(Guid?),
+                propertyInfo: typeof(RoleEligibility).GetProperty("RemovedBy", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(RoleEligibility).GetField("<RemovedBy>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true);
+
             var roleId = runtimeEntityType.AddProperty(
                 "RoleId",
                 typeof(Guid),
@@ -95,15 +118,23 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
                 fieldInfo: typeof(RoleEligibility).GetField("<Scope>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 maxLength: 512);
 
+            var version = runtimeEntityType.AddProperty(
+                "Version",
+                typeof(Guid),
+                propertyInfo: typeof(RoleEligibility).GetProperty("Version", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(RoleEligibility).GetField("<Version>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                concurrencyToken: true,
+                sentinel: new Guid("00000000-0000-0000-0000-000000000000"));
+
             var key = runtimeEntityType.AddKey(
                 new[] { id });
             runtimeEntityType.SetPrimaryKey(key);
 
             var index = runtimeEntityType.AddIndex(
-                new[] { roleId });
+                new[] { principalId, roleId });
 
             var index0 = runtimeEntityType.AddIndex(
-                new[] { principalId, roleId });
+                new[] { roleId, notAfter });
 
             return runtimeEntityType;
         }

@@ -20,8 +20,8 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
                 "PimPortal.Core.Domain.RoleSettings",
                 typeof(RoleSettings),
                 baseEntityType,
-                propertyCount: 8,
-                navigationCount: 1,
+                propertyCount: 13,
+                navigationCount: 2,
                 foreignKeyCount: 1,
                 keyCount: 1);
 
@@ -32,6 +32,20 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
                 fieldInfo: typeof(RoleSettings).GetField("<RoleId>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 afterSaveBehavior: PropertySaveBehavior.Throw,
                 sentinel: new Guid("00000000-0000-0000-0000-000000000000"));
+
+            var allowPermanentActiveAssignment = runtimeEntityType.AddProperty(
+                "AllowPermanentActiveAssignment",
+                typeof(bool),
+                propertyInfo: typeof(RoleSettings).GetProperty("AllowPermanentActiveAssignment", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(RoleSettings).GetField("<AllowPermanentActiveAssignment>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                sentinel: false);
+
+            var allowPermanentEligibility = runtimeEntityType.AddProperty(
+                "AllowPermanentEligibility",
+                typeof(bool),
+                propertyInfo: typeof(RoleSettings).GetProperty("AllowPermanentEligibility", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(RoleSettings).GetField("<AllowPermanentEligibility>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                sentinel: false);
 
             var approvalTimeout = runtimeEntityType.AddProperty(
                 "ApprovalTimeout",
@@ -55,6 +69,20 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
                 fieldInfo: typeof(RoleSettings).GetField("<MaxActivationDuration>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 providerPropertyType: typeof(long));
             maxActivationDuration.SetSentinelFromProviderValue(0L);
+
+            var maxActiveAssignmentDays = runtimeEntityType.AddProperty(
+                "MaxActiveAssignmentDays",
+                typeof(int),
+                propertyInfo: typeof(RoleSettings).GetProperty("MaxActiveAssignmentDays", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(RoleSettings).GetField("<MaxActiveAssignmentDays>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                sentinel: 0);
+
+            var maxEligibilityDays = runtimeEntityType.AddProperty(
+                "MaxEligibilityDays",
+                typeof(int),
+                propertyInfo: typeof(RoleSettings).GetProperty("MaxEligibilityDays", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(RoleSettings).GetField("<MaxEligibilityDays>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                sentinel: 0);
 
             var requireApproval = runtimeEntityType.AddProperty(
                 "RequireApproval",
@@ -83,6 +111,14 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
                 propertyInfo: typeof(RoleSettings).GetProperty("RequireTicket", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 fieldInfo: typeof(RoleSettings).GetField("<RequireTicket>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 sentinel: false);
+
+            var version = runtimeEntityType.AddProperty(
+                "Version",
+                typeof(Guid),
+                propertyInfo: typeof(RoleSettings).GetProperty("Version", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(RoleSettings).GetField("<Version>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                concurrencyToken: true,
+                sentinel: new Guid("00000000-0000-0000-0000-000000000000"));
 
             var key = runtimeEntityType.AddKey(
                 new[] { roleId });

@@ -11,7 +11,7 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
     public partial class SqlitePimDbContextModel
     {
         private SqlitePimDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("50d48eae-732d-4994-ad45-42af966c02e0"), entityTypeCount: 23)
+            : base(skipDetectChanges: false, modelId: new Guid("274d427b-ab97-44f6-b84d-73c76b5e409d"), entityTypeCount: 25)
         {
         }
 
@@ -24,6 +24,7 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
             var identityUserRole = IdentityUserRoleEntityType.Create(this);
             var identityUserToken = IdentityUserTokenEntityType.Create(this);
             var activationRequest = ActivationRequestEntityType.Create(this);
+            var alert = AlertEntityType.Create(this);
             var approvalDecision = ApprovalDecisionEntityType.Create(this);
             var auditEvent = AuditEventEntityType.Create(this);
             var directoryAssignment = DirectoryAssignmentEntityType.Create(this);
@@ -37,6 +38,7 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
             var roleActivation = RoleActivationEntityType.Create(this);
             var roleApprover = RoleApproverEntityType.Create(this);
             var roleEligibility = RoleEligibilityEntityType.Create(this);
+            var roleNotificationRule = RoleNotificationRuleEntityType.Create(this);
             var roleSettings = RoleSettingsEntityType.Create(this);
             var stepUpChallenge = StepUpChallengeEntityType.Create(this);
             var portalUser = PortalUserEntityType.Create(this);
@@ -67,6 +69,7 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
             RoleApproverEntityType.CreateForeignKey2(roleApprover, roleSettings);
             RoleEligibilityEntityType.CreateForeignKey1(roleEligibility, principal);
             RoleEligibilityEntityType.CreateForeignKey2(roleEligibility, privilegedRole);
+            RoleNotificationRuleEntityType.CreateForeignKey1(roleNotificationRule, roleSettings);
             RoleSettingsEntityType.CreateForeignKey1(roleSettings, privilegedRole);
             StepUpChallengeEntityType.CreateForeignKey1(stepUpChallenge, principal);
 
@@ -77,6 +80,7 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
             IdentityUserRoleEntityType.CreateAnnotations(identityUserRole);
             IdentityUserTokenEntityType.CreateAnnotations(identityUserToken);
             ActivationRequestEntityType.CreateAnnotations(activationRequest);
+            AlertEntityType.CreateAnnotations(alert);
             ApprovalDecisionEntityType.CreateAnnotations(approvalDecision);
             AuditEventEntityType.CreateAnnotations(auditEvent);
             DirectoryAssignmentEntityType.CreateAnnotations(directoryAssignment);
@@ -90,6 +94,7 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
             RoleActivationEntityType.CreateAnnotations(roleActivation);
             RoleApproverEntityType.CreateAnnotations(roleApprover);
             RoleEligibilityEntityType.CreateAnnotations(roleEligibility);
+            RoleNotificationRuleEntityType.CreateAnnotations(roleNotificationRule);
             RoleSettingsEntityType.CreateAnnotations(roleSettings);
             StepUpChallengeEntityType.CreateAnnotations(stepUpChallenge);
             PortalUserEntityType.CreateAnnotations(portalUser);

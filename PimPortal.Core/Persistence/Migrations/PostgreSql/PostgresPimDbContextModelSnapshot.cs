@@ -248,6 +248,80 @@ namespace PimPortal.Core.Persistence.Migrations.PostgreSql
                     b.ToTable("ActivationRequests", (string)null);
                 });
 
+            modelBuilder.Entity("PimPortal.Core.Domain.Alert", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Detail")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)");
+
+                    b.Property<string>("Key")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<DateTimeOffset>("LastSeenAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("Occurrences")
+                        .HasColumnType("integer");
+
+                    b.Property<Guid?>("PrincipalId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("RaisedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Resolution")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)");
+
+                    b.Property<DateTimeOffset?>("ResolvedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid?>("ResolvedBy")
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid?>("RoleId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Severity")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<Guid?>("SubjectId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Summary")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)");
+
+                    b.Property<Guid>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("uuid");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Key")
+                        .IsUnique()
+                        .HasDatabaseName("UX_Alerts_OneOpenPerKey")
+                        .HasFilter("\"ResolvedAt\" IS NULL");
+
+                    b.HasIndex("ResolvedAt", "RaisedAt");
+
+                    b.ToTable("Alerts", (string)null);
+                });
+
             modelBuilder.Entity("PimPortal.Core.Domain.ApprovalDecision", b =>
                 {
                     b.Property<Guid>("Id")
@@ -616,6 +690,9 @@ namespace PimPortal.Core.Persistence.Migrations.PostgreSql
                     b.Property<Guid?>("ManagerId")
                         .HasColumnType("uuid");
 
+                    b.Property<string>("PortalPermissions")
+                        .HasColumnType("text");
+
                     b.Property<string>("UserPrincipalName")
                         .HasMaxLength(256)
                         .HasColumnType("character varying(256)");
@@ -668,13 +745,16 @@ namespace PimPortal.Core.Persistence.Migrations.PostgreSql
                     b.Property<Guid>("Id")
                         .HasColumnType("uuid");
 
+                    b.Property<Guid?>("AssignedBy")
+                        .HasColumnType("uuid");
+
                     b.Property<DateTimeOffset?>("ConfirmedAt")
                         .HasColumnType("timestamp with time zone");
 
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
-                    b.Property<Guid>("EligibilityId")
+                    b.Property<Guid?>("EligibilityId")
                         .HasColumnType("uuid");
 
                     b.Property<DateTimeOffset?>("EndedAt")
@@ -699,7 +779,7 @@ namespace PimPortal.Core.Persistence.Migrations.PostgreSql
                     b.Property<DateTimeOffset?>("RemovedFromDirectoryAt")
                         .HasColumnType("timestamp with time zone");
 
-                    b.Property<Guid>("RequestId")
+                    b.Property<Guid?>("RequestId")
                         .HasColumnType("uuid");
 
                     b.Property<Guid>("RoleId")
@@ -761,6 +841,12 @@ namespace PimPortal.Core.Persistence.Migrations.PostgreSql
                     b.Property<Guid>("CreatedBy")
                         .HasColumnType("uuid");
 
+                    b.Property<DateTimeOffset?>("EndRecordedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset?>("EndingNoticeSentAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<DateTimeOffset?>("NotAfter")
                         .HasColumnType("timestamp with time zone");
 
@@ -773,6 +859,9 @@ namespace PimPortal.Core.Persistence.Migrations.PostgreSql
                     b.Property<DateTimeOffset?>("RemovedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<Guid?>("RemovedBy")
+                        .HasColumnType("uuid");
+
                     b.Property<Guid>("RoleId")
                         .HasColumnType("uuid");
 
@@ -781,19 +870,54 @@ namespace PimPortal.Core.Persistence.Migrations.PostgreSql
                         .HasMaxLength(512)
                         .HasColumnType("character varying(512)");
 
-                    b.HasKey("Id");
+                    b.Property<Guid>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("uuid");
 
-                    b.HasIndex("RoleId");
+                    b.HasKey("Id");
 
                     b.HasIndex("PrincipalId", "RoleId");
 
+                    b.HasIndex("RoleId", "NotAfter");
+
                     b.ToTable("RoleEligibilities", (string)null);
+                });
+
+            modelBuilder.Entity("PimPortal.Core.Domain.RoleNotificationRule", b =>
+                {
+                    b.Property<Guid>("RoleId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Event")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("AdditionalRecipients")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)");
+
+                    b.Property<bool>("NotifyAdministrators")
+                        .HasColumnType("boolean");
+
+                    b.Property<bool>("NotifyAssignee")
+                        .HasColumnType("boolean");
+
+                    b.HasKey("RoleId", "Event");
+
+                    b.ToTable("RoleNotificationRules", (string)null);
                 });
 
             modelBuilder.Entity("PimPortal.Core.Domain.RoleSettings", b =>
                 {
                     b.Property<Guid>("RoleId")
                         .HasColumnType("uuid");
+
+                    b.Property<bool>("AllowPermanentActiveAssignment")
+                        .HasColumnType("boolean");
+
+                    b.Property<bool>("AllowPermanentEligibility")
+                        .HasColumnType("boolean");
 
                     b.Property<long>("ApprovalTimeout")
                         .HasColumnType("bigint");
@@ -803,6 +927,12 @@ namespace PimPortal.Core.Persistence.Migrations.PostgreSql
 
                     b.Property<long>("MaxActivationDuration")
                         .HasColumnType("bigint");
+
+                    b.Property<int>("MaxActiveAssignmentDays")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("MaxEligibilityDays")
+                        .HasColumnType("integer");
 
                     b.Property<bool>("RequireApproval")
                         .HasColumnType("boolean");
@@ -815,6 +945,10 @@ namespace PimPortal.Core.Persistence.Migrations.PostgreSql
 
                     b.Property<bool>("RequireTicket")
                         .HasColumnType("boolean");
+
+                    b.Property<Guid>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("uuid");
 
                     b.HasKey("RoleId");
 
@@ -1096,8 +1230,7 @@ namespace PimPortal.Core.Persistence.Migrations.PostgreSql
                     b.HasOne("PimPortal.Core.Domain.ActivationRequest", null)
                         .WithMany()
                         .HasForeignKey("RequestId")
-                        .OnDelete(DeleteBehavior.Restrict)
-                        .IsRequired();
+                        .OnDelete(DeleteBehavior.Restrict);
 
                     b.HasOne("PimPortal.Core.Domain.PrivilegedRole", "Role")
                         .WithMany()
@@ -1140,6 +1273,15 @@ namespace PimPortal.Core.Persistence.Migrations.PostgreSql
                     b.Navigation("Role");
                 });
 
+            modelBuilder.Entity("PimPortal.Core.Domain.RoleNotificationRule", b =>
+                {
+                    b.HasOne("PimPortal.Core.Domain.RoleSettings", null)
+                        .WithMany("NotificationRules")
+                        .HasForeignKey("RoleId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("PimPortal.Core.Domain.RoleSettings", b =>
                 {
                     b.HasOne("PimPortal.Core.Domain.PrivilegedRole", null)
@@ -1172,6 +1314,8 @@ namespace PimPortal.Core.Persistence.Migrations.PostgreSql
             modelBuilder.Entity("PimPortal.Core.Domain.RoleSettings", b =>
                 {
                     b.Navigation("Approvers");
+
+                    b.Navigation("NotificationRules");
                 });
 #pragma warning restore 612, 618
         }

@@ -249,6 +249,80 @@ namespace PimPortal.Core.Persistence.Migrations.SqlServer
                     b.ToTable("ActivationRequests", (string)null);
                 });
 
+            modelBuilder.Entity("PimPortal.Core.Domain.Alert", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uniqueidentifier");
+
+                    b.Property<string>("Detail")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("nvarchar(2000)");
+
+                    b.Property<string>("Key")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("nvarchar(200)");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("nvarchar(32)");
+
+                    b.Property<DateTimeOffset>("LastSeenAt")
+                        .HasColumnType("datetimeoffset");
+
+                    b.Property<int>("Occurrences")
+                        .HasColumnType("int");
+
+                    b.Property<Guid?>("PrincipalId")
+                        .HasColumnType("uniqueidentifier");
+
+                    b.Property<DateTimeOffset>("RaisedAt")
+                        .HasColumnType("datetimeoffset");
+
+                    b.Property<string>("Resolution")
+                        .HasMaxLength(500)
+                        .HasColumnType("nvarchar(500)");
+
+                    b.Property<DateTimeOffset?>("ResolvedAt")
+                        .HasColumnType("datetimeoffset");
+
+                    b.Property<Guid?>("ResolvedBy")
+                        .HasColumnType("uniqueidentifier");
+
+                    b.Property<Guid?>("RoleId")
+                        .HasColumnType("uniqueidentifier");
+
+                    b.Property<string>("Severity")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("nvarchar(16)");
+
+                    b.Property<Guid?>("SubjectId")
+                        .HasColumnType("uniqueidentifier");
+
+                    b.Property<string>("Summary")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("nvarchar(300)");
+
+                    b.Property<Guid>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("uniqueidentifier");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Key")
+                        .IsUnique()
+                        .HasDatabaseName("UX_Alerts_OneOpenPerKey")
+                        .HasFilter("[ResolvedAt] IS NULL");
+
+                    b.HasIndex("ResolvedAt", "RaisedAt");
+
+                    b.ToTable("Alerts", (string)null);
+                });
+
             modelBuilder.Entity("PimPortal.Core.Domain.ApprovalDecision", b =>
                 {
                     b.Property<Guid>("Id")
@@ -618,6 +692,9 @@ namespace PimPortal.Core.Persistence.Migrations.SqlServer
                     b.Property<Guid?>("ManagerId")
                         .HasColumnType("uniqueidentifier");
 
+                    b.Property<string>("PortalPermissions")
+                        .HasColumnType("nvarchar(max)");
+
                     b.Property<string>("UserPrincipalName")
                         .HasMaxLength(256)
                         .HasColumnType("nvarchar(256)");
@@ -671,13 +748,16 @@ namespace PimPortal.Core.Persistence.Migrations.SqlServer
                     b.Property<Guid>("Id")
                         .HasColumnType("uniqueidentifier");
 
+                    b.Property<Guid?>("AssignedBy")
+                        .HasColumnType("uniqueidentifier");
+
                     b.Property<DateTimeOffset?>("ConfirmedAt")
                         .HasColumnType("datetimeoffset");
 
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("datetimeoffset");
 
-                    b.Property<Guid>("EligibilityId")
+                    b.Property<Guid?>("EligibilityId")
                         .HasColumnType("uniqueidentifier");
 
                     b.Property<DateTimeOffset?>("EndedAt")
@@ -702,7 +782,7 @@ namespace PimPortal.Core.Persistence.Migrations.SqlServer
                     b.Property<DateTimeOffset?>("RemovedFromDirectoryAt")
                         .HasColumnType("datetimeoffset");
 
-                    b.Property<Guid>("RequestId")
+                    b.Property<Guid?>("RequestId")
                         .HasColumnType("uniqueidentifier");
 
                     b.Property<Guid>("RoleId")
@@ -764,6 +844,12 @@ namespace PimPortal.Core.Persistence.Migrations.SqlServer
                     b.Property<Guid>("CreatedBy")
                         .HasColumnType("uniqueidentifier");
 
+                    b.Property<DateTimeOffset?>("EndRecordedAt")
+                        .HasColumnType("datetimeoffset");
+
+                    b.Property<DateTimeOffset?>("EndingNoticeSentAt")
+                        .HasColumnType("datetimeoffset");
+
                     b.Property<DateTimeOffset?>("NotAfter")
                         .HasColumnType("datetimeoffset");
 
@@ -776,6 +862,9 @@ namespace PimPortal.Core.Persistence.Migrations.SqlServer
                     b.Property<DateTimeOffset?>("RemovedAt")
                         .HasColumnType("datetimeoffset");
 
+                    b.Property<Guid?>("RemovedBy")
+                        .HasColumnType("uniqueidentifier");
+
                     b.Property<Guid>("RoleId")
                         .HasColumnType("uniqueidentifier");
 
@@ -784,19 +873,54 @@ namespace PimPortal.Core.Persistence.Migrations.SqlServer
                         .HasMaxLength(512)
                         .HasColumnType("nvarchar(512)");
 
-                    b.HasKey("Id");
+                    b.Property<Guid>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("uniqueidentifier");
 
-                    b.HasIndex("RoleId");
+                    b.HasKey("Id");
 
                     b.HasIndex("PrincipalId", "RoleId");
 
+                    b.HasIndex("RoleId", "NotAfter");
+
                     b.ToTable("RoleEligibilities", (string)null);
+                });
+
+            modelBuilder.Entity("PimPortal.Core.Domain.RoleNotificationRule", b =>
+                {
+                    b.Property<Guid>("RoleId")
+                        .HasColumnType("uniqueidentifier");
+
+                    b.Property<string>("Event")
+                        .HasMaxLength(32)
+                        .HasColumnType("nvarchar(32)");
+
+                    b.Property<string>("AdditionalRecipients")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("nvarchar(1000)");
+
+                    b.Property<bool>("NotifyAdministrators")
+                        .HasColumnType("bit");
+
+                    b.Property<bool>("NotifyAssignee")
+                        .HasColumnType("bit");
+
+                    b.HasKey("RoleId", "Event");
+
+                    b.ToTable("RoleNotificationRules", (string)null);
                 });
 
             modelBuilder.Entity("PimPortal.Core.Domain.RoleSettings", b =>
                 {
                     b.Property<Guid>("RoleId")
                         .HasColumnType("uniqueidentifier");
+
+                    b.Property<bool>("AllowPermanentActiveAssignment")
+                        .HasColumnType("bit");
+
+                    b.Property<bool>("AllowPermanentEligibility")
+                        .HasColumnType("bit");
 
                     b.Property<long>("ApprovalTimeout")
                         .HasColumnType("bigint");
@@ -806,6 +930,12 @@ namespace PimPortal.Core.Persistence.Migrations.SqlServer
 
                     b.Property<long>("MaxActivationDuration")
                         .HasColumnType("bigint");
+
+                    b.Property<int>("MaxActiveAssignmentDays")
+                        .HasColumnType("int");
+
+                    b.Property<int>("MaxEligibilityDays")
+                        .HasColumnType("int");
 
                     b.Property<bool>("RequireApproval")
                         .HasColumnType("bit");
@@ -818,6 +948,10 @@ namespace PimPortal.Core.Persistence.Migrations.SqlServer
 
                     b.Property<bool>("RequireTicket")
                         .HasColumnType("bit");
+
+                    b.Property<Guid>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("uniqueidentifier");
 
                     b.HasKey("RoleId");
 
@@ -1100,8 +1234,7 @@ namespace PimPortal.Core.Persistence.Migrations.SqlServer
                     b.HasOne("PimPortal.Core.Domain.ActivationRequest", null)
                         .WithMany()
                         .HasForeignKey("RequestId")
-                        .OnDelete(DeleteBehavior.Restrict)
-                        .IsRequired();
+                        .OnDelete(DeleteBehavior.Restrict);
 
                     b.HasOne("PimPortal.Core.Domain.PrivilegedRole", "Role")
                         .WithMany()
@@ -1144,6 +1277,15 @@ namespace PimPortal.Core.Persistence.Migrations.SqlServer
                     b.Navigation("Role");
                 });
 
+            modelBuilder.Entity("PimPortal.Core.Domain.RoleNotificationRule", b =>
+                {
+                    b.HasOne("PimPortal.Core.Domain.RoleSettings", null)
+                        .WithMany("NotificationRules")
+                        .HasForeignKey("RoleId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("PimPortal.Core.Domain.RoleSettings", b =>
                 {
                     b.HasOne("PimPortal.Core.Domain.PrivilegedRole", null)
@@ -1176,6 +1318,8 @@ namespace PimPortal.Core.Persistence.Migrations.SqlServer
             modelBuilder.Entity("PimPortal.Core.Domain.RoleSettings", b =>
                 {
                     b.Navigation("Approvers");
+
+                    b.Navigation("NotificationRules");
                 });
 #pragma warning restore 612, 618
         }

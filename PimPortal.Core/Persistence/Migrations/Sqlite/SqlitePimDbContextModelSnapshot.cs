@@ -239,6 +239,80 @@ namespace PimPortal.Core.Persistence.Migrations.Sqlite
                     b.ToTable("ActivationRequests", (string)null);
                 });
 
+            modelBuilder.Entity("PimPortal.Core.Domain.Alert", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Detail")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Key")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("LastSeenAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Occurrences")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid?>("PrincipalId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("RaisedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Resolution")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("ResolvedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid?>("ResolvedBy")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("RoleId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Severity")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("SubjectId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Summary")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Key")
+                        .IsUnique()
+                        .HasDatabaseName("UX_Alerts_OneOpenPerKey")
+                        .HasFilter("\"ResolvedAt\" IS NULL");
+
+                    b.HasIndex("ResolvedAt", "RaisedAt");
+
+                    b.ToTable("Alerts", (string)null);
+                });
+
             modelBuilder.Entity("PimPortal.Core.Domain.ApprovalDecision", b =>
                 {
                     b.Property<Guid>("Id")
@@ -605,6 +679,9 @@ namespace PimPortal.Core.Persistence.Migrations.Sqlite
                     b.Property<Guid?>("ManagerId")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("PortalPermissions")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("UserPrincipalName")
                         .HasMaxLength(256)
                         .HasColumnType("TEXT");
@@ -657,13 +734,16 @@ namespace PimPortal.Core.Persistence.Migrations.Sqlite
                     b.Property<Guid>("Id")
                         .HasColumnType("TEXT");
 
+                    b.Property<Guid?>("AssignedBy")
+                        .HasColumnType("TEXT");
+
                     b.Property<long?>("ConfirmedAt")
                         .HasColumnType("INTEGER");
 
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER");
 
-                    b.Property<Guid>("EligibilityId")
+                    b.Property<Guid?>("EligibilityId")
                         .HasColumnType("TEXT");
 
                     b.Property<long?>("EndedAt")
@@ -688,7 +768,7 @@ namespace PimPortal.Core.Persistence.Migrations.Sqlite
                     b.Property<long?>("RemovedFromDirectoryAt")
                         .HasColumnType("INTEGER");
 
-                    b.Property<Guid>("RequestId")
+                    b.Property<Guid?>("RequestId")
                         .HasColumnType("TEXT");
 
                     b.Property<Guid>("RoleId")
@@ -750,6 +830,12 @@ namespace PimPortal.Core.Persistence.Migrations.Sqlite
                     b.Property<Guid>("CreatedBy")
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("EndRecordedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("EndingNoticeSentAt")
+                        .HasColumnType("INTEGER");
+
                     b.Property<long?>("NotAfter")
                         .HasColumnType("INTEGER");
 
@@ -762,6 +848,9 @@ namespace PimPortal.Core.Persistence.Migrations.Sqlite
                     b.Property<long?>("RemovedAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<Guid?>("RemovedBy")
+                        .HasColumnType("TEXT");
+
                     b.Property<Guid>("RoleId")
                         .HasColumnType("TEXT");
 
@@ -770,19 +859,54 @@ namespace PimPortal.Core.Persistence.Migrations.Sqlite
                         .HasMaxLength(512)
                         .HasColumnType("TEXT");
 
-                    b.HasKey("Id");
+                    b.Property<Guid>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("TEXT");
 
-                    b.HasIndex("RoleId");
+                    b.HasKey("Id");
 
                     b.HasIndex("PrincipalId", "RoleId");
 
+                    b.HasIndex("RoleId", "NotAfter");
+
                     b.ToTable("RoleEligibilities", (string)null);
+                });
+
+            modelBuilder.Entity("PimPortal.Core.Domain.RoleNotificationRule", b =>
+                {
+                    b.Property<Guid>("RoleId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Event")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("AdditionalRecipients")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("NotifyAdministrators")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("NotifyAssignee")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("RoleId", "Event");
+
+                    b.ToTable("RoleNotificationRules", (string)null);
                 });
 
             modelBuilder.Entity("PimPortal.Core.Domain.RoleSettings", b =>
                 {
                     b.Property<Guid>("RoleId")
                         .HasColumnType("TEXT");
+
+                    b.Property<bool>("AllowPermanentActiveAssignment")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("AllowPermanentEligibility")
+                        .HasColumnType("INTEGER");
 
                     b.Property<long>("ApprovalTimeout")
                         .HasColumnType("INTEGER");
@@ -791,6 +915,12 @@ namespace PimPortal.Core.Persistence.Migrations.Sqlite
                         .HasColumnType("INTEGER");
 
                     b.Property<long>("MaxActivationDuration")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("MaxActiveAssignmentDays")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("MaxEligibilityDays")
                         .HasColumnType("INTEGER");
 
                     b.Property<bool>("RequireApproval")
@@ -804,6 +934,10 @@ namespace PimPortal.Core.Persistence.Migrations.Sqlite
 
                     b.Property<bool>("RequireTicket")
                         .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("TEXT");
 
                     b.HasKey("RoleId");
 
@@ -1085,8 +1219,7 @@ namespace PimPortal.Core.Persistence.Migrations.Sqlite
                     b.HasOne("PimPortal.Core.Domain.ActivationRequest", null)
                         .WithMany()
                         .HasForeignKey("RequestId")
-                        .OnDelete(DeleteBehavior.Restrict)
-                        .IsRequired();
+                        .OnDelete(DeleteBehavior.Restrict);
 
                     b.HasOne("PimPortal.Core.Domain.PrivilegedRole", "Role")
                         .WithMany()
@@ -1129,6 +1262,15 @@ namespace PimPortal.Core.Persistence.Migrations.Sqlite
                     b.Navigation("Role");
                 });
 
+            modelBuilder.Entity("PimPortal.Core.Domain.RoleNotificationRule", b =>
+                {
+                    b.HasOne("PimPortal.Core.Domain.RoleSettings", null)
+                        .WithMany("NotificationRules")
+                        .HasForeignKey("RoleId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("PimPortal.Core.Domain.RoleSettings", b =>
                 {
                     b.HasOne("PimPortal.Core.Domain.PrivilegedRole", null)
@@ -1161,6 +1303,8 @@ namespace PimPortal.Core.Persistence.Migrations.Sqlite
             modelBuilder.Entity("PimPortal.Core.Domain.RoleSettings", b =>
                 {
                     b.Navigation("Approvers");
+
+                    b.Navigation("NotificationRules");
                 });
 #pragma warning restore 612, 618
         }

@@ -1,0 +1,254 @@
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace PimPortal.Core.Persistence.Migrations.SqlServer
+{
+    /// <inheritdoc />
+    public partial class Administration : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropIndex(
+                name: "IX_RoleEligibilities_RoleId",
+                table: "RoleEligibilities");
+
+            migrationBuilder.AddColumn<bool>(
+                name: "AllowPermanentActiveAssignment",
+                table: "RoleSettings",
+                type: "bit",
+                nullable: false,
+                defaultValue: false);
+
+            migrationBuilder.AddColumn<bool>(
+                name: "AllowPermanentEligibility",
+                table: "RoleSettings",
+                type: "bit",
+                nullable: false,
+                defaultValue: true);
+
+            migrationBuilder.AddColumn<int>(
+                name: "MaxActiveAssignmentDays",
+                table: "RoleSettings",
+                type: "int",
+                nullable: false,
+                defaultValue: 180);
+
+            migrationBuilder.AddColumn<int>(
+                name: "MaxEligibilityDays",
+                table: "RoleSettings",
+                type: "int",
+                nullable: false,
+                defaultValue: 365);
+
+            migrationBuilder.AddColumn<Guid>(
+                name: "Version",
+                table: "RoleSettings",
+                type: "uniqueidentifier",
+                nullable: false,
+                defaultValue: new Guid("00000000-0000-0000-0000-000000000000"));
+
+            migrationBuilder.AddColumn<DateTimeOffset>(
+                name: "EndRecordedAt",
+                table: "RoleEligibilities",
+                type: "datetimeoffset",
+                nullable: true);
+
+            migrationBuilder.AddColumn<DateTimeOffset>(
+                name: "EndingNoticeSentAt",
+                table: "RoleEligibilities",
+                type: "datetimeoffset",
+                nullable: true);
+
+            migrationBuilder.AddColumn<Guid>(
+                name: "RemovedBy",
+                table: "RoleEligibilities",
+                type: "uniqueidentifier",
+                nullable: true);
+
+            migrationBuilder.AddColumn<Guid>(
+                name: "Version",
+                table: "RoleEligibilities",
+                type: "uniqueidentifier",
+                nullable: false,
+                defaultValue: new Guid("00000000-0000-0000-0000-000000000000"));
+
+            migrationBuilder.AlterColumn<Guid>(
+                name: "RequestId",
+                table: "RoleActivations",
+                type: "uniqueidentifier",
+                nullable: true,
+                oldClrType: typeof(Guid),
+                oldType: "uniqueidentifier");
+
+            migrationBuilder.AlterColumn<Guid>(
+                name: "EligibilityId",
+                table: "RoleActivations",
+                type: "uniqueidentifier",
+                nullable: true,
+                oldClrType: typeof(Guid),
+                oldType: "uniqueidentifier");
+
+            migrationBuilder.AddColumn<Guid>(
+                name: "AssignedBy",
+                table: "RoleActivations",
+                type: "uniqueidentifier",
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "PortalPermissions",
+                table: "Principals",
+                type: "nvarchar(max)",
+                nullable: true);
+
+            migrationBuilder.CreateTable(
+                name: "Alerts",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uniqueidentifier", nullable: false),
+                    Kind = table.Column<string>(type: "nvarchar(32)", maxLength: 32, nullable: false),
+                    Key = table.Column<string>(type: "nvarchar(200)", maxLength: 200, nullable: false),
+                    Severity = table.Column<string>(type: "nvarchar(16)", maxLength: 16, nullable: false),
+                    Summary = table.Column<string>(type: "nvarchar(300)", maxLength: 300, nullable: false),
+                    Detail = table.Column<string>(type: "nvarchar(2000)", maxLength: 2000, nullable: false),
+                    PrincipalId = table.Column<Guid>(type: "uniqueidentifier", nullable: true),
+                    RoleId = table.Column<Guid>(type: "uniqueidentifier", nullable: true),
+                    SubjectId = table.Column<Guid>(type: "uniqueidentifier", nullable: true),
+                    RaisedAt = table.Column<DateTimeOffset>(type: "datetimeoffset", nullable: false),
+                    LastSeenAt = table.Column<DateTimeOffset>(type: "datetimeoffset", nullable: false),
+                    Occurrences = table.Column<int>(type: "int", nullable: false),
+                    ResolvedAt = table.Column<DateTimeOffset>(type: "datetimeoffset", nullable: true),
+                    Resolution = table.Column<string>(type: "nvarchar(500)", maxLength: 500, nullable: true),
+                    ResolvedBy = table.Column<Guid>(type: "uniqueidentifier", nullable: true),
+                    Version = table.Column<Guid>(type: "uniqueidentifier", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Alerts", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "RoleNotificationRules",
+                columns: table => new
+                {
+                    RoleId = table.Column<Guid>(type: "uniqueidentifier", nullable: false),
+                    Event = table.Column<string>(type: "nvarchar(32)", maxLength: 32, nullable: false),
+                    NotifyAdministrators = table.Column<bool>(type: "bit", nullable: false),
+                    NotifyAssignee = table.Column<bool>(type: "bit", nullable: false),
+                    AdditionalRecipients = table.Column<string>(type: "nvarchar(1000)", maxLength: 1000, nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_RoleNotificationRules", x => new { x.RoleId, x.Event });
+                    table.ForeignKey(
+                        name: "FK_RoleNotificationRules_RoleSettings_RoleId",
+                        column: x => x.RoleId,
+                        principalTable: "RoleSettings",
+                        principalColumn: "RoleId",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_RoleEligibilities_RoleId_NotAfter",
+                table: "RoleEligibilities",
+                columns: new[] { "RoleId", "NotAfter" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Alerts_ResolvedAt_RaisedAt",
+                table: "Alerts",
+                columns: new[] { "ResolvedAt", "RaisedAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "UX_Alerts_OneOpenPerKey",
+                table: "Alerts",
+                column: "Key",
+                unique: true,
+                filter: "[ResolvedAt] IS NULL");
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "Alerts");
+
+            migrationBuilder.DropTable(
+                name: "RoleNotificationRules");
+
+            migrationBuilder.DropIndex(
+                name: "IX_RoleEligibilities_RoleId_NotAfter",
+                table: "RoleEligibilities");
+
+            migrationBuilder.DropColumn(
+                name: "AllowPermanentActiveAssignment",
+                table: "RoleSettings");
+
+            migrationBuilder.DropColumn(
+                name: "AllowPermanentEligibility",
+                table: "RoleSettings");
+
+            migrationBuilder.DropColumn(
+                name: "MaxActiveAssignmentDays",
+                table: "RoleSettings");
+
+            migrationBuilder.DropColumn(
+                name: "MaxEligibilityDays",
+                table: "RoleSettings");
+
+            migrationBuilder.DropColumn(
+                name: "Version",
+                table: "RoleSettings");
+
+            migrationBuilder.DropColumn(
+                name: "EndRecordedAt",
+                table: "RoleEligibilities");
+
+            migrationBuilder.DropColumn(
+                name: "EndingNoticeSentAt",
+                table: "RoleEligibilities");
+
+            migrationBuilder.DropColumn(
+                name: "RemovedBy",
+                table: "RoleEligibilities");
+
+            migrationBuilder.DropColumn(
+                name: "Version",
+                table: "RoleEligibilities");
+
+            migrationBuilder.DropColumn(
+                name: "AssignedBy",
+                table: "RoleActivations");
+
+            migrationBuilder.DropColumn(
+                name: "PortalPermissions",
+                table: "Principals");
+
+            migrationBuilder.AlterColumn<Guid>(
+                name: "RequestId",
+                table: "RoleActivations",
+                type: "uniqueidentifier",
+                nullable: false,
+                defaultValue: new Guid("00000000-0000-0000-0000-000000000000"),
+                oldClrType: typeof(Guid),
+                oldType: "uniqueidentifier",
+                oldNullable: true);
+
+            migrationBuilder.AlterColumn<Guid>(
+                name: "EligibilityId",
+                table: "RoleActivations",
+                type: "uniqueidentifier",
+                nullable: false,
+                defaultValue: new Guid("00000000-0000-0000-0000-000000000000"),
+                oldClrType: typeof(Guid),
+                oldType: "uniqueidentifier",
+                oldNullable: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_RoleEligibilities_RoleId",
+                table: "RoleEligibilities",
+                column: "RoleId");
+        }
+    }
+}

@@ -1,0 +1,254 @@
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace PimPortal.Core.Persistence.Migrations.Sqlite
+{
+    /// <inheritdoc />
+    public partial class Administration : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropIndex(
+                name: "IX_RoleEligibilities_RoleId",
+                table: "RoleEligibilities");
+
+            migrationBuilder.AddColumn<bool>(
+                name: "AllowPermanentActiveAssignment",
+                table: "RoleSettings",
+                type: "INTEGER",
+                nullable: false,
+                defaultValue: false);
+
+            migrationBuilder.AddColumn<bool>(
+                name: "AllowPermanentEligibility",
+                table: "RoleSettings",
+                type: "INTEGER",
+                nullable: false,
+                defaultValue: true);
+
+            migrationBuilder.AddColumn<int>(
+                name: "MaxActiveAssignmentDays",
+                table: "RoleSettings",
+                type: "INTEGER",
+                nullable: false,
+                defaultValue: 180);
+
+            migrationBuilder.AddColumn<int>(
+                name: "MaxEligibilityDays",
+                table: "RoleSettings",
+                type: "INTEGER",
+                nullable: false,
+                defaultValue: 365);
+
+            migrationBuilder.AddColumn<Guid>(
+                name: "Version",
+                table: "RoleSettings",
+                type: "TEXT",
+                nullable: false,
+                defaultValue: new Guid("00000000-0000-0000-0000-000000000000"));
+
+            migrationBuilder.AddColumn<long>(
+                name: "EndRecordedAt",
+                table: "RoleEligibilities",
+                type: "INTEGER",
+                nullable: true);
+
+            migrationBuilder.AddColumn<long>(
+                name: "EndingNoticeSentAt",
+                table: "RoleEligibilities",
+                type: "INTEGER",
+                nullable: true);
+
+            migrationBuilder.AddColumn<Guid>(
+                name: "RemovedBy",
+                table: "RoleEligibilities",
+                type: "TEXT",
+                nullable: true);
+
+            migrationBuilder.AddColumn<Guid>(
+                name: "Version",
+                table: "RoleEligibilities",
+                type: "TEXT",
+                nullable: false,
+                defaultValue: new Guid("00000000-0000-0000-0000-000000000000"));
+
+            migrationBuilder.AlterColumn<Guid>(
+                name: "RequestId",
+                table: "RoleActivations",
+                type: "TEXT",
+                nullable: true,
+                oldClrType: typeof(Guid),
+                oldType: "TEXT");
+
+            migrationBuilder.AlterColumn<Guid>(
+                name: "EligibilityId",
+                table: "RoleActivations",
+                type: "TEXT",
+                nullable: true,
+                oldClrType: typeof(Guid),
+                oldType: "TEXT");
+
+            migrationBuilder.AddColumn<Guid>(
+                name: "AssignedBy",
+                table: "RoleActivations",
+                type: "TEXT",
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "PortalPermissions",
+                table: "Principals",
+                type: "TEXT",
+                nullable: true);
+
+            migrationBuilder.CreateTable(
+                name: "Alerts",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Kind = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    Key = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    Severity = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    Summary = table.Column<string>(type: "TEXT", maxLength: 300, nullable: false),
+                    Detail = table.Column<string>(type: "TEXT", maxLength: 2000, nullable: false),
+                    PrincipalId = table.Column<Guid>(type: "TEXT", nullable: true),
+                    RoleId = table.Column<Guid>(type: "TEXT", nullable: true),
+                    SubjectId = table.Column<Guid>(type: "TEXT", nullable: true),
+                    RaisedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    LastSeenAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    Occurrences = table.Column<int>(type: "INTEGER", nullable: false),
+                    ResolvedAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    Resolution = table.Column<string>(type: "TEXT", maxLength: 500, nullable: true),
+                    ResolvedBy = table.Column<Guid>(type: "TEXT", nullable: true),
+                    Version = table.Column<Guid>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Alerts", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "RoleNotificationRules",
+                columns: table => new
+                {
+                    RoleId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Event = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    NotifyAdministrators = table.Column<bool>(type: "INTEGER", nullable: false),
+                    NotifyAssignee = table.Column<bool>(type: "INTEGER", nullable: false),
+                    AdditionalRecipients = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_RoleNotificationRules", x => new { x.RoleId, x.Event });
+                    table.ForeignKey(
+                        name: "FK_RoleNotificationRules_RoleSettings_RoleId",
+                        column: x => x.RoleId,
+                        principalTable: "RoleSettings",
+                        principalColumn: "RoleId",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_RoleEligibilities_RoleId_NotAfter",
+                table: "RoleEligibilities",
+                columns: new[] { "RoleId", "NotAfter" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Alerts_ResolvedAt_RaisedAt",
+                table: "Alerts",
+                columns: new[] { "ResolvedAt", "RaisedAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "UX_Alerts_OneOpenPerKey",
+                table: "Alerts",
+                column: "Key",
+                unique: true,
+                filter: "\"ResolvedAt\" IS NULL");
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "Alerts");
+
+            migrationBuilder.DropTable(
+                name: "RoleNotificationRules");
+
+            migrationBuilder.DropIndex(
+                name: "IX_RoleEligibilities_RoleId_NotAfter",
+                table: "RoleEligibilities");
+
+            migrationBuilder.DropColumn(
+                name: "AllowPermanentActiveAssignment",
+                table: "RoleSettings");
+
+            migrationBuilder.DropColumn(
+                name: "AllowPermanentEligibility",
+                table: "RoleSettings");
+
+            migrationBuilder.DropColumn(
+                name: "MaxActiveAssignmentDays",
+                table: "RoleSettings");
+
+            migrationBuilder.DropColumn(
+                name: "MaxEligibilityDays",
+                table: "RoleSettings");
+
+            migrationBuilder.DropColumn(
+                name: "Version",
+                table: "RoleSettings");
+
+            migrationBuilder.DropColumn(
+                name: "EndRecordedAt",
+                table: "RoleEligibilities");
+
+            migrationBuilder.DropColumn(
+                name: "EndingNoticeSentAt",
+                table: "RoleEligibilities");
+
+            migrationBuilder.DropColumn(
+                name: "RemovedBy",
+                table: "RoleEligibilities");
+
+            migrationBuilder.DropColumn(
+                name: "Version",
+                table: "RoleEligibilities");
+
+            migrationBuilder.DropColumn(
+                name: "AssignedBy",
+                table: "RoleActivations");
+
+            migrationBuilder.DropColumn(
+                name: "PortalPermissions",
+                table: "Principals");
+
+            migrationBuilder.AlterColumn<Guid>(
+                name: "RequestId",
+                table: "RoleActivations",
+                type: "TEXT",
+                nullable: false,
+                defaultValue: new Guid("00000000-0000-0000-0000-000000000000"),
+                oldClrType: typeof(Guid),
+                oldType: "TEXT",
+                oldNullable: true);
+
+            migrationBuilder.AlterColumn<Guid>(
+                name: "EligibilityId",
+                table: "RoleActivations",
+                type: "TEXT",
+                nullable: false,
+                defaultValue: new Guid("00000000-0000-0000-0000-000000000000"),
+                oldClrType: typeof(Guid),
+                oldType: "TEXT",
+                oldNullable: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_RoleEligibilities_RoleId",
+                table: "RoleEligibilities",
+                column: "RoleId");
+        }
+    }
+}
