@@ -21,11 +21,12 @@ public sealed class ActivationRequest
 
     private ActivationRequest(
         Guid id, ActivationRequestKind kind, RoleEligibility eligibility, Guid requesterId, TimeSpan duration,
-        RequestDetails details, DateTimeOffset now, DateTimeOffset? mfaVerifiedAt, Guid? targetActivationId, DateTimeOffset? start)
+        RequestDetails details, DateTimeOffset now, DateTimeOffset? mfaVerifiedAt, Guid? targetActivationId, DateTimeOffset? start, IReadOnlyCollection<Guid>? requesterGroups)
     {
-        if (eligibility.PrincipalId != requesterId)
+        // One's own eligibility, or that of a group one is a member of (the groups as the directory says now).
+        if (eligibility.PrincipalId != requesterId && requesterGroups?.Contains(eligibility.PrincipalId) != true)
         {
-            throw new DomainRuleException("A request can only be made from one's own eligibility.");
+            throw new DomainRuleException("A request can only be made from one's own eligibility or that of one's group.");
         }
 
         if (duration <= TimeSpan.Zero)
@@ -115,9 +116,10 @@ public sealed class ActivationRequest
     /// <summary>A request the policy allowed outright: approved at once, by nobody.</summary>
     public static ActivationRequest ApprovedByPolicy(
         Guid id, ActivationRequestKind kind, RoleEligibility eligibility, Guid requesterId, TimeSpan duration,
-        RequestDetails details, DateTimeOffset now, DateTimeOffset? mfaVerifiedAt, Guid? targetActivationId = null, DateTimeOffset? start = null)
+        RequestDetails details, DateTimeOffset now, DateTimeOffset? mfaVerifiedAt, Guid? targetActivationId = null, DateTimeOffset? start = null,
+        IReadOnlyCollection<Guid>? requesterGroups = null)
     {
-        var request = new ActivationRequest(id, kind, eligibility, requesterId, duration, details, now, mfaVerifiedAt, targetActivationId, start)
+        var request = new ActivationRequest(id, kind, eligibility, requesterId, duration, details, now, mfaVerifiedAt, targetActivationId, start, requesterGroups)
         {
             DecidedAt = now,
             ApprovalsNeeded = 0,
@@ -130,14 +132,14 @@ public sealed class ActivationRequest
     public static ActivationRequest AwaitingApproval(
         Guid id, ActivationRequestKind kind, RoleEligibility eligibility, Guid requesterId, TimeSpan duration,
         RequestDetails details, DateTimeOffset now, DateTimeOffset? mfaVerifiedAt, int approvalsNeeded, TimeSpan timeout,
-        Guid? targetActivationId = null, DateTimeOffset? start = null)
+        Guid? targetActivationId = null, DateTimeOffset? start = null, IReadOnlyCollection<Guid>? requesterGroups = null)
     {
         if (approvalsNeeded < 1)
         {
             throw new DomainRuleException("A request awaiting approval needs at least one approval.");
         }
 
-        return new ActivationRequest(id, kind, eligibility, requesterId, duration, details, now, mfaVerifiedAt, targetActivationId, start)
+        return new ActivationRequest(id, kind, eligibility, requesterId, duration, details, now, mfaVerifiedAt, targetActivationId, start, requesterGroups)
         {
             Status = ActivationRequestStatus.Pending,
             ApprovalsNeeded = approvalsNeeded,

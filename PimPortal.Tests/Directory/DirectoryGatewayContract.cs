@@ -1,3 +1,4 @@
+using PimPortal.Core.Domain;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -98,6 +99,21 @@ public abstract class DirectoryGatewayContract : IAsyncLifetime
 
         Assert.Equal(DirectoryChangeOutcome.Done, result.Outcome);
         Assert.Equal(1, await HoldingAsync(grant));
+    }
+
+    [Theory]
+    [MemberData(nameof(Roles))]
+    public async Task APermanentAssignment_IsHeldWithoutEnd_AndRemovable(string role)
+    {
+        var grant = Grant(role) with { NotAfter = RoleActivation.PermanentEnd };
+
+        var assigned = Assert.Single(await Gateway.ApplyAsync([new DirectoryChange(DirectoryChangeKind.Assign, grant)], CancellationToken.None));
+        var held = await HoldingAsync(grant);
+        var removed = Assert.Single(await Gateway.ApplyAsync([new DirectoryChange(DirectoryChangeKind.Remove, grant)], CancellationToken.None));
+
+        Assert.Equal((DirectoryChangeOutcome.Done, 1), (assigned.Outcome, held));
+        Assert.Equal(DirectoryChangeOutcome.Done, removed.Outcome);
+        Assert.Equal(0, await HoldingAsync(grant));
     }
 
     [Theory]

@@ -25,7 +25,21 @@ public sealed class ActivationRequestTests
         var error = Assert.Throws<DomainRuleException>(() =>
             ActivationRequest.ApprovedByPolicy(Guid.NewGuid(), ActivationRequestKind.Activate, Eligibility(), Bob, TimeSpan.FromHours(1), Details, Now, Now));
 
-        Assert.Equal("A request can only be made from one's own eligibility.", error.Message);
+        Assert.Equal("A request can only be made from one's own eligibility or that of one's group.", error.Message);
+    }
+
+    [Fact]
+    public void Request_FromAGroupsEligibility_NeedsTheRequesterToBeAMember()
+    {
+        var group = Guid.NewGuid();
+        var ofGroup = new RoleEligibility(Guid.NewGuid(), group, Guid.NewGuid(), "/", Now.AddDays(-1), null, Guid.NewGuid(), Now.AddDays(-1));
+
+        var member = ActivationRequest.ApprovedByPolicy(Guid.NewGuid(), ActivationRequestKind.Activate, ofGroup, Bob, TimeSpan.FromHours(1), Details, Now, Now, requesterGroups: [group]);
+        var outsider = Assert.Throws<DomainRuleException>(() =>
+            ActivationRequest.ApprovedByPolicy(Guid.NewGuid(), ActivationRequestKind.Activate, ofGroup, Bob, TimeSpan.FromHours(1), Details, Now, Now, requesterGroups: [Guid.NewGuid()]));
+
+        Assert.Equal(Bob, member.RequesterId);
+        Assert.Equal("A request can only be made from one's own eligibility or that of one's group.", outsider.Message);
     }
 
     [Fact]

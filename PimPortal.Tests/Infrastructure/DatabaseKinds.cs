@@ -12,6 +12,9 @@ public abstract class HandlerTests(DatabaseKind kind) : IAsyncLifetime
 
     public virtual async ValueTask InitializeAsync() => app = await TestApp.StartAsync(kind);
 
+    /// <summary>Starts the app with these settings (for suites that need other thresholds).</summary>
+    protected async Task StartAsync(IDictionary<string, string?> settings) => app = await TestApp.StartAsync(kind, settings: settings);
+
     public async ValueTask DisposeAsync()
     {
         if (app is not null)

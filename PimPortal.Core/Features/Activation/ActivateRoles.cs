@@ -129,9 +129,10 @@ public sealed class ActivateRolesHandler(
         var me = context.Actor.PrincipalId;
         var mfa = settings.RequireMfa ? mfaVerifiedAt : null;
         var request = decision.Verdict == PolicyVerdict.Allow
-            ? ActivationRequest.ApprovedByPolicy(Guid.NewGuid(), ActivationRequestKind.Activate, eligibility, me, duration, details, now, mfa, start: start)
+            ? ActivationRequest.ApprovedByPolicy(Guid.NewGuid(), ActivationRequestKind.Activate, eligibility, me, duration, details, now, mfa, start: start,
+                requesterGroups: ctx.RequesterGroups)
             : ActivationRequest.AwaitingApproval(Guid.NewGuid(), ActivationRequestKind.Activate, eligibility, me, duration, details, now, mfa, settings.ApprovalsNeeded,
-                settings.ApprovalTimeout, start: start);
+                settings.ApprovalTimeout, start: start, requesterGroups: ctx.RequesterGroups);
         db.ActivationRequests.Add(request);
         db.AuditEvents.Add(context.Audit(now, AuditActions.ActivationRequested, "request", request.Id.ToString(), AuditOutcome.Success, new
         {

@@ -145,7 +145,8 @@ public sealed class ExtendActivationHandler(
         DateTimeOffset? newEnd = null;
         if (decision.Verdict == PolicyVerdict.Allow)
         {
-            request = ActivationRequest.ApprovedByPolicy(Guid.NewGuid(), ActivationRequestKind.Extend, eligibility, me, command.Duration, details, now, mfa, activation.Id);
+            request = ActivationRequest.ApprovedByPolicy(Guid.NewGuid(), ActivationRequestKind.Extend, eligibility, me, command.Duration, details, now, mfa, activation.Id,
+                requesterGroups: ctx.RequesterGroups);
             var previousEnd = activation.NotAfter;
             activation.Extend(now + command.Duration, now);
             newEnd = activation.NotAfter;
@@ -156,7 +157,7 @@ public sealed class ExtendActivationHandler(
         else
         {
             request = ActivationRequest.AwaitingApproval(Guid.NewGuid(), ActivationRequestKind.Extend, eligibility, me, command.Duration, details, now, mfa,
-                settings.ApprovalsNeeded, settings.ApprovalTimeout, activation.Id);
+                settings.ApprovalsNeeded, settings.ApprovalTimeout, activation.Id, requesterGroups: ctx.RequesterGroups);
         }
 
         db.ActivationRequests.Add(request);

@@ -18,6 +18,9 @@ internal sealed record PolicyContext(
     bool HasPendingExtension,
     bool HasStandingAssignment = false)
 {
+    /// <summary>The groups the requester is a member of, read when the eligibility is a group's (else empty).</summary>
+    public IReadOnlyCollection<Guid> RequesterGroups { get; init; } = [];
+
     public PrivilegedRole? Role => Eligibility?.Role;
 
     public bool RequiresMfa => Role?.Settings.RequireMfa == true;
@@ -100,6 +103,11 @@ internal sealed record PolicyContext(
             ? new Dictionary<Guid, (IReadOnlyList<string> Names, int Available)>()
             : await Features.Approvals.Approvers.DescribeAsync(db, approvalRoles, principalId, cancellationToken);
 
+        // Eligibilities of groups: the requester's memberships, as the directory tables say now (the domain checks them again).
+        IReadOnlyCollection<Guid> groups = eligibilities.Values.Any(e => e.PrincipalId != principalId)
+            ? await db.GroupMemberships.AsNoTracking().Where(m => m.MemberId == principalId).Select(m => m.GroupId).ToListAsync(cancellationToken)
+            : [];
+
         return [.. eligibilityIds.Select(id =>
         {
             if (!eligibilities.TryGetValue(id, out var eligibility))
@@ -111,7 +119,10 @@ internal sealed record PolicyContext(
 
             var (names, available) = approvers.TryGetValue(eligibility.RoleId, out var found) ? found : ([], 0);
             var row = byId[id];
-            return new PolicyContext(id, eligibility, row.PrincipalEnabled, names, available, row.HasOpen, row.PendingActivation, row.PendingExtension, row.HasStanding);
+            return new PolicyContext(id, eligibility, row.PrincipalEnabled, names, available, row.HasOpen, row.PendingActivation, row.PendingExtension, row.HasStanding)
+            {
+                RequesterGroups = groups,
+            };
         })];
     }
 }
