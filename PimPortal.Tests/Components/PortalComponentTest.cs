@@ -115,8 +115,8 @@ public abstract class PortalComponentTest : IAsyncLifetime
 
     private bool servicesComplete;
 
-    // Last of the set-up: the renderer info builds the renderer, after which no service can be added.
-    private void EnsureServicesComplete()
+    /// <summary>Last of the set-up: the renderer info builds the renderer, after which no service can be added. Sign in before.</summary>
+    protected void EnsureServicesComplete()
     {
         if (!servicesComplete)
         {

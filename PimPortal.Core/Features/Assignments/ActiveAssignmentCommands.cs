@@ -11,7 +11,8 @@ namespace PimPortal.Core.Features.Assignments;
 
 /// <summary>
 /// A PIM administrator assigns a role active to a user or group from now until <paramref name="End"/> — permanent
-/// (null) only where the role's rules allow it. Written to the directory like an activation; audited.
+/// (null) only where the role's rules allow it, or for a break-glass account. Written to the directory like an
+/// activation; audited.
 /// </summary>
 [RequirePermission(PortalPermissions.PimAdministrator)]
 public sealed record AssignActive(Guid PrincipalId, Guid RoleId, DateTimeOffset? End, string? Justification) : ICommand<Guid>;
@@ -74,7 +75,18 @@ public sealed class ActiveAssignmentCommandHandlers(
 
         var role = await db.PrivilegedRoles.AsNoTracking().Include(r => r.Settings).SingleOrDefaultAsync(r => r.Id == command.RoleId, cancellationToken)
             ?? throw new NotFoundException("That role does not exist.");
-        role.Settings.CheckAssignmentWindow(active: true, now, command.End);
+        // A break-glass account is the one standing access the portal keeps: it may be assigned permanently whatever
+        // the role allows for everyone else.
+        if (command.End is not null || !principal.IsBreakGlass)
+        {
+            if (command.End is null && !role.Settings.AllowPermanentActiveAssignment)
+            {
+                throw new DomainRuleException(
+                    $"An active assignment of this role cannot be permanent (only a break-glass account's can); it may last at most {role.Settings.MaxActiveAssignmentDays} days.");
+            }
+
+            role.Settings.CheckAssignmentWindow(active: true, now, command.End);
+        }
         if (await db.Activations.AnyAsync(a => a.PrincipalId == principal.Id && a.RoleId == role.Id && a.Scope == role.Scope
                 && (a.Status == ActivationStatus.Provisioning || a.Status == ActivationStatus.Active), cancellationToken))
         {

@@ -155,11 +155,33 @@ public sealed class EligibilityCommandHandlers(
         eligibility.Remove(now, context.Actor.PrincipalId);
         db.AuditEvents.Add(context.Audit(now, AuditActions.EligibilityRemoved, "eligibility", eligibility.Id.ToString(), AuditOutcome.Success,
             new { role = eligibility.Role.DisplayName, scope = eligibility.Scope, justification = command.Justification?.Trim() }, eligibility.PrincipalId, eligibility.RoleId));
+
+        // Requests made from it that wait for approval or their start can no longer be carried out: they lapse now,
+        // rather than sit in the approvers' queue.
+        var waiting = await db.ActivationRequests
+            .Where(r => r.EligibilityId == eligibility.Id && (r.Status == ActivationRequestStatus.Pending || r.Status == ActivationRequestStatus.Scheduled))
+            .ToListAsync(cancellationToken);
+        foreach (var request in waiting)
+        {
+            request.Lapse("Nothing was granted: the eligibility was removed.", now);
+            db.AuditEvents.Add(context.Audit(now, AuditActions.RequestLapsed, "request", request.Id.ToString(), AuditOutcome.Success,
+                new { reason = "the eligibility was removed", kind = request.Kind.ToString() }, request.RequesterId, request.RoleId));
+            await notifier.RequestClosedAsync(db, request, eligibility.Role.DisplayName, "not carried out", "The eligibility it was made from was removed.", cancellationToken);
+        }
+
+        var retired = waiting.Count == 0 ? [] : await Notifier.RetireApprovalRequestsAsync(db, [.. waiting.Select(r => r.Id)], now, cancellationToken);
         await SaveAsync(db, cancellationToken);
 
         // Activations made from it end now (the expiry worker revokes them and removes them from the directory).
         signals.Expiry.Set();
-        events.RolesChanged(await AssignmentRules.AffectedAsync(db, eligibility.PrincipalId, cancellationToken));
+        events.RolesChanged([.. await AssignmentRules.AffectedAsync(db, eligibility.PrincipalId, cancellationToken), .. waiting.Select(r => r.RequesterId)]);
+        if (waiting.Count > 0)
+        {
+            signals.Mail.Set();
+            events.ApprovalsChanged();
+            events.NotificationsChanged([.. waiting.Select(r => r.RequesterId), .. retired]);
+        }
+
         return Unit.Value;
     }
 

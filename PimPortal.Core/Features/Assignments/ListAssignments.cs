@@ -54,11 +54,9 @@ public enum AssignmentState
     Provisioning,
 }
 
-public sealed class ListAssignmentsHandler(IDbContextFactory<PimDbContext> dbFactory, TimeProvider time) : IQueryHandler<ListAssignments, AssignmentPage>
+public sealed class ListAssignmentsHandler(IDbContextFactory<PimDbContext> dbFactory, TimeProvider time, Microsoft.Extensions.Options.IOptions<PimOptions> options)
+    : IQueryHandler<ListAssignments, AssignmentPage>
 {
-    /// <summary>How long before its end an eligibility counts as ending soon (and its holder is told).</summary>
-    public static readonly TimeSpan NoticePeriod = TimeSpan.FromDays(14);
-
     public async ValueTask<AssignmentPage> Handle(ListAssignments query, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
@@ -93,7 +91,7 @@ public sealed class ListAssignmentsHandler(IDbContextFactory<PimDbContext> dbFac
             return new AssignmentPage(
                 [.. found.Select(r => new AssignmentRow(
                     r.e.Id, r.p.Id, r.p.DisplayName, r.p.Kind, r.p.UserPrincipalName, r.p.IsEnabled, r.p.IsBreakGlass, r.Role.Id, r.Role.DisplayName, r.Role.Kind, r.e.Scope,
-                    r.e.NotBefore, r.e.NotAfter, StateOf(r.e, now), false))],
+                    r.e.NotBefore, r.e.NotAfter, StateOf(r.e, now, options.Value.Alerts.EligibilityNotice), false))],
                 total, now);
         }
 
@@ -126,13 +124,14 @@ public sealed class ListAssignmentsHandler(IDbContextFactory<PimDbContext> dbFac
             count, now);
     }
 
-    public static AssignmentState StateOf(RoleEligibility eligibility, DateTimeOffset now)
+    /// <summary>An eligibility's state; it ends soon within <paramref name="noticePeriod"/> of its end (when its holder is told).</summary>
+    public static AssignmentState StateOf(RoleEligibility eligibility, DateTimeOffset now, TimeSpan noticePeriod)
     {
         ArgumentNullException.ThrowIfNull(eligibility);
         return eligibility.RemovedAt is not null ? AssignmentState.Removed
             : eligibility.NotAfter is { } end && end <= now ? AssignmentState.Ended
             : eligibility.NotBefore > now ? AssignmentState.Upcoming
-            : eligibility.NotAfter is { } soon && soon - now <= NoticePeriod ? AssignmentState.EndingSoon
+            : eligibility.NotAfter is { } soon && soon - now <= noticePeriod ? AssignmentState.EndingSoon
             : AssignmentState.Current;
     }
 }

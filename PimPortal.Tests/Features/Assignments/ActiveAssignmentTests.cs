@@ -59,13 +59,23 @@ public abstract class ActiveAssignmentTests(DatabaseKind kind) : HandlerTests(ki
         App.Time.Advance(TimeSpan.FromDays(3650));
         await App.Expiry.ExpireDueAsync(CancellationToken.None);
 
-        Assert.Equal("An active assignment of this role cannot be permanent; it may last at most 180 days.", refused.Message);
+        Assert.Equal("An active assignment of this role cannot be permanent (only a break-glass account's can); it may last at most 180 days.", refused.Message);
         Assert.Equal("An active assignment of this role may last at most 180 days (until 2027-05-26).", tooLong.Message);
         var assignment = await App.ActivationAsync(id);
         Assert.Equal((ActivationStatus.Active, true), (assignment.Status, assignment.IsPermanent));
         var inDirectory = await App.Db(db => db.DirectoryAssignments.SingleAsync(a => a.ActivationId == id));
         Assert.Null(inDirectory.ExpiresAt);
         Assert.True((await App.QueryAs(Dave, new GetMyRoles())).Active.Single().IsPermanent);
+    }
+
+    [Fact]
+    public async Task ABreakGlassAccount_MayBeAssignedPermanently_WhateverTheRoleAllowsOthers()
+    {
+        await App.SendAs(Erin, new SetBreakGlass(Dave.Id, true, "Second emergency account"));
+
+        var id = await App.SendAs(Erin, new AssignActive(Dave.Id, DemoOrganisation.GlobalAdministrator.Id, null, "Emergency access"));
+
+        Assert.True((await App.ActivationAsync(id)).IsPermanent);
     }
 
     [Fact]

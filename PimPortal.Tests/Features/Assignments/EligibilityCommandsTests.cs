@@ -160,6 +160,22 @@ public abstract class EligibilityCommandsTests(DatabaseKind kind) : HandlerTests
     }
 
     [Fact]
+    public async Task Remove_LapsesTheRequestsWaitingForApproval_AndTellsTheRequester()
+    {
+        var globalAdmin = DemoOrganisation.GlobalAdministrator;
+        var eligibility = await App.EligibilityOf(DemoOrganisation.Alice, globalAdmin);
+        var request = await App.RequestAsync(DemoOrganisation.Alice, globalAdmin);
+
+        await App.SendAs(Erin, new RemoveEligibility(eligibility, "Left the tenant team"));
+
+        var lapsed = await App.RequestRowAsync(request);
+        Assert.Equal((ActivationRequestStatus.Lapsed, "Nothing was granted: the eligibility was removed."), (lapsed.Status, lapsed.ClosedReason));
+        Assert.Empty((await App.QueryAs(DemoOrganisation.Bob, new Core.Features.Approvals.GetApprovalQueue(null))).Items);
+        Assert.Contains(await App.NotificationsAsync(DemoOrganisation.Alice), n => n.Subject == "Your request for Global Administrator was not carried out");
+        Assert.All(await App.NotificationsAsync(DemoOrganisation.Bob), n => Assert.NotNull(n.ReadAt));
+    }
+
+    [Fact]
     public async Task Extend_MovesTheEnd_AndIsRefusedWhenItEndedOrIsPermanent()
     {
         var id = await App.SendAs(Erin, new AssignEligibility(Dave.Id, Exchange.Id, null, TestApp.Start.AddDays(10), "Project"));

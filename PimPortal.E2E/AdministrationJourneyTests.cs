@@ -1,0 +1,98 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using PimPortal.Core.Domain;
+using PimPortal.Core.Persistence;
+using PimPortal.Core.Seed;
+using PimPortal.E2E.Infrastructure;
+using PimPortal.E2E.Pages;
+
+namespace PimPortal.E2E;
+
+/// <summary>A PIM administrator shapes the rules in the portal, and the next activation is held to them.</summary>
+[Collection(PortalCollection.Name)]
+public sealed class AdministrationJourneyTests(Browser browser) : IAsyncLifetime
+{
+    private readonly PortalServer server = new();
+    private readonly List<IBrowserContext> contexts = [];
+
+    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var context in contexts)
+        {
+            await context.DisposeAsync();
+        }
+
+        await server.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Erin_MakesExchangeAdministratorRequireBobsApproval_AndAlicesNextActivationWaitsAsPending()
+    {
+        var erin = await SignInAsync(DemoOrganisation.Erin);
+        var settings = new RoleSettingsPage(erin);
+        await settings.OpenAsync("Exchange Administrator");
+
+        await settings.RequireApprovalAsync();
+        await settings.AddApproverAsync("bob", "Bob Brown (bob@contoso.test)");
+        await settings.SaveAsync("Exchange Administrator");
+
+        var alice = await SignInAsync(DemoOrganisation.Alice);
+        var myRoles = new MyRolesPage(alice);
+        await myRoles.ActivateAsync("Exchange Administrator", 1, "Mailbox permissions for the legal hold", code: null);
+        await Expect(myRoles.PendingRow("Exchange Administrator")).ToContainTextAsync("Waiting for approval");
+        await Expect(myRoles.ActiveRow("Exchange Administrator")).ToHaveCountAsync(0);
+
+        // Bob, the approver erin named, has it in his queue; erin, no longer an approver of this role, does not.
+        var bob = await SignInAsync(DemoOrganisation.Bob);
+        var bobsQueue = new ApprovalsPage(bob);
+        await bobsQueue.OpenAsync();
+        await Expect(bobsQueue.Row("Alice Adams", "Exchange Administrator")).ToContainTextAsync("Mailbox permissions for the legal hold");
+        var erinsQueue = new ApprovalsPage(erin);
+        await erinsQueue.OpenAsync();
+        await Expect(erinsQueue.Empty).ToBeVisibleAsync();
+
+        await using var db = await server.Services.GetRequiredService<IDbContextFactory<PimDbContext>>().CreateDbContextAsync();
+        var change = await db.AuditEvents.SingleAsync(e => e.Action == AuditActions.RoleSettingsChanged);
+        Assert.Equal(DemoOrganisation.Erin.Id, change.ActorId);
+        Assert.Contains("\"RequireApproval\"", change.Details, StringComparison.Ordinal);
+        Assert.Contains("Bob Brown", change.Details, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Erin_MakesDaveEligible_AndDaveSeesTheRoleWithoutAReload()
+    {
+        var dave = await SignInAsync(DemoOrganisation.Dave);
+        await Expect(dave.GetByText("No eligible roles.")).ToBeVisibleAsync();
+        var erin = await SignInAsync(DemoOrganisation.Erin);
+        await erin.GotoAsync("/assignments");
+        await Expect(erin.Locator("[data-interactive=true]")).ToBeVisibleAsync(new() { Timeout = 20_000 });
+
+        await erin.Locator("[data-testid=assign]").ClickAsync();
+        var dialog = erin.GetByRole(AriaRole.Dialog);
+        await dialog.Locator("#assign-principal").FillAsync("dave");
+        await erin.GetByText("Dave Davis (dave@contoso.test)", new() { Exact = true }).ClickAsync();
+        await dialog.Locator("[data-testid=assign-role]").ClickAsync();
+        await erin.GetByRole(AriaRole.Option, new() { Name = "Exchange Administrator (Directory)" }).ClickAsync();
+        await Expect(dialog.Locator("[data-testid=assign-rules]")).ToHaveTextAsync("This role allows a permanent assignment.");
+        await dialog.GetByLabel("Permanent").CheckAsync();
+        await dialog.GetByLabel("Justification").FillAsync("Joins the messaging team");
+        await dialog.Locator("[data-testid=assign-submit]").ClickAsync();
+
+        await Expect(erin.Locator("tr[data-holder='Dave Davis'][data-role='Exchange Administrator']")).ToBeVisibleAsync();
+        await Expect(dave.GetByRole(AriaRole.Button, new() { Name = "Activate Exchange Administrator", Exact = true })).ToBeVisibleAsync();
+    }
+
+    private async Task<IPage> SignInAsync(DemoAccount who)
+    {
+        var context = await browser.Instance.NewContextAsync(new() { BaseURL = server.BaseUrl });
+        contexts.Add(context);
+        var page = await context.NewPageAsync();
+        await page.GotoAsync("/");
+        await new SignInPage(page).SignInAsync(who.Email, DemoOrganisation.Password);
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "My roles" })).ToBeVisibleAsync();
+        await new MyRolesPage(page).WaitUntilInteractiveAsync();
+        return page;
+    }
+}

@@ -1,0 +1,154 @@
+using Bunit;
+using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Web;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using PimPortal.Components.Pages.Alerts;
+using PimPortal.Components.Pages.Assignments;
+using PimPortal.Components.Pages.Dashboard;
+using PimPortal.Components.Pages.Rollout;
+using PimPortal.Components.Pages.Settings;
+using PimPortal.Core.Domain;
+using PimPortal.Core.Features.Assignments;
+using PimPortal.Core.Features.Settings;
+using PimPortal.Core.Jobs;
+using PimPortal.Core.Persistence;
+using PimPortal.Core.Seed;
+using PimPortal.Tests.Infrastructure;
+
+namespace PimPortal.Tests.Components;
+
+/// <summary>The administrators' pages against the real Core: what they show, and that their actions take effect.</summary>
+public sealed class AdministrationPagesTests : PortalComponentTest
+{
+    private static readonly DemoAccount Erin = DemoOrganisation.Erin;
+    private static readonly DemoRole Exchange = DemoOrganisation.ExchangeAdministrator;
+
+    [Fact]
+    public async Task RoleSettings_ShowTheCurrentValues_AndSaveTheChangedOnes()
+    {
+        SignIn(Erin);
+        var page = RenderPage<RoleSettingsPage>(new Dictionary<string, object?> { ["RoleId"] = Exchange.Id });
+        page.WaitForElement("#max-hours");
+        Assert.Equal("8", page.Find("#max-hours").GetAttribute("value"));
+
+        await page.Find("input[data-testid=require-mfa]").ChangeAsync(new ChangeEventArgs { Value = true });
+        await page.Find("#max-hours").ChangeAsync(new ChangeEventArgs { Value = "2" });
+        await ClickAsync(page.Find("button[data-testid=save-settings]"));
+
+        page.WaitForAssertion(() => Assert.Contains("Settings of Exchange Administrator saved", page.Markup, StringComparison.Ordinal));
+        var saved = await SettingsAsync();
+        Assert.Equal((true, TimeSpan.FromHours(2)), (saved.RequireMfa, saved.MaxActivationDuration));
+    }
+
+    [Fact]
+    public async Task RoleSettings_ChangedByAnotherAdministratorMeanwhile_AreNotOverwritten()
+    {
+        SignIn(Erin);
+        var page = RenderPage<RoleSettingsPage>(new Dictionary<string, object?> { ["RoleId"] = Exchange.Id });
+        page.WaitForElement("#max-hours");
+        var version = await DbAsync(db => db.RoleSettings.Where(s => s.RoleId == Exchange.Id).Select(s => s.Version).SingleAsync());
+        await SendAsAsync(Erin, new UpdateRoleSettings(Exchange.Id, version, (await SettingsAsync()) with { RequireTicket = true }));
+
+        await page.Find("input[data-testid=require-mfa]").ChangeAsync(new ChangeEventArgs { Value = true });
+        await ClickAsync(page.Find("button[data-testid=save-settings]"));
+
+        page.WaitForAssertion(() => Assert.StartsWith("Someone changed this role's settings after you opened them", page.Find("[data-testid=settings-error]").TextContent.Trim(), StringComparison.Ordinal));
+        var saved = await SettingsAsync();
+        Assert.Equal((false, true), (saved.RequireMfa, saved.RequireTicket));
+    }
+
+    [Fact]
+    public async Task Alerts_RequireMfa_RemediatesAndTheAlertGoes()
+    {
+        SignIn(Erin);
+        EnsureServicesComplete();
+        await Context.Services.GetRequiredService<AlertEvaluator>().EvaluateAsync(CancellationToken.None);
+        var page = RenderPage<AlertsPage>();
+        var alert = page.WaitForElement("[data-alert=RoleWithoutMfa]");
+        Assert.Contains("Exchange Administrator can be activated without MFA", alert.TextContent, StringComparison.Ordinal);
+
+        await ClickAsync(alert.QuerySelectorAll("button").Single(b => b.TextContent.Contains("Require MFA", StringComparison.Ordinal)));
+
+        page.WaitForAssertion(() => Assert.Empty(page.FindAll("[data-alert=RoleWithoutMfa]")));
+        Assert.True((await SettingsAsync()).RequireMfa);
+    }
+
+    [Fact]
+    public async Task Alerts_ABreakGlassUse_AppearsWithoutAReload()
+    {
+        SignIn(Erin);
+        var page = RenderPage<AlertsPage>();
+        page.WaitForElement("[data-testid=no-alerts]");
+
+        await Context.Services.GetRequiredService<BreakGlassAlarm>().RecordUseAsync(DemoOrganisation.BreakGlass.Id, "signed in to PimPortal", new Core.ClientInfo("198.51.100.9", null), CancellationToken.None);
+
+        page.WaitForAssertion(() => Assert.Contains("Break-glass account Break Glass was used", page.Find("[data-alert=BreakGlassUsed]").TextContent, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Assignments_ListEligibilities_AndAnotherAdministratorsAssignmentAppearsWithoutAReload()
+    {
+        SignIn(Erin);
+        var page = RenderPage<AssignmentsPage>();
+        page.WaitForAssertion(() => Assert.Equal(8, page.FindAll("tr[data-holder]").Count));
+        Assert.Contains("8 eligible assignments", page.Find("[data-testid=assignment-total]").TextContent, StringComparison.Ordinal);
+
+        await SendAsAsync(Erin, new AssignEligibility(DemoOrganisation.Dave.Id, Exchange.Id, null, null, "Messaging team"));
+
+        page.WaitForAssertion(() => Assert.Single(page.FindAll("tr[data-holder='Dave Davis'][data-role='Exchange Administrator']")));
+    }
+
+    [Fact]
+    public async Task Dashboard_ShowsTheCounts()
+    {
+        SignIn(Erin);
+        await SendAsAsync(Erin, new AssignActive(DemoOrganisation.Dave.Id, Exchange.Id, TestApp.Start.AddDays(1), "Weekend migration"));
+
+        var page = RenderPage<DashboardPage>();
+
+        page.WaitForAssertion(() => Assert.Equal("8", page.Find("[data-testid=tile-eligible] .tile-value").TextContent.Trim()));
+        Assert.Equal("1", page.Find("[data-testid=tile-active] .tile-value").TextContent.Trim());
+        Assert.Equal("1", page.Find("[data-testid=tile-break-glass] .tile-value").TextContent.Trim());
+        Assert.Single(page.FindAll("tr[data-role='Exchange Administrator']"));
+    }
+
+    [Fact]
+    public async Task Rollout_ImportsStandingAssignments_AndConvertsTheChosen()
+    {
+        SignIn(Erin);
+        EnsureServicesComplete();
+        await DbAsync(async db =>
+        {
+            db.DirectoryAssignments.Add(new DirectoryAssignment(Guid.NewGuid(), DemoOrganisation.Dave.Id, Exchange.Id, "/", null, TestApp.Start, null));
+            await db.SaveChangesAsync();
+        });
+        var page = RenderPage<RolloutPage>();
+
+        await ClickAsync(page.Find("button[data-testid=import]"));
+        page.WaitForElement("tr[data-holder='Dave Davis']");
+        Assert.Contains("A break-glass account keeps its standing access.", page.Find("tr[data-holder='Break Glass']").TextContent, StringComparison.Ordinal);
+        await page.Find("tr[data-holder='Dave Davis'] input[type=checkbox]").ChangeAsync(new ChangeEventArgs { Value = true });
+        await page.Find("#rollout-justification").InputAsync(new ChangeEventArgs { Value = "Rollout wave 1" });
+        await ClickAsync(page.Find("button[data-testid=convert]"));
+
+        page.WaitForAssertion(() => Assert.Contains("1 of 1 converted", page.Find("[data-testid=rollout-result]").TextContent, StringComparison.Ordinal));
+        Assert.Empty(page.FindAll("tr[data-holder='Dave Davis']"));
+        Assert.True(await DbAsync(db => db.Eligibilities.AnyAsync(e => e.PrincipalId == DemoOrganisation.Dave.Id && e.RoleId == Exchange.Id)));
+    }
+
+    private Task<RoleSettingsInput> SettingsAsync() => DbAsync(async db =>
+        RoleSettingsInput.From(await db.RoleSettings.Include(s => s.Approvers).Include(s => s.NotificationRules).SingleAsync(s => s.RoleId == Exchange.Id)));
+
+    private async Task<T> DbAsync<T>(Func<PimDbContext, Task<T>> work)
+    {
+        await using var db = await Context.Services.GetRequiredService<IDbContextFactory<PimDbContext>>().CreateDbContextAsync();
+        return await work(db);
+    }
+
+    private Task DbAsync(Func<PimDbContext, Task> work) => DbAsync(async db =>
+    {
+        await work(db);
+        return true;
+    });
+}
