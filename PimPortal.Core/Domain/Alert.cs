@@ -116,6 +116,12 @@ public enum AlertKind
 
     /// <summary>A break-glass account signed in or acted.</summary>
     BreakGlassUsed,
+
+    /// <summary>An account was marked as break-glass, or the mark was taken away.</summary>
+    BreakGlassChanged,
+
+    /// <summary>Someone holds a role permanently although the role's rules no longer allow it.</summary>
+    PermanentAssignmentNotAllowed,
 }
 
 public enum AlertSeverity

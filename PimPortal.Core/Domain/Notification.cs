@@ -14,9 +14,14 @@ public sealed class Notification
     {
     }
 
-    public Notification(Guid id, Guid recipientId, NotificationKind kind, string subject, string body, string link, Guid? requestId, string? emailTo, DateTimeOffset now)
+    public Notification(Guid id, Guid? recipientId, NotificationKind kind, string subject, string body, string link, Guid? requestId, string? emailTo, DateTimeOffset now)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(subject);
+        if (recipientId is null && emailTo is null)
+        {
+            throw new ArgumentException("A notification for nobody's bell must be mailed.", nameof(emailTo));
+        }
+
         Id = id;
         RecipientId = recipientId;
         Kind = kind;
@@ -33,7 +38,8 @@ public sealed class Notification
 
     public Guid Id { get; private set; }
 
-    public Guid RecipientId { get; private set; }
+    /// <summary>Whose bell shows it; null for a mail to an address that is nobody's account (e.g. a team list).</summary>
+    public Guid? RecipientId { get; private set; }
 
     public NotificationKind Kind { get; private set; }
 

@@ -64,7 +64,7 @@ public sealed class RoleActivation
             Scope = scope,
             Status = ActivationStatus.Provisioning,
             NotBefore = now,
-            NotAfter = notAfter ?? PermanentEnd,
+            NotAfter = notAfter?.ToUniversalTime() ?? PermanentEnd,
             CreatedAt = now,
             AssignedBy = assignedBy,
             Version = Guid.NewGuid(),

@@ -22,8 +22,10 @@ public sealed class RoleEligibility
         PrincipalId = principalId;
         RoleId = roleId;
         Scope = scope;
-        NotBefore = notBefore;
-        NotAfter = notAfter;
+
+        // Stored in UTC whatever offset the administrator's browser gave: every comparison with "now" is in UTC.
+        NotBefore = notBefore.ToUniversalTime();
+        NotAfter = notAfter?.ToUniversalTime();
         CreatedBy = createdBy;
         CreatedAt = createdAt;
     }
@@ -88,7 +90,7 @@ public sealed class RoleEligibility
             throw new DomainRuleException($"An extension must end after the current end ({NotAfter:yyyy-MM-dd HH:mm} UTC).");
         }
 
-        NotAfter = newEnd;
+        NotAfter = newEnd?.ToUniversalTime();
         EndingNoticeSentAt = null;
         Touch();
     }

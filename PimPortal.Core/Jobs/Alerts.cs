@@ -19,7 +19,8 @@ public sealed partial class AlertEvaluator(
     /// <summary>The Entra role template id of Global Administrator.</summary>
     public const string GlobalAdministratorTemplateId = "62e90394-69f5-4237-9190-012177145e10";
 
-    private static readonly AlertKind[] Evaluated = [AlertKind.TooManyGlobalAdministrators, AlertKind.RoleWithoutMfa, AlertKind.StaleEligibility, AlertKind.FrequentActivation];
+    private static readonly AlertKind[] Evaluated =
+        [AlertKind.TooManyGlobalAdministrators, AlertKind.RoleWithoutMfa, AlertKind.StaleEligibility, AlertKind.FrequentActivation, AlertKind.PermanentAssignmentNotAllowed];
 
     /// <summary>Evaluates once; returns how many evaluated alerts are open afterwards.</summary>
     public async Task<int> EvaluateAsync(CancellationToken cancellationToken)
@@ -38,12 +39,15 @@ public sealed partial class AlertEvaluator(
 
         seen.AddRange(await StaleEligibilitiesAsync(db, settings, now, cancellationToken));
         seen.AddRange(await FrequentActivationsAsync(db, settings, now, cancellationToken));
+        seen.AddRange(await PermanentNotAllowedAsync(db, now, cancellationToken));
 
         var open = await db.Alerts.Where(a => a.ResolvedAt == null && Evaluated.Contains(a.Kind)).ToListAsync(cancellationToken);
+        var openByKey = open.ToDictionary(a => a.Key, StringComparer.Ordinal);
+        var seenKeys = seen.Select(a => a.Key).ToHashSet(StringComparer.Ordinal);
         var changed = false;
         foreach (var alert in seen)
         {
-            if (open.Find(a => a.Key == alert.Key) is { } known)
+            if (openByKey.TryGetValue(alert.Key, out var known))
             {
                 known.SeenAgain(alert.Summary, alert.Detail, now);
                 continue;
@@ -56,7 +60,7 @@ public sealed partial class AlertEvaluator(
             changed = true;
         }
 
-        foreach (var gone in open.Where(a => !seen.Exists(s => s.Key == a.Key)))
+        foreach (var gone in open.Where(a => !seenKeys.Contains(a.Key)))
         {
             gone.Resolve("the condition no longer holds", null, now);
             db.AuditEvents.Add(AuditFactory.Create(Actor.System, ClientInfo.Unknown, now, AuditActions.AlertResolved, "alert", gone.Id.ToString(), AuditOutcome.Success,
@@ -129,30 +133,55 @@ public sealed partial class AlertEvaluator(
             .Select(r => new { r.Id, r.DisplayName, r.Scope }).ToListAsync(cancellationToken);
         return roles.Select(r => new Alert(Guid.NewGuid(), AlertKind.RoleWithoutMfa, $"no-mfa:{r.Id}", AlertSeverity.Medium,
             $"{r.DisplayName} can be activated without MFA",
-            $"Activating {r.DisplayName} ({r.Scope}) does not ask for a fresh multi-factor proof, so a stolen session can use it. Require MFA on activation.",
+            $"Activating {r.DisplayName}{ScopeText(r.Scope)} does not ask for a fresh multi-factor proof, so a stolen session can use it. Require MFA on activation.",
             null, r.Id, null, now));
     }
 
+    /// <summary>
+    /// One alert per role: its eligible users (not break-glass, enabled, eligible for longer than the threshold) who
+    /// have not activated it within the threshold. Read in two set queries and matched in memory, so a large tenant
+    /// (100,000 eligibilities) takes a moment, not a query per eligibility.
+    /// </summary>
     private static async Task<IEnumerable<Alert>> StaleEligibilitiesAsync(PimDbContext db, AlertOptions settings, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var since = now.AddDays(-settings.StaleAfterDays);
-        var stale = await (
+        var candidates = await (
                 from e in db.Eligibilities.AsNoTracking()
                 where e.RemovedAt == null && (e.NotAfter == null || e.NotAfter > now) && e.CreatedAt <= since && e.NotBefore <= since
                 join p in db.Principals on e.PrincipalId equals p.Id
                 where p.Kind == PrincipalKind.User && !p.IsBreakGlass && p.IsEnabled
-                where !db.Activations.Any(a => a.PrincipalId == e.PrincipalId && a.RoleId == e.RoleId && a.Scope == e.Scope && a.CreatedAt > since)
-                select new
-                {
-                    e.Id, e.PrincipalId, e.RoleId, p.DisplayName, Role = e.Role.DisplayName,
-                    Last = db.Activations.Where(a => a.PrincipalId == e.PrincipalId && a.RoleId == e.RoleId && a.Scope == e.Scope)
-                        .Select(a => (DateTimeOffset?)a.CreatedAt).Max(),
-                })
+                select new { e.PrincipalId, e.RoleId, e.Scope, p.DisplayName })
             .ToListAsync(cancellationToken);
-        return stale.Select(s => new Alert(Guid.NewGuid(), AlertKind.StaleEligibility, $"stale:{s.Id}", AlertSeverity.Low,
-            $"{s.DisplayName} has not activated {s.Role} in {settings.StaleAfterDays} days",
-            $"{s.DisplayName} is eligible for {s.Role} but {(s.Last is { } last ? $"last activated it on {last:yyyy-MM-dd}" : "has never activated it")}. Remove the eligibility if it is not needed.",
-            s.PrincipalId, s.RoleId, s.Id, now));
+        if (candidates.Count == 0)
+        {
+            return [];
+        }
+
+        // The last activation of each (principal, role, scope), over the activations that exist (far fewer rows).
+        var last = (await db.Activations.AsNoTracking()
+                .Where(a => a.AssignedBy == null)
+                .GroupBy(a => new { a.PrincipalId, a.RoleId, a.Scope })
+                .Select(g => new { g.Key.PrincipalId, g.Key.RoleId, g.Key.Scope, Last = g.Max(a => a.CreatedAt) })
+                .ToListAsync(cancellationToken))
+            .ToDictionary(a => (a.PrincipalId, a.RoleId, a.Scope), a => a.Last);
+        var roles = await db.PrivilegedRoles.AsNoTracking().ToDictionaryAsync(r => r.Id, r => r.DisplayName, cancellationToken);
+        return candidates
+            .Select(c => (c.RoleId, c.DisplayName, Last: last.TryGetValue((c.PrincipalId, c.RoleId, c.Scope), out var at) ? at : (DateTimeOffset?)null))
+            .Where(c => c.Last is null || c.Last <= since)
+            .GroupBy(c => c.RoleId)
+            .Select(g =>
+            {
+                var role = roles.GetValueOrDefault(g.Key, "a role");
+                var examples = g.OrderBy(c => c.Last ?? DateTimeOffset.MinValue).ThenBy(c => c.DisplayName, StringComparer.Ordinal).Take(10)
+                    .Select(c => c.Last is { } at ? $"{c.DisplayName} (last {at:yyyy-MM-dd})" : $"{c.DisplayName} (never)");
+                var count = g.Count();
+                var who = count == 1 ? g.First().DisplayName : $"{count} eligible users";
+                return new Alert(Guid.NewGuid(), AlertKind.StaleEligibility, $"stale:{g.Key}", AlertSeverity.Low,
+                    $"{who} {(count == 1 ? "has" : "have")} not activated {role} in {settings.StaleAfterDays} days",
+                    $"Eligible but not activating: {string.Join(", ", examples)}{(count > 10 ? $" and {count - 10} more" : "")}. Remove the eligibilities nobody needs (an access review removes many at once).",
+                    null, g.Key, null, now);
+            })
+            .ToList();
     }
 
     private static async Task<IEnumerable<Alert>> FrequentActivationsAsync(PimDbContext db, AlertOptions settings, DateTimeOffset now, CancellationToken cancellationToken)
@@ -179,6 +208,28 @@ public sealed partial class AlertEvaluator(
             $"{f.Count} activations within {window} (the threshold is {settings.FrequentActivationCount}). The maximum duration may be too short for the work, or the role is used as standing access; review the role's settings.",
             f.PrincipalId, f.RoleId, null, now));
     }
+
+    private static async Task<IEnumerable<Alert>> PermanentNotAllowedAsync(PimDbContext db, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        // Permanent assignments are allowed by the role's rules, or for a break-glass account; a rule tightened since,
+        // or a mark taken away, leaves them standing — each is named until removed.
+        var standing = await (
+                from a in db.Activations.AsNoTracking()
+                where a.AssignedBy != null && a.NotAfter == RoleActivation.PermanentEnd
+                    && (a.Status == ActivationStatus.Provisioning || a.Status == ActivationStatus.Active)
+                    && !a.Role.Settings.AllowPermanentActiveAssignment
+                join p in db.Principals on a.PrincipalId equals p.Id
+                where !p.IsBreakGlass
+                select new { a.Id, a.PrincipalId, a.RoleId, p.DisplayName, Role = a.Role.DisplayName })
+            .ToListAsync(cancellationToken);
+        return standing.Select(s => new Alert(Guid.NewGuid(), AlertKind.PermanentAssignmentNotAllowed, $"permanent:{s.Id}", AlertSeverity.High,
+            $"{s.DisplayName} holds {s.Role} permanently, which the role no longer allows",
+            $"{s.DisplayName} was assigned {s.Role} active without an end, but the role's settings no longer allow permanent active assignments (or the account is no longer break-glass). Remove the assignment, or make it time-bound.",
+            s.PrincipalId, s.RoleId, s.Id, now));
+    }
+
+    /// <summary>" on {scope}" for a resource scope; nothing for the whole directory ("/") or a group.</summary>
+    private static string ScopeText(string scope) => scope.StartsWith('/') && scope.Length > 1 ? $" on {scope}" : "";
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Alert raised ({Kind}): {Summary}")]
     private static partial void LogRaised(ILogger logger, AlertKind kind, string summary);
@@ -260,6 +311,9 @@ public sealed partial class BreakGlassAlarm(IDbContextFactory<PimDbContext> dbFa
 /// </summary>
 public sealed class EligibilityNotices(IDbContextFactory<PimDbContext> dbFactory, TimeProvider time, IOptions<PimOptions> options, Notifier notifier, JobSignals signals, PortalEvents events)
 {
+    /// <summary>Ends older than this when found are recorded together, in one audit event.</summary>
+    public static readonly TimeSpan BacklogAge = TimeSpan.FromDays(7);
+
     /// <summary>One pass; returns how many notices were sent and ends recorded.</summary>
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
@@ -296,11 +350,24 @@ public sealed class EligibilityNotices(IDbContextFactory<PimDbContext> dbFactory
             .OrderBy(e => e.NotAfter)
             .Take(500)
             .ToListAsync(cancellationToken);
+        // Each end is recorded with its own event; ends found long after the fact (a database from before ends were
+        // recorded, a portal stopped for weeks) are recorded together in one event, not as a flood.
+        var backlogBefore = now - BacklogAge;
         foreach (var eligibility in ended)
         {
             eligibility.EndRecorded(now);
-            db.AuditEvents.Add(AuditFactory.Create(Actor.System, ClientInfo.Unknown, now, AuditActions.EligibilityEnded, "eligibility", eligibility.Id.ToString(), AuditOutcome.Success,
-                new { role = eligibility.Role.DisplayName, notAfter = eligibility.NotAfter }, eligibility.PrincipalId, eligibility.RoleId));
+            if (eligibility.NotAfter > backlogBefore)
+            {
+                db.AuditEvents.Add(AuditFactory.Create(Actor.System, ClientInfo.Unknown, now, AuditActions.EligibilityEnded, "eligibility", eligibility.Id.ToString(), AuditOutcome.Success,
+                    new { role = eligibility.Role.DisplayName, notAfter = eligibility.NotAfter }, eligibility.PrincipalId, eligibility.RoleId));
+            }
+        }
+
+        var backlog = ended.Where(e => e.NotAfter <= backlogBefore).ToList();
+        if (backlog.Count > 0)
+        {
+            db.AuditEvents.Add(AuditFactory.Create(Actor.System, ClientInfo.Unknown, now, AuditActions.EligibilityEnded, "eligibility", "backlog", AuditOutcome.Success,
+                new { count = backlog.Count, endedBefore = backlogBefore, eligibilities = backlog.Select(e => e.Id) }));
         }
 
         try

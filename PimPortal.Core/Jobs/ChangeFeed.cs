@@ -50,7 +50,7 @@ public sealed class ChangeFeedProcessor(IDbContextFactory<PimDbContext> dbFactor
             events.ApprovalsChanged();
         }
 
-        events.NotificationsChanged(freshNotifications.Select(n => n.RecipientId));
+        events.NotificationsChanged(freshNotifications.Where(n => n.RecipientId != null).Select(n => n.RecipientId!.Value));
 
         // Forget what fell out of the window.
         foreach (var old in _seenEvents.Where(e => e.Value < since).Select(e => e.Key).ToList())

@@ -77,7 +77,7 @@ public sealed class Notifier(IOptions<PimOptions> options, TimeProvider time)
             notification.MarkRead(now);
         }
 
-        return [.. open.Select(n => n.RecipientId).Distinct()];
+        return [.. open.Where(n => n.RecipientId != null).Select(n => n.RecipientId!.Value).Distinct()];
     }
 
     /// <summary>
@@ -137,7 +137,7 @@ public sealed class Notifier(IOptions<PimOptions> options, TimeProvider time)
         {
             foreach (var address in rule.AdditionalAddresses.Where(a => !recipients.Values.Contains(a, StringComparer.OrdinalIgnoreCase)))
             {
-                db.Notifications.Add(new Notification(Guid.NewGuid(), Guid.Empty, kind, subject, text, link, null, address, time.GetUtcNow()));
+                db.Notifications.Add(new Notification(Guid.NewGuid(), null, kind, subject, text, link, null, address, time.GetUtcNow()));
             }
         }
 

@@ -79,6 +79,14 @@ public abstract class PimDbContext(DbContextOptions options)
             .HasFilter($"{Quote(nameof(ActivationRequest.Status))} IN ('{ActivationRequestStatus.Pending}', '{ActivationRequestStatus.Scheduled}')")
             .HasDatabaseName("UX_Requests_OnePendingPerRoleAndScope");
 
+        // One current eligibility per principal, role and scope (not removed, its end not yet recorded): two
+        // administrators assigning the same at once, or an assignment racing a rollout, give one.
+        builder.Entity<RoleEligibility>()
+            .HasIndex(e => new { e.PrincipalId, e.RoleId, e.Scope })
+            .IsUnique()
+            .HasFilter($"{Quote(nameof(RoleEligibility.RemovedAt))} IS NULL AND {Quote(nameof(RoleEligibility.EndRecordedAt))} IS NULL")
+            .HasDatabaseName("UX_Eligibilities_OneCurrent");
+
         // One open alert per condition: two instances evaluating at once cannot raise it twice.
         builder.Entity<Alert>()
             .HasIndex(a => a.Key)

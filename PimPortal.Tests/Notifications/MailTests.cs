@@ -40,6 +40,23 @@ public sealed class MailTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ARolesFurtherRecipients_AreMailedOnActivation_WithoutABellOfTheirOwn()
+    {
+        var exchange = DemoOrganisation.ExchangeAdministrator;
+        await App.UpdateSettingsAsync(exchange, s => s.WithRule(new Core.Features.Settings.NotificationRuleInput(
+            RoleNotificationEvent.Activated, NotifyAdministrators: true, NotifyAssignee: false, ["soc@contoso.test"])));
+
+        await App.ActivateAsync(DemoOrganisation.Alice, exchange);
+        Assert.Equal(2, await Mail.SendDueAsync(CancellationToken.None));
+
+        Assert.Equal(["erin@contoso.test", "soc@contoso.test"], Smtp.Messages.SelectMany(m => m.To.Mailboxes).Select(m => m.Address).Order());
+        var toSoc = Assert.Single(Smtp.Messages, m => m.To.Mailboxes.Single().Address == "soc@contoso.test");
+        Assert.Equal("Alice Adams activated Exchange Administrator", toSoc.Subject);
+        Assert.Contains("https://pim.contoso.test/requests/", toSoc.TextBody, StringComparison.Ordinal);
+        Assert.Single(await App.NotificationsAsync(DemoOrganisation.Erin));
+    }
+
+    [Fact]
     public async Task TheDecision_IsMailedToTheRequester()
     {
         var id = await App.RequestAsync(DemoOrganisation.Alice, DemoOrganisation.GlobalAdministrator);

@@ -146,9 +146,11 @@ public sealed class GetMyRolesHandler(IDbContextFactory<PimDbContext> dbFactory,
 
         return new MyRoles(
             [.. eligible
-                // The same role and scope directly and through a group (or two groups): one row, the one lasting longest.
+                // The same role and scope directly and through a group (or two groups): one row — one that can be used
+                // now before one that starts later, then one's own before a group's, then the one lasting longest.
                 .GroupBy(e => (e.RoleId, e.Scope))
-                .Select(g => g.OrderBy(e => e.ViaGroup is null ? 0 : 1).ThenByDescending(e => e.NotAfter ?? DateTimeOffset.MaxValue).First())
+                .Select(g => g.OrderBy(e => e.NotBefore <= now ? 0 : 1).ThenBy(e => e.ViaGroup is null ? 0 : 1)
+                    .ThenByDescending(e => e.NotAfter ?? DateTimeOffset.MaxValue).First())
                 .Select(e => new EligibleRole(
                     e.Id, e.RoleId, e.DisplayName, e.Kind, e.Scope, e.MaxActivationDuration, e.RequireMfa, e.RequireJustification,
                     e.RequireTicket, e.RequireApproval, e.ApprovalsNeeded, e.NotBefore, e.NotAfter,

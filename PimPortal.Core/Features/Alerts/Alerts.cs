@@ -30,8 +30,8 @@ public enum AlertRemediation
     /// <summary>Turn MFA on for the role.</summary>
     RequireMfa,
 
-    /// <summary>Remove the stale eligibility.</summary>
-    RemoveEligibility,
+    /// <summary>Review the role's eligibilities that are not used (the assignments page, filtered to them).</summary>
+    ReviewStaleEligibilities,
 
     /// <summary>Open the role's settings (e.g. a longer maximum duration).</summary>
     ReviewSettings,
@@ -41,6 +41,9 @@ public enum AlertRemediation
 
     /// <summary>Make the holder eligible instead of standing.</summary>
     MakeEligible,
+
+    /// <summary>Remove the active assignment.</summary>
+    RemoveAssignment,
 }
 
 /// <summary>
@@ -100,9 +103,16 @@ public sealed class AlertHandlers(IDbContextFactory<PimDbContext> dbFactory, Req
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var alert = await db.Alerts.SingleOrDefaultAsync(a => a.Id == command.AlertId, cancellationToken)
             ?? throw new NotFoundException("That alert does not exist.");
-        if (alert.Kind != AlertKind.BreakGlassUsed)
+        if (alert.Kind is not (AlertKind.BreakGlassUsed or AlertKind.BreakGlassChanged))
         {
             throw new DomainRuleException("This alert resolves itself once its cause is remedied; use its action instead.");
+        }
+
+        // Nobody explains away their own use (or mark), and a break-glass account acknowledges no break-glass alert.
+        var me = context.Actor.PrincipalId;
+        if (alert.PrincipalId == me || await db.Principals.AnyAsync(p => p.Id == me && p.IsBreakGlass, cancellationToken))
+        {
+            throw new ForbiddenException("You cannot acknowledge an alert about your own account, or as a break-glass account; ask another PIM administrator.");
         }
 
         alert.Resolve($"acknowledged by {context.Actor.DisplayName}: {command.Note!.Trim()}", context.Actor.PrincipalId, now);
@@ -127,8 +137,9 @@ public sealed class AlertHandlers(IDbContextFactory<PimDbContext> dbFactory, Req
     {
         AlertKind.TooManyGlobalAdministrators => AlertRemediation.ReviewAssignments,
         AlertKind.RoleWithoutMfa => AlertRemediation.RequireMfa,
-        AlertKind.StaleEligibility => AlertRemediation.RemoveEligibility,
+        AlertKind.StaleEligibility => AlertRemediation.ReviewStaleEligibilities,
         AlertKind.FrequentActivation => AlertRemediation.ReviewSettings,
+        AlertKind.PermanentAssignmentNotAllowed => AlertRemediation.RemoveAssignment,
         _ => AlertRemediation.Acknowledge,
     };
 }

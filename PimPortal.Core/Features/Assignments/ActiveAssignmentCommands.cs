@@ -68,6 +68,7 @@ public sealed class ActiveAssignmentCommandHandlers(
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var principal = await db.Principals.AsNoTracking().SingleOrDefaultAsync(p => p.Id == command.PrincipalId, cancellationToken)
             ?? throw new NotFoundException("That user or group is not in the directory.");
+        await AssignmentRules.RefuseSelfAsync(db, context, principal.Id, cancellationToken);
         if (!principal.IsEnabled)
         {
             throw new DomainRuleException($"{principal.DisplayName} is disabled; a disabled account holds nothing.");
@@ -157,15 +158,43 @@ public sealed class ActiveAssignmentCommandHandlers(
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var principal = await db.Principals.SingleOrDefaultAsync(p => p.Id == command.PrincipalId, cancellationToken)
             ?? throw new NotFoundException("That account is not in the directory.");
+        if (principal.Id == context.Actor.PrincipalId)
+        {
+            throw new ForbiddenException("You cannot mark or unmark your own account as break-glass; ask another PIM administrator.");
+        }
+
         if (principal.IsBreakGlass == command.IsBreakGlass)
         {
             return Unit.Value;
         }
 
+        // The mark allows permanent standing access: it cannot be taken away while that access is there, or the
+        // access would stay without the alarm that watches it.
+        if (!command.IsBreakGlass && await db.Activations.AnyAsync(a => a.PrincipalId == principal.Id && a.AssignedBy != null && a.NotAfter == RoleActivation.PermanentEnd
+                && (a.Status == ActivationStatus.Provisioning || a.Status == ActivationStatus.Active), cancellationToken))
+        {
+            throw new DomainRuleException($"{principal.DisplayName} holds a permanent assignment made for a break-glass account; remove it first.");
+        }
+
         principal.MarkBreakGlass(command.IsBreakGlass);
         db.AuditEvents.Add(context.Audit(now, command.IsBreakGlass ? AuditActions.BreakGlassMarked : AuditActions.BreakGlassUnmarked, "principal", principal.Id.ToString(),
             AuditOutcome.Success, new { principal = principal.DisplayName, justification = command.Justification?.Trim() }, principal.Id));
+
+        // Every administrator hears of it: the mark takes an account out of the alerts that would otherwise watch it.
+        var summary = command.IsBreakGlass
+            ? $"{principal.DisplayName} was marked as a break-glass account by {context.Actor.DisplayName}"
+            : $"{principal.DisplayName} is no longer a break-glass account ({context.Actor.DisplayName})";
+        var alert = new Alert(Guid.NewGuid(), AlertKind.BreakGlassChanged, $"break-glass-change:{Guid.NewGuid():N}", AlertSeverity.High, summary,
+            $"Justification: {command.Justification?.Trim()}. A break-glass account keeps standing access and is left out of staleness and drift alerts; confirm the change was intended.",
+            principal.Id, null, null, now);
+        db.Alerts.Add(alert);
+        db.AuditEvents.Add(context.Audit(now, AuditActions.AlertRaised, "alert", alert.Id.ToString(), AuditOutcome.Success,
+            new { kind = alert.Kind.ToString(), alert.Summary }, principal.Id));
+        var told = await notifier.AdministratorsAsync(db, NotificationKind.Alert, summary, alert.Detail, "/alerts", cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
+        signals.Mail.Set();
+        events.NotificationsChanged(told);
+        events.AlertsChanged();
         return Unit.Value;
     }
 }

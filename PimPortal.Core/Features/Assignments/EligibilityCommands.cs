@@ -59,6 +59,50 @@ internal static class AssignmentRules
     public static async Task<IReadOnlyList<Guid>> AffectedAsync(PimDbContext db, Guid principalId, CancellationToken cancellationToken) =>
         [principalId, .. await db.GroupMemberships.AsNoTracking().Where(m => m.GroupId == principalId).Select(m => m.MemberId).ToListAsync(cancellationToken)];
 
+    /// <summary>
+    /// Separation of duties: an administrator does not give roles to themselves, directly or through a group they are
+    /// in — another PIM administrator does, and the audit trail shows who.
+    /// </summary>
+    public static async Task RefuseSelfAsync(PimDbContext db, RequestContext context, Guid principalId, CancellationToken cancellationToken)
+    {
+        var me = context.Actor.PrincipalId;
+        if (principalId == me || await db.GroupMemberships.AnyAsync(m => m.GroupId == principalId && m.MemberId == me, cancellationToken))
+        {
+            throw new ForbiddenException("You cannot assign roles to yourself or to a group you are in; ask another PIM administrator.");
+        }
+    }
+
+    /// <summary>
+    /// Records the end of the principal's ended eligibilities for the role whose end the worker has not recorded yet
+    /// (audited), so a new one can be current (one current eligibility per principal, role and scope).
+    /// </summary>
+    public static async Task RecordEndedAsync(PimDbContext db, Guid principalId, Guid roleId, string scope, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var ended = await db.Eligibilities.Include(e => e.Role)
+            .Where(e => e.PrincipalId == principalId && e.RoleId == roleId && e.Scope == scope && e.RemovedAt == null && e.EndRecordedAt == null
+                && e.NotAfter != null && e.NotAfter <= now)
+            .ToListAsync(cancellationToken);
+        foreach (var eligibility in ended)
+        {
+            eligibility.EndRecorded(now);
+            db.AuditEvents.Add(AuditFactory.Create(Actor.System, ClientInfo.Unknown, now, AuditActions.EligibilityEnded, "eligibility", eligibility.Id.ToString(), AuditOutcome.Success,
+                new { role = eligibility.Role.DisplayName, notAfter = eligibility.NotAfter }, eligibility.PrincipalId, eligibility.RoleId));
+        }
+    }
+
+    /// <summary>Saves a new eligibility; one that raced another for the same principal, role and scope is refused.</summary>
+    public static async Task SaveNewAsync(PimDbContext db, string who, string role, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException ex) when (DbErrors.IsUniqueViolation(ex))
+        {
+            throw new DomainRuleException($"{who} is already eligible for {role}; extend that eligibility instead.");
+        }
+    }
+
     public static string Describe(Principal principal) => principal.Kind == PrincipalKind.Group ? $"{principal.DisplayName} (group)" : principal.DisplayName;
 }
 
@@ -114,6 +158,7 @@ public sealed class EligibilityCommandHandlers(
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var principal = await db.Principals.AsNoTracking().SingleOrDefaultAsync(p => p.Id == command.PrincipalId, cancellationToken)
             ?? throw new NotFoundException("That user or group is not in the directory.");
+        await AssignmentRules.RefuseSelfAsync(db, context, principal.Id, cancellationToken);
         if (!principal.IsEnabled)
         {
             throw new DomainRuleException($"{principal.DisplayName} is disabled; enable the account before making it eligible.");
@@ -131,6 +176,7 @@ public sealed class EligibilityCommandHandlers(
             throw new DomainRuleException($"{principal.DisplayName} is already eligible for {role.DisplayName}; extend that eligibility instead.");
         }
 
+        await AssignmentRules.RecordEndedAsync(db, principal.Id, role.Id, role.Scope, now, cancellationToken);
         var eligibility = new RoleEligibility(Guid.NewGuid(), principal.Id, role.Id, role.Scope, start, command.End, context.Actor.PrincipalId, now);
         db.Eligibilities.Add(eligibility);
         db.AuditEvents.Add(context.Audit(now, AuditActions.EligibilityCreated, "eligibility", eligibility.Id.ToString(), AuditOutcome.Success,
@@ -140,7 +186,7 @@ public sealed class EligibilityCommandHandlers(
             $"{AssignmentRules.Describe(principal)} is now eligible for {role.DisplayName}",
             $"{context.Actor.DisplayName} made {AssignmentRules.Describe(principal)} eligible for {role.DisplayName} ({role.Scope}) from {start:u} {(command.End is { } end ? $"until {end:u}" : "permanently")}.\nJustification: {command.Justification?.Trim()}",
             "/", cancellationToken);
-        await db.SaveChangesAsync(cancellationToken);
+        await AssignmentRules.SaveNewAsync(db, principal.DisplayName, role.DisplayName, cancellationToken);
         signals.Mail.Set();
         events.RolesChanged(await AssignmentRules.AffectedAsync(db, principal.Id, cancellationToken));
         events.NotificationsChanged(notified);
@@ -190,6 +236,7 @@ public sealed class EligibilityCommandHandlers(
         var now = time.GetUtcNow();
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var eligibility = await LoadAsync(db, command.EligibilityId, cancellationToken);
+        await AssignmentRules.RefuseSelfAsync(db, context, eligibility.PrincipalId, cancellationToken);
         var before = eligibility.NotAfter;
         eligibility.Role.Settings.CheckAssignmentWindow(active: false, now, command.NewEnd);
         eligibility.ExtendTo(command.NewEnd, now);
@@ -206,6 +253,7 @@ public sealed class EligibilityCommandHandlers(
         var now = time.GetUtcNow();
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var ended = await LoadAsync(db, command.EligibilityId, cancellationToken);
+        await AssignmentRules.RefuseSelfAsync(db, context, ended.PrincipalId, cancellationToken);
         if (ended.RemovedAt is null && (ended.NotAfter is null || ended.NotAfter > now))
         {
             throw new DomainRuleException("This eligibility has not ended; extend it instead.");
@@ -224,12 +272,13 @@ public sealed class EligibilityCommandHandlers(
         }
 
         ended.Role.Settings.CheckAssignmentWindow(active: false, now, command.NewEnd);
+        await AssignmentRules.RecordEndedAsync(db, ended.PrincipalId, ended.RoleId, ended.Scope, now, cancellationToken);
         var renewed = new RoleEligibility(Guid.NewGuid(), ended.PrincipalId, ended.RoleId, ended.Scope, now, command.NewEnd, context.Actor.PrincipalId, now);
         db.Eligibilities.Add(renewed);
         db.AuditEvents.Add(context.Audit(now, AuditActions.EligibilityRenewed, "eligibility", renewed.Id.ToString(), AuditOutcome.Success,
             new { role = ended.Role.DisplayName, scope = ended.Scope, renews = ended.Id, notAfter = command.NewEnd, justification = command.Justification?.Trim() },
             ended.PrincipalId, ended.RoleId));
-        await SaveAsync(db, cancellationToken);
+        await AssignmentRules.SaveNewAsync(db, principal.DisplayName, ended.Role.DisplayName, cancellationToken);
         events.RolesChanged(await AssignmentRules.AffectedAsync(db, ended.PrincipalId, cancellationToken));
         return renewed.Id;
     }

@@ -11,7 +11,9 @@ namespace PimPortal.Core.Features.Assignments;
 /// eligibilities newest first; active ones by their end.
 /// </summary>
 [RequirePermission(PortalPermissions.PimAdministrator)]
-public sealed record ListAssignments(AssignmentKind Kind, Guid? RoleId = null, string? Holder = null, bool IncludeEnded = false, int Page = 0, int PageSize = 50)
+/// <param name="NotActivatedForDays">Eligibilities only: those not activated in this many days (and older than that).</param>
+public sealed record ListAssignments(
+    AssignmentKind Kind, Guid? RoleId = null, string? Holder = null, bool IncludeEnded = false, int Page = 0, int PageSize = 50, int? NotActivatedForDays = null)
     : IQuery<AssignmentPage>;
 
 public enum AssignmentKind
@@ -64,12 +66,13 @@ public sealed class ListAssignmentsHandler(IDbContextFactory<PimDbContext> dbFac
         var page = Math.Max(0, query.Page);
         var holder = query.Holder?.Trim().ToLowerInvariant() ?? "";
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var principals = db.Principals.AsNoTracking();
+        var matching = db.Principals.AsNoTracking();
         if (holder.Length > 0)
         {
-            principals = principals.Where(p => p.DisplayName.ToLower().Contains(holder) || (p.UserPrincipalName != null && p.UserPrincipalName.ToLower().Contains(holder)));
+            matching = matching.Where(p => p.DisplayName.ToLower().Contains(holder) || (p.UserPrincipalName != null && p.UserPrincipalName.ToLower().Contains(holder)));
         }
 
+        // Filter and count the assignments alone, take one page in index order, and only then join names to that page.
         if (query.Kind == AssignmentKind.Eligible)
         {
             var eligibilities = db.Eligibilities.AsNoTracking();
@@ -83,15 +86,29 @@ public sealed class ListAssignmentsHandler(IDbContextFactory<PimDbContext> dbFac
                 eligibilities = eligibilities.Where(e => e.RemovedAt == null && (e.NotAfter == null || e.NotAfter > now));
             }
 
-            var rows = from e in eligibilities
-                       join p in principals on e.PrincipalId equals p.Id
-                       select new { e, p, e.Role };
-            var total = await rows.CountAsync(cancellationToken);
-            var found = await rows.OrderByDescending(r => r.e.CreatedAt).ThenBy(r => r.e.Id).Skip(page * size).Take(size).ToListAsync(cancellationToken);
+            if (query.NotActivatedForDays is { } days)
+            {
+                var since = now.AddDays(-days);
+                eligibilities = eligibilities.Where(e => e.CreatedAt <= since
+                    && !db.Activations.Any(a => a.PrincipalId == e.PrincipalId && a.RoleId == e.RoleId && a.Scope == e.Scope && a.CreatedAt > since));
+            }
+
+            if (holder.Length > 0)
+            {
+                eligibilities = eligibilities.Where(e => matching.Any(p => p.Id == e.PrincipalId));
+            }
+
+            var total = await eligibilities.CountAsync(cancellationToken);
+            var found = await (
+                    from e in eligibilities.OrderByDescending(e => e.CreatedAt).ThenByDescending(e => e.Id).Skip(page * size).Take(size)
+                    join p in db.Principals on e.PrincipalId equals p.Id
+                    join r in db.PrivilegedRoles on e.RoleId equals r.Id
+                    select new { e, p, r })
+                .ToListAsync(cancellationToken);
             return new AssignmentPage(
-                [.. found.Select(r => new AssignmentRow(
-                    r.e.Id, r.p.Id, r.p.DisplayName, r.p.Kind, r.p.UserPrincipalName, r.p.IsEnabled, r.p.IsBreakGlass, r.Role.Id, r.Role.DisplayName, r.Role.Kind, r.e.Scope,
-                    r.e.NotBefore, r.e.NotAfter, StateOf(r.e, now, options.Value.Alerts.EligibilityNotice), false))],
+                [.. found.OrderByDescending(x => x.e.CreatedAt).ThenByDescending(x => x.e.Id).Select(x => new AssignmentRow(
+                    x.e.Id, x.p.Id, x.p.DisplayName, x.p.Kind, x.p.UserPrincipalName, x.p.IsEnabled, x.p.IsBreakGlass, x.r.Id, x.r.DisplayName, x.r.Kind, x.e.Scope,
+                    x.e.NotBefore, x.e.NotAfter, StateOf(x.e, now, options.Value.Alerts.EligibilityNotice), false))],
                 total, now);
         }
 
@@ -104,23 +121,30 @@ public sealed class ListAssignmentsHandler(IDbContextFactory<PimDbContext> dbFac
         activations = query.IncludeEnded
             ? activations
             : activations.Where(a => a.Status == ActivationStatus.Provisioning || a.Status == ActivationStatus.Active);
-        var active = from a in activations
-                     join p in principals on a.PrincipalId equals p.Id
-                     select new { a, p, a.Role };
-        var count = await active.CountAsync(cancellationToken);
-        var open = await active.OrderBy(r => r.a.NotAfter).ThenBy(r => r.a.Id).Skip(page * size).Take(size).ToListAsync(cancellationToken);
+        if (holder.Length > 0)
+        {
+            activations = activations.Where(a => matching.Any(p => p.Id == a.PrincipalId));
+        }
+
+        var count = await activations.CountAsync(cancellationToken);
+        var open = await (
+                from a in activations.OrderBy(a => a.NotAfter).ThenBy(a => a.Id).Skip(page * size).Take(size)
+                join p in db.Principals on a.PrincipalId equals p.Id
+                join r in db.PrivilegedRoles on a.RoleId equals r.Id
+                select new { a, p, r })
+            .ToListAsync(cancellationToken);
         return new AssignmentPage(
-            [.. open.Select(r => new AssignmentRow(
-                r.a.Id, r.p.Id, r.p.DisplayName, r.p.Kind, r.p.UserPrincipalName, r.p.IsEnabled, r.p.IsBreakGlass, r.Role.Id, r.Role.DisplayName, r.Role.Kind, r.a.Scope,
-                r.a.NotBefore, r.a.NotAfter == RoleActivation.PermanentEnd ? null : r.a.NotAfter,
-                r.a.Status switch
+            [.. open.OrderBy(x => x.a.NotAfter).ThenBy(x => x.a.Id).Select(x => new AssignmentRow(
+                x.a.Id, x.p.Id, x.p.DisplayName, x.p.Kind, x.p.UserPrincipalName, x.p.IsEnabled, x.p.IsBreakGlass, x.r.Id, x.r.DisplayName, x.r.Kind, x.a.Scope,
+                x.a.NotBefore, x.a.NotAfter == RoleActivation.PermanentEnd ? null : x.a.NotAfter,
+                x.a.Status switch
                 {
                     ActivationStatus.Provisioning => AssignmentState.Provisioning,
                     ActivationStatus.Active => AssignmentState.Current,
                     ActivationStatus.Expired => AssignmentState.Ended,
                     _ => AssignmentState.Removed,
                 },
-                r.a.AssignedBy != null))],
+                x.a.AssignedBy != null))],
             count, now);
     }
 

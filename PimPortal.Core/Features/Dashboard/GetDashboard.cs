@@ -32,9 +32,15 @@ public sealed class GetDashboardHandler(IDbContextFactory<PimDbContext> dbFactor
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var valid = db.Eligibilities.AsNoTracking().Where(e => e.RemovedAt == null && (e.NotAfter == null || e.NotAfter > now));
         var open = db.Activations.AsNoTracking().Where(a => a.Status == ActivationStatus.Provisioning || a.Status == ActivationStatus.Active);
-        var eligible = await valid.CountAsync(cancellationToken);
-        var endingSoon = await valid.CountAsync(e => e.NotAfter != null && e.NotAfter <= soon, cancellationToken);
-        var active = await open.CountAsync(cancellationToken);
+
+        // One pass over each table, grouped by role (a large tenant has 100,000 eligibilities).
+        var eligibleByRole = await valid.GroupBy(e => e.RoleId)
+            .Select(g => new { RoleId = g.Key, Count = g.Count(), EndingSoon = g.Count(e => e.NotAfter != null && e.NotAfter <= soon) })
+            .ToListAsync(cancellationToken);
+        var activeByRole = await open.GroupBy(a => a.RoleId).Select(g => new { RoleId = g.Key, Count = g.Count() }).ToListAsync(cancellationToken);
+        var eligible = eligibleByRole.Sum(r => r.Count);
+        var endingSoon = eligibleByRole.Sum(r => r.EndingSoon);
+        var active = activeByRole.Sum(r => r.Count);
         var pending = await db.ActivationRequests.AsNoTracking().CountAsync(r => r.Status == ActivationRequestStatus.Pending, cancellationToken);
         var alerts = await db.Alerts.AsNoTracking().Where(a => a.ResolvedAt == null).GroupBy(a => a.Severity).Select(g => new { g.Key, Count = g.Count() }).ToListAsync(cancellationToken);
         var drift = await db.DriftFindings.AsNoTracking().CountAsync(f => f.ResolvedAt == null, cancellationToken);
@@ -50,12 +56,12 @@ public sealed class GetDashboardHandler(IDbContextFactory<PimDbContext> dbFactor
         var perDay = Enumerable.Range(0, days).Select(i => today.AddDays(i + 1 - days))
             .Select(day => new DayCount(day, grantedOn.GetValueOrDefault(day), approvedOn.GetValueOrDefault(day))).ToList();
 
-        var byRole = await db.PrivilegedRoles.AsNoTracking()
+        var byRole = (await db.PrivilegedRoles.AsNoTracking().Select(r => new { r.Id, r.DisplayName }).ToListAsync(cancellationToken))
             .Select(r => new RoleCount(
                 r.DisplayName,
-                open.Count(a => a.RoleId == r.Id),
-                valid.Count(e => e.RoleId == r.Id)))
-            .ToListAsync(cancellationToken);
+                activeByRole.FirstOrDefault(a => a.RoleId == r.Id)?.Count ?? 0,
+                eligibleByRole.FirstOrDefault(e => e.RoleId == r.Id)?.Count ?? 0))
+            .ToList();
 
         return new DashboardView(
             eligible, active, pending, endingSoon, alerts.Sum(a => a.Count) + drift,

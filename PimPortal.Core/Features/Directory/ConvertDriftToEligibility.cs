@@ -55,7 +55,7 @@ public sealed class ConvertDriftToEligibilityHandler(
         await db.SaveChangesAsync(cancellationToken);
 
         // Then the standing assignment goes (keyed by the alert: a removal of a grant the portal never made).
-        var result = (await StandingAccess.RemoveAsync(gateway, [holder], now, cancellationToken)).Single();
+        var result = (await StandingAccess.RemoveAsync(gateway, [holder], now)).Single();
         var removed = result.Outcome == DirectoryChangeOutcome.Done;
         if (removed)
         {
@@ -65,7 +65,7 @@ public sealed class ConvertDriftToEligibilityHandler(
         db.AuditEvents.Add(context.Audit(now, removed ? AuditActions.DriftResolved : AuditActions.DriftConversionFailed, "drift", finding.Id.ToString(),
             removed ? AuditOutcome.Success : AuditOutcome.Failed,
             new { role = role.DisplayName, eligibility = eligibility.Id, justification = command.Justification?.Trim(), error = result.Error }, finding.PrincipalId, finding.RoleId));
-        await db.SaveChangesAsync(cancellationToken);
+        await db.SaveChangesAsync(CancellationToken.None);
         events.RolesChanged([finding.PrincipalId]);
         return new ConversionResult(eligibility.Id, removed, removed ? null : result.Error ?? result.Outcome.ToString());
     }

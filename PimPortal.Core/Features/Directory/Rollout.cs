@@ -115,7 +115,7 @@ public sealed class RolloutHandlers(
         // Every eligibility, with its audit event, in one transaction: all of them or none.
         await db.SaveChangesAsync(cancellationToken);
 
-        var results = await StandingAccess.RemoveAsync(gateway, [.. holders.Select(h => h.Holder)], now, cancellationToken);
+        var results = await StandingAccess.RemoveAsync(gateway, [.. holders.Select(h => h.Holder)], now);
         var outcomes = new List<RolloutOutcome>();
         foreach (var ((item, holder, eligibility, finding), result) in holders.Zip(results))
         {
@@ -131,7 +131,7 @@ public sealed class RolloutHandlers(
             outcomes.Add(new RolloutOutcome(item, eligibility.Id, removed, removed ? null : result.Error ?? result.Outcome.ToString()));
         }
 
-        await db.SaveChangesAsync(cancellationToken);
+        await db.SaveChangesAsync(CancellationToken.None);
         events.RolesChanged(principalIds);
         events.AlertsChanged();
         return outcomes;

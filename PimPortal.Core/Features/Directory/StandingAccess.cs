@@ -42,6 +42,7 @@ internal static class StandingAccess
             return existing;
         }
 
+        await Assignments.AssignmentRules.RecordEndedAsync(db, holder.PrincipalId, holder.Role.Id, holder.Scope, now, cancellationToken);
         var end = until ?? holder.Role.Settings.LatestEnd(active: false, now);
         holder.Role.Settings.CheckAssignmentWindow(active: false, now, end);
         var eligibility = new RoleEligibility(Guid.NewGuid(), holder.PrincipalId, holder.Role.Id, holder.Scope, now, end, context.Actor.PrincipalId, now);
@@ -52,11 +53,29 @@ internal static class StandingAccess
         return eligibility;
     }
 
-    /// <summary>Removes the standing assignments from the directory in one batch; returns each one's result, in order.</summary>
-    public static async Task<IReadOnlyList<DirectoryChangeResult>> RemoveAsync(IDirectoryGateway gateway, IReadOnlyList<Holder> holders, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>
+    /// Removes the standing assignments from the directory in one batch; returns each one's result, in order. Runs to
+    /// the end once the eligibilities are committed (a closed page does not cancel it), and a directory that fails
+    /// outright gives every change a failed result — which the caller audits — rather than an exception.
+    /// </summary>
+    public static async Task<IReadOnlyList<DirectoryChangeResult>> RemoveAsync(IDirectoryGateway gateway, IReadOnlyList<Holder> holders, DateTimeOffset now)
     {
         var changes = holders.Select(h => new DirectoryChange(DirectoryChangeKind.Remove,
             new DirectoryGrant(h.RemovalKey, h.PrincipalId, h.Role.Id, h.Role.Kind, h.Role.ExternalId, h.Scope, h.Since, now))).ToList();
-        return changes.Count == 0 ? [] : await gateway.ApplyAsync(changes, cancellationToken);
+        if (changes.Count == 0)
+        {
+            return [];
+        }
+
+        try
+        {
+            return await gateway.ApplyAsync(changes, CancellationToken.None);
+        }
+#pragma warning disable CA1031 // Whatever the directory threw, each removal is recorded as failed (and its alert stays open).
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            return [.. changes.Select(c => new DirectoryChangeResult(c, DirectoryChangeOutcome.RetryLater, ex.Message))];
+        }
     }
 }

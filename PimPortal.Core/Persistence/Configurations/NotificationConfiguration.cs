@@ -19,7 +19,7 @@ internal sealed class NotificationConfiguration : IEntityTypeConfiguration<Notif
         builder.Property(n => n.EmailStatus).HasConversion<string>().HasMaxLength(16);
         builder.Property(n => n.EmailError).HasMaxLength(1000);
         builder.Property(n => n.Version).IsConcurrencyToken();
-        builder.HasOne<Principal>().WithMany().HasForeignKey(n => n.RecipientId).OnDelete(DeleteBehavior.Cascade);
+        builder.HasOne<Principal>().WithMany().HasForeignKey(n => n.RecipientId).IsRequired(false).OnDelete(DeleteBehavior.Cascade);
         builder.HasIndex(n => new { n.RecipientId, n.CreatedAt });
         builder.HasIndex(n => new { n.EmailStatus, n.EmailDueAt });
 

@@ -19,6 +19,8 @@ internal sealed class RoleActivationConfiguration : IEntityTypeConfiguration<Rol
         builder.HasOne<ActivationRequest>().WithMany().HasForeignKey(a => a.RequestId).OnDelete(DeleteBehavior.Restrict);
         builder.HasOne<Principal>().WithMany().HasForeignKey(a => a.PrincipalId).OnDelete(DeleteBehavior.Restrict);
         builder.HasIndex(a => new { a.Status, a.NotAfter });
+        builder.HasIndex(a => new { a.PrincipalId, a.RoleId, a.CreatedAt });
+        builder.HasIndex(a => a.CreatedAt);
         builder.Ignore(a => a.IsOpen);
         builder.Ignore(a => a.IsAssignment);
         builder.Ignore(a => a.IsPermanent);

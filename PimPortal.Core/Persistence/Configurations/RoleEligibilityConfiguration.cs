@@ -18,5 +18,6 @@ internal sealed class RoleEligibilityConfiguration : IEntityTypeConfiguration<Ro
         builder.Ignore(e => e.IsPermanent);
         builder.Property(e => e.Version).IsConcurrencyToken();
         builder.HasIndex(e => new { e.RoleId, e.NotAfter });
+        builder.HasIndex(e => new { e.CreatedAt, e.Id });
     }
 }

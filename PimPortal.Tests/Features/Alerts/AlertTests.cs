@@ -106,8 +106,9 @@ public abstract class AlertTests(DatabaseKind kind) : HandlerTests(kind)
     }
 
     [Fact]
-    public async Task StaleEligibility_IsRaisedAfterTheThreshold_NotForBreakGlass_AndRemovingItResolves()
+    public async Task StaleEligibility_IsRaisedPerRoleAfterTheThreshold_NotForBreakGlass_AndRemovingTheEligibilityResolvesIt()
     {
+        var userAdmin = DemoOrganisation.UserAdministrator;
         await App.SendAs(Erin, new SetBreakGlass(DemoOrganisation.Bob.Id, true, "Test: bob's account is for emergencies"));
         App.Time.Advance(TimeSpan.FromDays(29));
         await App.ActivateAsync(DemoOrganisation.Alice, DemoOrganisation.ExchangeAdministrator);
@@ -115,16 +116,44 @@ public abstract class AlertTests(DatabaseKind kind) : HandlerTests(kind)
 
         await Evaluator.EvaluateAsync(CancellationToken.None);
         var stale = (await AlertsAsync()).Where(a => a.Kind == AlertKind.StaleEligibility).ToList();
-        var userAdmin = Assert.Single(stale, a => a.RoleId == DemoOrganisation.UserAdministrator.Id);
-        await App.SendAs(Erin, new RemoveEligibility(userAdmin.SubjectId!.Value, "Not used for 30 days"));
+        var unused = await App.QueryAs(Erin, new ListAssignments(AssignmentKind.Eligible, userAdmin.Id, NotActivatedForDays: 30));
+        var used = await App.QueryAs(Erin, new ListAssignments(AssignmentKind.Eligible, DemoOrganisation.ExchangeAdministrator.Id, NotActivatedForDays: 30));
+        await App.SendAs(Erin, new RemoveEligibility(await App.EligibilityOf(DemoOrganisation.Alice, userAdmin), "Not used for 30 days"));
         await Evaluator.EvaluateAsync(CancellationToken.None);
 
-        // Alice's six roles but the Exchange Administrator she activated; none of bob's (break-glass).
+        // One alert per role: alice's roles but the Exchange Administrator she activated; bob (break-glass) left out.
         Assert.Equal(5, stale.Count);
-        Assert.All(stale, a => Assert.Equal(DemoOrganisation.Alice.Id, a.PrincipalId));
-        Assert.Equal("Alice Adams has not activated User Administrator in 30 days", userAdmin.Summary);
-        Assert.Equal(AlertRemediation.RemoveEligibility, userAdmin.Remediation);
+        var alert = Assert.Single(stale, a => a.RoleId == userAdmin.Id);
+        Assert.Equal("Alice Adams has not activated User Administrator in 30 days", alert.Summary);
+        Assert.StartsWith("Eligible but not activating: Alice Adams (never).", alert.Detail, StringComparison.Ordinal);
+        Assert.Equal(AlertRemediation.ReviewStaleEligibilities, alert.Remediation);
+        Assert.Equal(["Alice Adams", "Bob Brown"], unused.Rows.Select(r => r.PrincipalName).Order());
+        Assert.Empty(used.Rows);
+        Assert.DoesNotContain(await AlertsAsync(), a => a.Kind == AlertKind.StaleEligibility && a.RoleId == userAdmin.Id);
         Assert.Equal(4, (await AlertsAsync()).Count(a => a.Kind == AlertKind.StaleEligibility));
+    }
+
+    [Fact]
+    public async Task StaleEligibility_ManyUsers_OneAlertNamingTheFirstTen()
+    {
+        await App.ChangeAsync(db =>
+        {
+            for (var i = 0; i < 12; i++)
+            {
+                var id = Guid.NewGuid();
+                db.Principals.Add(new Principal(id, PrincipalKind.User, $"Helpdesk {i:00}", $"helpdesk{i}@contoso.test"));
+                db.Eligibilities.Add(new RoleEligibility(Guid.NewGuid(), id, DemoOrganisation.ExchangeAdministrator.Id, "/", TestApp.Start, null, Guid.Empty, TestApp.Start));
+            }
+
+            return Task.CompletedTask;
+        });
+        App.Time.Advance(TimeSpan.FromDays(31));
+
+        await Evaluator.EvaluateAsync(CancellationToken.None);
+
+        var alert = Assert.Single(await AlertsAsync(), a => a.Kind == AlertKind.StaleEligibility && a.RoleId == DemoOrganisation.ExchangeAdministrator.Id);
+        Assert.Equal("13 eligible users have not activated Exchange Administrator in 30 days", alert.Summary);
+        Assert.EndsWith(" and 3 more. Remove the eligibilities nobody needs (an access review removes many at once).", alert.Detail, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -193,6 +222,26 @@ public abstract class AlertTests(DatabaseKind kind) : HandlerTests(kind)
         var again = Assert.Single(await AlertsAsync(), a => a.Kind == AlertKind.BreakGlassUsed);
         Assert.NotEqual(alert.Id, again.Id);
         Assert.Single(await App.AuditAsync(AuditActions.AlertDismissed));
+    }
+
+    [Fact]
+    public async Task BreakGlass_CannotAcknowledgeItsOwnAlert()
+    {
+        // The break-glass account is also a PIM administrator here: the worst case.
+        await App.ChangeAsync(async db =>
+        {
+            var role = await db.Roles.SingleAsync(r => r.Name == PortalPermissions.PimAdministrator);
+            db.UserRoles.Add(new Microsoft.AspNetCore.Identity.IdentityUserRole<Guid> { UserId = DemoOrganisation.BreakGlass.Id, RoleId = role.Id });
+        });
+        var breakGlass = new DemoAccount(DemoOrganisation.BreakGlass.Id, DemoOrganisation.BreakGlass.Email, DemoOrganisation.BreakGlass.DisplayName,
+            DemoOrganisation.BreakGlass.TotpSecret, PortalPermissions.PimAdministrator);
+        await App.Services.GetRequiredService<SignInAudit>().SucceededAsync(breakGlass.Id, breakGlass.Email, ClientInfo.Unknown, CancellationToken.None);
+        var alert = Assert.Single(await AlertsAsync(), a => a.Kind == AlertKind.BreakGlassUsed);
+
+        var refused = await Assert.ThrowsAsync<ForbiddenException>(() => App.SendAs(breakGlass, new AcknowledgeAlert(alert.Id, "Nothing to see")));
+
+        Assert.Equal("You cannot acknowledge an alert about your own account, or as a break-glass account; ask another PIM administrator.", refused.Message);
+        Assert.Single(await AlertsAsync(), a => a.Kind == AlertKind.BreakGlassUsed && a.Occurrences == 2);
     }
 
     [Fact]

@@ -79,6 +79,56 @@ public abstract class ActiveAssignmentTests(DatabaseKind kind) : HandlerTests(ki
     }
 
     [Fact]
+    public async Task AssigningOneselfActive_IsRefused()
+    {
+        var refused = await Assert.ThrowsAsync<ForbiddenException>(() =>
+            App.SendAs(Erin, new AssignActive(Erin.Id, DemoOrganisation.GlobalAdministrator.Id, TestApp.Start.AddHours(4), "Quick fix")));
+
+        Assert.Equal("You cannot assign roles to yourself or to a group you are in; ask another PIM administrator.", refused.Message);
+        Assert.Empty(await App.AuditAsync(AuditActions.ActiveAssigned));
+    }
+
+    [Fact]
+    public async Task TheBreakGlassMark_CannotBeTakenWhileItsPermanentAccessStands()
+    {
+        await App.SendAs(Erin, new SetBreakGlass(Dave.Id, true, "Second emergency account"));
+        var id = await App.SendAs(Erin, new AssignActive(Dave.Id, DemoOrganisation.GlobalAdministrator.Id, null, "Emergency access"));
+
+        var refused = await Assert.ThrowsAsync<DomainRuleException>(() => App.SendAs(Erin, new SetBreakGlass(Dave.Id, false, "Retired")));
+        await App.SendAs(Erin, new RemoveActiveAssignment(id, "Retired"));
+        await App.SendAs(Erin, new SetBreakGlass(Dave.Id, false, "Retired"));
+
+        Assert.Equal("Dave Davis holds a permanent assignment made for a break-glass account; remove it first.", refused.Message);
+        Assert.Equal(2, (await App.AuditAsync(AuditActions.AlertRaised)).Count);
+        Assert.Equal(2, (await App.NotificationsAsync(Erin)).Count(n => n.Kind == NotificationKind.Alert));
+    }
+
+    [Fact]
+    public async Task MarkingOnesOwnAccountBreakGlass_IsRefused()
+    {
+        var refused = await Assert.ThrowsAsync<ForbiddenException>(() => App.SendAs(Erin, new SetBreakGlass(Erin.Id, true, "Me")));
+
+        Assert.Equal("You cannot mark or unmark your own account as break-glass; ask another PIM administrator.", refused.Message);
+    }
+
+    [Fact]
+    public async Task APermanentAssignmentTheRoleNoLongerAllows_RaisesAnAlert_UntilRemoved()
+    {
+        await App.UpdateSettingsAsync(Exchange, s => s with { AllowPermanentActiveAssignment = true });
+        var id = await App.SendAs(Erin, new AssignActive(Dave.Id, Exchange.Id, null, "Mail operations lead"));
+        await App.UpdateSettingsAsync(Exchange, s => s with { AllowPermanentActiveAssignment = false });
+        var evaluator = App.Services.GetRequiredService<Core.Jobs.AlertEvaluator>();
+
+        await evaluator.EvaluateAsync(CancellationToken.None);
+        var raised = (await App.QueryAs(Erin, new Core.Features.Alerts.GetAlerts())).Single(a => a.Kind == AlertKind.PermanentAssignmentNotAllowed);
+        await App.SendAs(Erin, new RemoveActiveAssignment(raised.SubjectId!.Value, "No more standing access"));
+        await evaluator.EvaluateAsync(CancellationToken.None);
+
+        Assert.Equal(("Dave Davis holds Exchange Administrator permanently, which the role no longer allows", id), (raised.Summary, raised.SubjectId!.Value));
+        Assert.DoesNotContain(await App.QueryAs(Erin, new Core.Features.Alerts.GetAlerts()), a => a.Kind == AlertKind.PermanentAssignmentNotAllowed);
+    }
+
+    [Fact]
     public async Task TheHolder_CannotDeactivateOrExtendIt_AnAdministratorRemovesIt()
     {
         var id = await App.SendAs(Erin, new AssignActive(Dave.Id, Exchange.Id, TestApp.Start.AddDays(3), "Migration weekend"));

@@ -102,6 +102,107 @@ public abstract class EligibilityCommandsTests(DatabaseKind kind) : HandlerTests
     }
 
     [Fact]
+    public async Task Assign_ToOneself_OrToAGroupOneIsIn_IsRefused()
+    {
+        var group = DemoOrganisation.ProdDbOperatorsGroupId;
+        await App.ChangeAsync(db =>
+        {
+            db.GroupMemberships.Add(new GroupMembership(group, Erin.Id));
+            return Task.CompletedTask;
+        });
+
+        var self = await Assert.ThrowsAsync<ForbiddenException>(() => App.SendAs(Erin, new AssignEligibility(Erin.Id, Exchange.Id, null, null, "Me")));
+        var viaGroup = await Assert.ThrowsAsync<ForbiddenException>(() => App.SendAs(Erin, new AssignEligibility(group, Exchange.Id, null, null, "My team")));
+
+        Assert.Equal("You cannot assign roles to yourself or to a group you are in; ask another PIM administrator.", self.Message);
+        Assert.Equal(self.Message, viaGroup.Message);
+        Assert.Empty(await App.AuditAsync(AuditActions.EligibilityCreated));
+    }
+
+    [Fact]
+    public async Task Assign_WithAnOffset_IsStoredInUtc_AndEndsAtThatInstant()
+    {
+        var plusTwo = new DateTimeOffset(2026, 12, 1, 11, 0, 0, TimeSpan.FromHours(2));
+
+        var id = await App.SendAs(Erin, new AssignEligibility(Dave.Id, Exchange.Id, null, plusTwo, "Project"));
+        var stored = (await App.EligibilitiesAsync(Dave.Id, Exchange)).Single();
+        App.Time.SetUtcNow(plusTwo.AddMinutes(-31).ToUniversalTime());
+        var justBefore = Assert.Single((await App.QueryAs(Dave, new GetMyRoles())).Eligible);
+        App.Time.SetUtcNow(plusTwo.ToUniversalTime());
+        var after = (await App.QueryAs(Dave, new GetMyRoles())).Eligible;
+
+        Assert.Equal((TimeSpan.Zero, new DateTimeOffset(2026, 12, 1, 9, 0, 0, TimeSpan.Zero)), (stored.NotAfter!.Value.Offset, stored.NotAfter.Value));
+        Assert.Equal(id, justBefore.EligibilityId);
+        Assert.Empty(after);
+    }
+
+    [Fact]
+    public async Task Assign_TwiceAtTheSameInstant_GivesOneEligibility()
+    {
+        for (var round = 0; round < 4; round++)
+        {
+            var user = Guid.NewGuid();
+            await App.ChangeAsync(db =>
+            {
+                db.Principals.Add(new Principal(user, PrincipalKind.User, $"Racer {round}", $"racer{round}@contoso.test"));
+                return Task.CompletedTask;
+            });
+
+            var results = await Task.WhenAll(Enumerable.Range(0, 2).Select(async _ =>
+            {
+                try
+                {
+                    await App.SendAs(Erin, new AssignEligibility(user, Exchange.Id, null, null, "Raced"));
+                    return "assigned";
+                }
+                catch (DomainRuleException ex)
+                {
+                    return ex.Message;
+                }
+            }));
+
+            Assert.Single(results, r => r == "assigned");
+            Assert.Single(await App.EligibilitiesAsync(user, Exchange));
+        }
+    }
+
+    [Fact]
+    public async Task EndsFoundLongAfterTheFact_AreRecordedInOneEvent()
+    {
+        await App.ChangeAsync(db =>
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                var id = Guid.NewGuid();
+                db.Principals.Add(new Principal(id, PrincipalKind.User, $"Former {i}", $"former{i}@contoso.test"));
+                db.Eligibilities.Add(new RoleEligibility(Guid.NewGuid(), id, Exchange.Id, "/", TestApp.Start.AddDays(-60), TestApp.Start.AddDays(-30), Guid.Empty, TestApp.Start.AddDays(-60)));
+            }
+
+            return Task.CompletedTask;
+        });
+
+        await App.Services.GetRequiredService<EligibilityNotices>().RunAsync(CancellationToken.None);
+
+        var ended = Assert.Single(await App.AuditAsync(AuditActions.EligibilityEnded));
+        Assert.Equal("backlog", ended.TargetId);
+        Assert.Contains("\"count\":3", ended.Details!, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Renew_AfterTheEnd_BeforeTheWorkerRecordedIt_RecordsTheOldEnd()
+    {
+        var id = await App.SendAs(Erin, new AssignEligibility(Dave.Id, Exchange.Id, null, TestApp.Start.AddDays(10), "Project"));
+        App.Time.Advance(TimeSpan.FromDays(11));
+
+        await App.SendAs(Erin, new AssignEligibility(Dave.Id, Exchange.Id, null, TestApp.Start.AddDays(40), "Phase two"));
+
+        var all = await App.EligibilitiesAsync(Dave.Id, Exchange);
+        Assert.Equal(2, all.Count);
+        Assert.NotNull(all.Single(e => e.Id == id).EndRecordedAt);
+        Assert.Equal(id.ToString(), Assert.Single(await App.AuditAsync(AuditActions.EligibilityEnded)).TargetId);
+    }
+
+    [Fact]
     public async Task Assign_ToAGroup_ItsMembersMayActivate_UntilTheyLeaveIt()
     {
         var group = DemoOrganisation.ProdDbOperatorsGroupId;

@@ -123,10 +123,10 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
 
             var recipientId = runtimeEntityType.AddProperty(
                 "RecipientId",
-                typeof(Guid),
+                typeof(Guid?),
                 propertyInfo: typeof(Notification).GetProperty("RecipientId", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 fieldInfo: typeof(Notification).GetField("<RecipientId>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
-                sentinel: new Guid("00000000-0000-0000-0000-000000000000"));
+                nullable: true);
 
             var requestId = runtimeEntityType.AddProperty(
                 "RequestId",
@@ -171,8 +171,7 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
             var runtimeForeignKey = declaringEntityType.AddForeignKey(new[] { declaringEntityType.FindProperty("RecipientId") },
                 principalEntityType.FindKey(new[] { principalEntityType.FindProperty("Id") }),
                 principalEntityType,
-                deleteBehavior: DeleteBehavior.Cascade,
-                required: true);
+                deleteBehavior: DeleteBehavior.Cascade);
 
             return runtimeForeignKey;
         }

@@ -24,7 +24,7 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
                 propertyCount: 17,
                 navigationCount: 1,
                 foreignKeyCount: 3,
-                unnamedIndexCount: 4,
+                unnamedIndexCount: 6,
                 keyCount: 1);
 
             var id = runtimeEntityType.AddProperty(
@@ -162,19 +162,25 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
             runtimeEntityType.SetPrimaryKey(key);
 
             var index = runtimeEntityType.AddIndex(
-                new[] { requestId });
+                new[] { createdAt });
 
             var index0 = runtimeEntityType.AddIndex(
-                new[] { roleId });
+                new[] { requestId });
 
             var index1 = runtimeEntityType.AddIndex(
-                new[] { status, notAfter });
+                new[] { roleId });
 
             var index2 = runtimeEntityType.AddIndex(
+                new[] { status, notAfter });
+
+            var index3 = runtimeEntityType.AddIndex(
+                new[] { principalId, roleId, createdAt });
+
+            var index4 = runtimeEntityType.AddIndex(
                 new[] { principalId, roleId, scope },
                 unique: true);
-            index2.AddAnnotation("Relational:Filter", "\"Status\" IN ('Provisioning', 'Active')");
-            index2.AddAnnotation("Relational:Name", "UX_Activations_OneOpenPerRoleAndScope");
+            index4.AddAnnotation("Relational:Filter", "\"Status\" IN ('Provisioning', 'Active')");
+            index4.AddAnnotation("Relational:Name", "UX_Activations_OneOpenPerRoleAndScope");
 
             return runtimeEntityType;
         }

@@ -24,7 +24,7 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
                 propertyCount: 13,
                 navigationCount: 1,
                 foreignKeyCount: 2,
-                unnamedIndexCount: 2,
+                unnamedIndexCount: 4,
                 keyCount: 1);
 
             var id = runtimeEntityType.AddProperty(
@@ -131,10 +131,19 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
             runtimeEntityType.SetPrimaryKey(key);
 
             var index = runtimeEntityType.AddIndex(
-                new[] { principalId, roleId });
+                new[] { createdAt, id });
 
             var index0 = runtimeEntityType.AddIndex(
+                new[] { principalId, roleId });
+
+            var index1 = runtimeEntityType.AddIndex(
                 new[] { roleId, notAfter });
+
+            var index2 = runtimeEntityType.AddIndex(
+                new[] { principalId, roleId, scope },
+                unique: true);
+            index2.AddAnnotation("Relational:Filter", "\"RemovedAt\" IS NULL AND \"EndRecordedAt\" IS NULL");
+            index2.AddAnnotation("Relational:Name", "UX_Eligibilities_OneCurrent");
 
             return runtimeEntityType;
         }

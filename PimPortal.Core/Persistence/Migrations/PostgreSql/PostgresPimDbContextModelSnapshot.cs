@@ -594,7 +594,7 @@ namespace PimPortal.Core.Persistence.Migrations.PostgreSql
                     b.Property<DateTimeOffset?>("ReadAt")
                         .HasColumnType("timestamp with time zone");
 
-                    b.Property<Guid>("RecipientId")
+                    b.Property<Guid?>("RecipientId")
                         .HasColumnType("uuid");
 
                     b.Property<Guid?>("RequestId")
@@ -801,11 +801,15 @@ namespace PimPortal.Core.Persistence.Migrations.PostgreSql
 
                     b.HasKey("Id");
 
+                    b.HasIndex("CreatedAt");
+
                     b.HasIndex("RequestId");
 
                     b.HasIndex("RoleId");
 
                     b.HasIndex("Status", "NotAfter");
+
+                    b.HasIndex("PrincipalId", "RoleId", "CreatedAt");
 
                     b.HasIndex("PrincipalId", "RoleId", "Scope")
                         .IsUnique()
@@ -876,9 +880,16 @@ namespace PimPortal.Core.Persistence.Migrations.PostgreSql
 
                     b.HasKey("Id");
 
+                    b.HasIndex("CreatedAt", "Id");
+
                     b.HasIndex("PrincipalId", "RoleId");
 
                     b.HasIndex("RoleId", "NotAfter");
+
+                    b.HasIndex("PrincipalId", "RoleId", "Scope")
+                        .IsUnique()
+                        .HasDatabaseName("UX_Eligibilities_OneCurrent")
+                        .HasFilter("\"RemovedAt\" IS NULL AND \"EndRecordedAt\" IS NULL");
 
                     b.ToTable("RoleEligibilities", (string)null);
                 });
@@ -1207,8 +1218,7 @@ namespace PimPortal.Core.Persistence.Migrations.PostgreSql
                     b.HasOne("PimPortal.Core.Domain.Principal", null)
                         .WithMany()
                         .HasForeignKey("RecipientId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
+                        .OnDelete(DeleteBehavior.Cascade);
                 });
 
             modelBuilder.Entity("PimPortal.Core.Domain.Principal", b =>

@@ -596,7 +596,7 @@ namespace PimPortal.Core.Persistence.Migrations.SqlServer
                     b.Property<DateTimeOffset?>("ReadAt")
                         .HasColumnType("datetimeoffset");
 
-                    b.Property<Guid>("RecipientId")
+                    b.Property<Guid?>("RecipientId")
                         .HasColumnType("uniqueidentifier");
 
                     b.Property<Guid?>("RequestId")
@@ -804,11 +804,15 @@ namespace PimPortal.Core.Persistence.Migrations.SqlServer
 
                     b.HasKey("Id");
 
+                    b.HasIndex("CreatedAt");
+
                     b.HasIndex("RequestId");
 
                     b.HasIndex("RoleId");
 
                     b.HasIndex("Status", "NotAfter");
+
+                    b.HasIndex("PrincipalId", "RoleId", "CreatedAt");
 
                     b.HasIndex("PrincipalId", "RoleId", "Scope")
                         .IsUnique()
@@ -879,9 +883,16 @@ namespace PimPortal.Core.Persistence.Migrations.SqlServer
 
                     b.HasKey("Id");
 
+                    b.HasIndex("CreatedAt", "Id");
+
                     b.HasIndex("PrincipalId", "RoleId");
 
                     b.HasIndex("RoleId", "NotAfter");
+
+                    b.HasIndex("PrincipalId", "RoleId", "Scope")
+                        .IsUnique()
+                        .HasDatabaseName("UX_Eligibilities_OneCurrent")
+                        .HasFilter("[RemovedAt] IS NULL AND [EndRecordedAt] IS NULL");
 
                     b.ToTable("RoleEligibilities", (string)null);
                 });
@@ -1211,8 +1222,7 @@ namespace PimPortal.Core.Persistence.Migrations.SqlServer
                     b.HasOne("PimPortal.Core.Domain.Principal", null)
                         .WithMany()
                         .HasForeignKey("RecipientId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
+                        .OnDelete(DeleteBehavior.Cascade);
                 });
 
             modelBuilder.Entity("PimPortal.Core.Domain.Principal", b =>

@@ -583,7 +583,7 @@ namespace PimPortal.Core.Persistence.Migrations.Sqlite
                     b.Property<long?>("ReadAt")
                         .HasColumnType("INTEGER");
 
-                    b.Property<Guid>("RecipientId")
+                    b.Property<Guid?>("RecipientId")
                         .HasColumnType("TEXT");
 
                     b.Property<Guid?>("RequestId")
@@ -790,11 +790,15 @@ namespace PimPortal.Core.Persistence.Migrations.Sqlite
 
                     b.HasKey("Id");
 
+                    b.HasIndex("CreatedAt");
+
                     b.HasIndex("RequestId");
 
                     b.HasIndex("RoleId");
 
                     b.HasIndex("Status", "NotAfter");
+
+                    b.HasIndex("PrincipalId", "RoleId", "CreatedAt");
 
                     b.HasIndex("PrincipalId", "RoleId", "Scope")
                         .IsUnique()
@@ -865,9 +869,16 @@ namespace PimPortal.Core.Persistence.Migrations.Sqlite
 
                     b.HasKey("Id");
 
+                    b.HasIndex("CreatedAt", "Id");
+
                     b.HasIndex("PrincipalId", "RoleId");
 
                     b.HasIndex("RoleId", "NotAfter");
+
+                    b.HasIndex("PrincipalId", "RoleId", "Scope")
+                        .IsUnique()
+                        .HasDatabaseName("UX_Eligibilities_OneCurrent")
+                        .HasFilter("\"RemovedAt\" IS NULL AND \"EndRecordedAt\" IS NULL");
 
                     b.ToTable("RoleEligibilities", (string)null);
                 });
@@ -1196,8 +1207,7 @@ namespace PimPortal.Core.Persistence.Migrations.Sqlite
                     b.HasOne("PimPortal.Core.Domain.Principal", null)
                         .WithMany()
                         .HasForeignKey("RecipientId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
+                        .OnDelete(DeleteBehavior.Cascade);
                 });
 
             modelBuilder.Entity("PimPortal.Core.Domain.Principal", b =>

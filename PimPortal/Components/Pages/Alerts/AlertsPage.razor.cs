@@ -37,6 +37,11 @@ public sealed partial class AlertsPage : IDisposable
     [Inject]
     private PortalEvents Events { get; set; } = default!;
 
+    [Inject]
+    private Microsoft.Extensions.Options.IOptions<PimOptions> Options { get; set; } = default!;
+
+    private int StaleAfterDays => Options.Value.Alerts.StaleAfterDays;
+
     protected override async Task OnInitializedAsync()
     {
         if (RendererInfo.IsInteractive)
@@ -73,12 +78,12 @@ public sealed partial class AlertsPage : IDisposable
         await Sender.Send(new UpdateRoleSettings(current.RoleId, current.Version, current.Settings with { RequireMfa = true }));
     }, "MFA is now required to activate the role");
 
-    private async Task RemoveEligibilityAsync(AlertView alert)
+    private async Task RemoveAssignmentAsync(AlertView alert)
     {
-        var reason = await ReasonDialog.AskAsync(Dialogs, "Remove eligibility", alert.Summary + ". Remove the eligibility?", "Remove");
+        var reason = await ReasonDialog.AskAsync(Dialogs, "Remove the assignment", alert.Summary + ". It is removed from the directory now.", "Remove");
         if (reason is not null)
         {
-            await RunAsync(() => Sender.Send(new RemoveEligibility(alert.SubjectId!.Value, reason)).AsTask(), "Eligibility removed");
+            await RunAsync(() => Sender.Send(new RemoveActiveAssignment(alert.SubjectId!.Value, reason)).AsTask(), "Assignment removed");
         }
     }
 
@@ -138,13 +143,16 @@ public sealed partial class AlertsPage : IDisposable
     {
         if (portalEvent.Kind == PortalEventKind.AlertsChanged)
         {
-            _ = InvokeAsync(async () =>
+            reloader ??= new CoalescingReload(async () =>
             {
                 await LoadAsync();
                 StateHasChanged();
             });
+            _ = InvokeAsync(reloader.RequestAsync);
         }
     }
+
+    private CoalescingReload? reloader;
 
     private static Severity SeverityOf(AlertView alert) => alert.ResolvedAt is not null ? Severity.Normal : alert.Severity switch
     {

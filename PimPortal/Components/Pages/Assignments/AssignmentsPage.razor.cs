@@ -32,6 +32,12 @@ public sealed partial class AssignmentsPage : IDisposable
     [SupplyParameterFromQuery(Name = "role")]
     public Guid? RoleQuery { get; set; }
 
+    /// <summary>Only eligibilities not activated in this many days (from a stale-eligibility alert).</summary>
+    [SupplyParameterFromQuery(Name = "stale")]
+    public int? StaleQuery { get; set; }
+
+    private int? staleDays;
+
     /// <summary><c>active</c> to open on the active assignments.</summary>
     [SupplyParameterFromQuery(Name = "tab")]
     public string? TabQuery { get; set; }
@@ -59,6 +65,7 @@ public sealed partial class AssignmentsPage : IDisposable
         }
 
         roleFilter = RoleQuery;
+        staleDays = StaleQuery is > 0 ? StaleQuery : null;
         tab = string.Equals(TabQuery, "active", StringComparison.OrdinalIgnoreCase) ? 1 : string.Equals(TabQuery, "break-glass", StringComparison.OrdinalIgnoreCase) ? 2 : 0;
         try
         {
@@ -90,7 +97,8 @@ public sealed partial class AssignmentsPage : IDisposable
         var version = ++readVersion;
         try
         {
-            var result = await Sender.Send(new ListAssignments(tab == 0 ? AssignmentKind.Eligible : AssignmentKind.Active, roleFilter, holder, includeEnded, pageIndex, PageSize));
+            var result = await Sender.Send(new ListAssignments(tab == 0 ? AssignmentKind.Eligible : AssignmentKind.Active, roleFilter, holder, includeEnded, pageIndex, PageSize,
+                tab == 0 ? staleDays : null));
             if (version == readVersion)
             {
                 listing = result;
@@ -119,6 +127,13 @@ public sealed partial class AssignmentsPage : IDisposable
     private Task OnIncludeEndedAsync(bool value)
     {
         includeEnded = value;
+        pageIndex = 0;
+        return ReloadAsync();
+    }
+
+    private Task ClearStaleAsync()
+    {
+        staleDays = null;
         pageIndex = 0;
         return ReloadAsync();
     }
@@ -154,6 +169,21 @@ public sealed partial class AssignmentsPage : IDisposable
             { d => d.Action, action },
             { d => d.IsEligibility, tab == 0 },
         };
+        if (action != AssignmentAction.Remove)
+        {
+            try
+            {
+                var rules = (await Sender.Send(new GetRoleSettings(row.RoleId))).Settings;
+                parameters.Add(d => d.AllowPermanent, rules.AllowPermanentEligibility);
+                parameters.Add(d => d.MaxDays, rules.MaxEligibilityDays);
+            }
+            catch (PimException ex)
+            {
+                error = ex.Message;
+                return;
+            }
+        }
+
         var title = action switch
         {
             AssignmentAction.Remove => "Remove assignment",
@@ -178,13 +208,16 @@ public sealed partial class AssignmentsPage : IDisposable
     {
         if (portalEvent.Kind == PortalEventKind.RolesChanged)
         {
-            _ = InvokeAsync(async () =>
+            reloader ??= new CoalescingReload(async () =>
             {
                 await ReloadAsync();
                 StateHasChanged();
             });
+            _ = InvokeAsync(reloader.RequestAsync);
         }
     }
+
+    private CoalescingReload? reloader;
 
     private static Color StateColor(AssignmentState state) => state switch
     {
@@ -194,10 +227,11 @@ public sealed partial class AssignmentsPage : IDisposable
         _ => Color.Default,
     };
 
-    private static string StateText(AssignmentRow row) => row.State switch
+    private string StateText(AssignmentRow row) => row.State switch
     {
+        AssignmentState.Current when tab == 0 => "Valid",
         AssignmentState.Current when row.IsAssignment => "Assigned",
-        AssignmentState.Current => "Active",
+        AssignmentState.Current => "Activated",
         AssignmentState.EndingSoon => "Ends soon",
         AssignmentState.Upcoming => "Starts later",
         AssignmentState.Provisioning => "Being written",

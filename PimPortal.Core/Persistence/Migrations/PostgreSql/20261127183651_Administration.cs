@@ -103,6 +103,14 @@ namespace PimPortal.Core.Persistence.Migrations.PostgreSql
                 type: "text",
                 nullable: true);
 
+            migrationBuilder.AlterColumn<Guid>(
+                name: "RecipientId",
+                table: "Notifications",
+                type: "uuid",
+                nullable: true,
+                oldClrType: typeof(Guid),
+                oldType: "uuid");
+
             migrationBuilder.CreateTable(
                 name: "Alerts",
                 columns: table => new
@@ -151,9 +159,42 @@ namespace PimPortal.Core.Persistence.Migrations.PostgreSql
                 });
 
             migrationBuilder.CreateIndex(
+                name: "IX_RoleEligibilities_CreatedAt_Id",
+                table: "RoleEligibilities",
+                columns: new[] { "CreatedAt", "Id" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_RoleEligibilities_RoleId_NotAfter",
                 table: "RoleEligibilities",
                 columns: new[] { "RoleId", "NotAfter" });
+
+            // Before "one current eligibility" holds: an eligibility superseded by a newer one for the same principal,
+            // role and scope (an ended one followed by a new one) has its end recorded, so the index can be created.
+            migrationBuilder.Sql(
+                """
+                UPDATE "RoleEligibilities" SET "EndRecordedAt" = COALESCE("NotAfter", "CreatedAt")
+                WHERE "RemovedAt" IS NULL AND "EndRecordedAt" IS NULL AND EXISTS (
+                    SELECT 1 FROM "RoleEligibilities" AS newer
+                    WHERE newer."PrincipalId" = "RoleEligibilities"."PrincipalId" AND newer."RoleId" = "RoleEligibilities"."RoleId"
+                        AND newer."Scope" = "RoleEligibilities"."Scope" AND newer."RemovedAt" IS NULL AND newer."CreatedAt" > "RoleEligibilities"."CreatedAt")
+                """);
+
+            migrationBuilder.CreateIndex(
+                name: "UX_Eligibilities_OneCurrent",
+                table: "RoleEligibilities",
+                columns: new[] { "PrincipalId", "RoleId", "Scope" },
+                unique: true,
+                filter: "\"RemovedAt\" IS NULL AND \"EndRecordedAt\" IS NULL");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_RoleActivations_CreatedAt",
+                table: "RoleActivations",
+                column: "CreatedAt");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_RoleActivations_PrincipalId_RoleId_CreatedAt",
+                table: "RoleActivations",
+                columns: new[] { "PrincipalId", "RoleId", "CreatedAt" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_Alerts_ResolvedAt_RaisedAt",
@@ -178,8 +219,24 @@ namespace PimPortal.Core.Persistence.Migrations.PostgreSql
                 name: "RoleNotificationRules");
 
             migrationBuilder.DropIndex(
+                name: "IX_RoleEligibilities_CreatedAt_Id",
+                table: "RoleEligibilities");
+
+            migrationBuilder.DropIndex(
                 name: "IX_RoleEligibilities_RoleId_NotAfter",
                 table: "RoleEligibilities");
+
+            migrationBuilder.DropIndex(
+                name: "UX_Eligibilities_OneCurrent",
+                table: "RoleEligibilities");
+
+            migrationBuilder.DropIndex(
+                name: "IX_RoleActivations_CreatedAt",
+                table: "RoleActivations");
+
+            migrationBuilder.DropIndex(
+                name: "IX_RoleActivations_PrincipalId_RoleId_CreatedAt",
+                table: "RoleActivations");
 
             migrationBuilder.DropColumn(
                 name: "AllowPermanentActiveAssignment",
@@ -238,6 +295,16 @@ namespace PimPortal.Core.Persistence.Migrations.PostgreSql
             migrationBuilder.AlterColumn<Guid>(
                 name: "EligibilityId",
                 table: "RoleActivations",
+                type: "uuid",
+                nullable: false,
+                defaultValue: new Guid("00000000-0000-0000-0000-000000000000"),
+                oldClrType: typeof(Guid),
+                oldType: "uuid",
+                oldNullable: true);
+
+            migrationBuilder.AlterColumn<Guid>(
+                name: "RecipientId",
+                table: "Notifications",
                 type: "uuid",
                 nullable: false,
                 defaultValue: new Guid("00000000-0000-0000-0000-000000000000"),

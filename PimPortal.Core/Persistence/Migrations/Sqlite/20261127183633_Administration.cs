@@ -3,7 +3,7 @@ using Microsoft.EntityFrameworkCore.Migrations;
 
 #nullable disable
 
-namespace PimPortal.Core.Persistence.Migrations.SqlServer
+namespace PimPortal.Core.Persistence.Migrations.Sqlite
 {
     /// <inheritdoc />
     public partial class Administration : Migration
@@ -18,111 +18,119 @@ namespace PimPortal.Core.Persistence.Migrations.SqlServer
             migrationBuilder.AddColumn<bool>(
                 name: "AllowPermanentActiveAssignment",
                 table: "RoleSettings",
-                type: "bit",
+                type: "INTEGER",
                 nullable: false,
                 defaultValue: false);
 
             migrationBuilder.AddColumn<bool>(
                 name: "AllowPermanentEligibility",
                 table: "RoleSettings",
-                type: "bit",
+                type: "INTEGER",
                 nullable: false,
                 defaultValue: true);
 
             migrationBuilder.AddColumn<int>(
                 name: "MaxActiveAssignmentDays",
                 table: "RoleSettings",
-                type: "int",
+                type: "INTEGER",
                 nullable: false,
                 defaultValue: 180);
 
             migrationBuilder.AddColumn<int>(
                 name: "MaxEligibilityDays",
                 table: "RoleSettings",
-                type: "int",
+                type: "INTEGER",
                 nullable: false,
                 defaultValue: 365);
 
             migrationBuilder.AddColumn<Guid>(
                 name: "Version",
                 table: "RoleSettings",
-                type: "uniqueidentifier",
+                type: "TEXT",
                 nullable: false,
                 defaultValue: new Guid("00000000-0000-0000-0000-000000000000"));
 
-            migrationBuilder.AddColumn<DateTimeOffset>(
+            migrationBuilder.AddColumn<long>(
                 name: "EndRecordedAt",
                 table: "RoleEligibilities",
-                type: "datetimeoffset",
+                type: "INTEGER",
                 nullable: true);
 
-            migrationBuilder.AddColumn<DateTimeOffset>(
+            migrationBuilder.AddColumn<long>(
                 name: "EndingNoticeSentAt",
                 table: "RoleEligibilities",
-                type: "datetimeoffset",
+                type: "INTEGER",
                 nullable: true);
 
             migrationBuilder.AddColumn<Guid>(
                 name: "RemovedBy",
                 table: "RoleEligibilities",
-                type: "uniqueidentifier",
+                type: "TEXT",
                 nullable: true);
 
             migrationBuilder.AddColumn<Guid>(
                 name: "Version",
                 table: "RoleEligibilities",
-                type: "uniqueidentifier",
+                type: "TEXT",
                 nullable: false,
                 defaultValue: new Guid("00000000-0000-0000-0000-000000000000"));
 
             migrationBuilder.AlterColumn<Guid>(
                 name: "RequestId",
                 table: "RoleActivations",
-                type: "uniqueidentifier",
+                type: "TEXT",
                 nullable: true,
                 oldClrType: typeof(Guid),
-                oldType: "uniqueidentifier");
+                oldType: "TEXT");
 
             migrationBuilder.AlterColumn<Guid>(
                 name: "EligibilityId",
                 table: "RoleActivations",
-                type: "uniqueidentifier",
+                type: "TEXT",
                 nullable: true,
                 oldClrType: typeof(Guid),
-                oldType: "uniqueidentifier");
+                oldType: "TEXT");
 
             migrationBuilder.AddColumn<Guid>(
                 name: "AssignedBy",
                 table: "RoleActivations",
-                type: "uniqueidentifier",
+                type: "TEXT",
                 nullable: true);
 
             migrationBuilder.AddColumn<string>(
                 name: "PortalPermissions",
                 table: "Principals",
-                type: "nvarchar(max)",
+                type: "TEXT",
                 nullable: true);
+
+            migrationBuilder.AlterColumn<Guid>(
+                name: "RecipientId",
+                table: "Notifications",
+                type: "TEXT",
+                nullable: true,
+                oldClrType: typeof(Guid),
+                oldType: "TEXT");
 
             migrationBuilder.CreateTable(
                 name: "Alerts",
                 columns: table => new
                 {
-                    Id = table.Column<Guid>(type: "uniqueidentifier", nullable: false),
-                    Kind = table.Column<string>(type: "nvarchar(32)", maxLength: 32, nullable: false),
-                    Key = table.Column<string>(type: "nvarchar(200)", maxLength: 200, nullable: false),
-                    Severity = table.Column<string>(type: "nvarchar(16)", maxLength: 16, nullable: false),
-                    Summary = table.Column<string>(type: "nvarchar(300)", maxLength: 300, nullable: false),
-                    Detail = table.Column<string>(type: "nvarchar(2000)", maxLength: 2000, nullable: false),
-                    PrincipalId = table.Column<Guid>(type: "uniqueidentifier", nullable: true),
-                    RoleId = table.Column<Guid>(type: "uniqueidentifier", nullable: true),
-                    SubjectId = table.Column<Guid>(type: "uniqueidentifier", nullable: true),
-                    RaisedAt = table.Column<DateTimeOffset>(type: "datetimeoffset", nullable: false),
-                    LastSeenAt = table.Column<DateTimeOffset>(type: "datetimeoffset", nullable: false),
-                    Occurrences = table.Column<int>(type: "int", nullable: false),
-                    ResolvedAt = table.Column<DateTimeOffset>(type: "datetimeoffset", nullable: true),
-                    Resolution = table.Column<string>(type: "nvarchar(500)", maxLength: 500, nullable: true),
-                    ResolvedBy = table.Column<Guid>(type: "uniqueidentifier", nullable: true),
-                    Version = table.Column<Guid>(type: "uniqueidentifier", nullable: false)
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Kind = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    Key = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    Severity = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    Summary = table.Column<string>(type: "TEXT", maxLength: 300, nullable: false),
+                    Detail = table.Column<string>(type: "TEXT", maxLength: 2000, nullable: false),
+                    PrincipalId = table.Column<Guid>(type: "TEXT", nullable: true),
+                    RoleId = table.Column<Guid>(type: "TEXT", nullable: true),
+                    SubjectId = table.Column<Guid>(type: "TEXT", nullable: true),
+                    RaisedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    LastSeenAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    Occurrences = table.Column<int>(type: "INTEGER", nullable: false),
+                    ResolvedAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    Resolution = table.Column<string>(type: "TEXT", maxLength: 500, nullable: true),
+                    ResolvedBy = table.Column<Guid>(type: "TEXT", nullable: true),
+                    Version = table.Column<Guid>(type: "TEXT", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -133,11 +141,11 @@ namespace PimPortal.Core.Persistence.Migrations.SqlServer
                 name: "RoleNotificationRules",
                 columns: table => new
                 {
-                    RoleId = table.Column<Guid>(type: "uniqueidentifier", nullable: false),
-                    Event = table.Column<string>(type: "nvarchar(32)", maxLength: 32, nullable: false),
-                    NotifyAdministrators = table.Column<bool>(type: "bit", nullable: false),
-                    NotifyAssignee = table.Column<bool>(type: "bit", nullable: false),
-                    AdditionalRecipients = table.Column<string>(type: "nvarchar(1000)", maxLength: 1000, nullable: false)
+                    RoleId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Event = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    NotifyAdministrators = table.Column<bool>(type: "INTEGER", nullable: false),
+                    NotifyAssignee = table.Column<bool>(type: "INTEGER", nullable: false),
+                    AdditionalRecipients = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: false)
                 },
                 constraints: table =>
                 {
@@ -151,9 +159,42 @@ namespace PimPortal.Core.Persistence.Migrations.SqlServer
                 });
 
             migrationBuilder.CreateIndex(
+                name: "IX_RoleEligibilities_CreatedAt_Id",
+                table: "RoleEligibilities",
+                columns: new[] { "CreatedAt", "Id" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_RoleEligibilities_RoleId_NotAfter",
                 table: "RoleEligibilities",
                 columns: new[] { "RoleId", "NotAfter" });
+
+            // Before "one current eligibility" holds: an eligibility superseded by a newer one for the same principal,
+            // role and scope (an ended one followed by a new one) has its end recorded, so the index can be created.
+            migrationBuilder.Sql(
+                """
+                UPDATE "RoleEligibilities" SET "EndRecordedAt" = COALESCE("NotAfter", "CreatedAt")
+                WHERE "RemovedAt" IS NULL AND "EndRecordedAt" IS NULL AND EXISTS (
+                    SELECT 1 FROM "RoleEligibilities" AS newer
+                    WHERE newer."PrincipalId" = "RoleEligibilities"."PrincipalId" AND newer."RoleId" = "RoleEligibilities"."RoleId"
+                        AND newer."Scope" = "RoleEligibilities"."Scope" AND newer."RemovedAt" IS NULL AND newer."CreatedAt" > "RoleEligibilities"."CreatedAt")
+                """);
+
+            migrationBuilder.CreateIndex(
+                name: "UX_Eligibilities_OneCurrent",
+                table: "RoleEligibilities",
+                columns: new[] { "PrincipalId", "RoleId", "Scope" },
+                unique: true,
+                filter: "\"RemovedAt\" IS NULL AND \"EndRecordedAt\" IS NULL");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_RoleActivations_CreatedAt",
+                table: "RoleActivations",
+                column: "CreatedAt");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_RoleActivations_PrincipalId_RoleId_CreatedAt",
+                table: "RoleActivations",
+                columns: new[] { "PrincipalId", "RoleId", "CreatedAt" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_Alerts_ResolvedAt_RaisedAt",
@@ -165,7 +206,7 @@ namespace PimPortal.Core.Persistence.Migrations.SqlServer
                 table: "Alerts",
                 column: "Key",
                 unique: true,
-                filter: "[ResolvedAt] IS NULL");
+                filter: "\"ResolvedAt\" IS NULL");
         }
 
         /// <inheritdoc />
@@ -178,8 +219,24 @@ namespace PimPortal.Core.Persistence.Migrations.SqlServer
                 name: "RoleNotificationRules");
 
             migrationBuilder.DropIndex(
+                name: "IX_RoleEligibilities_CreatedAt_Id",
+                table: "RoleEligibilities");
+
+            migrationBuilder.DropIndex(
                 name: "IX_RoleEligibilities_RoleId_NotAfter",
                 table: "RoleEligibilities");
+
+            migrationBuilder.DropIndex(
+                name: "UX_Eligibilities_OneCurrent",
+                table: "RoleEligibilities");
+
+            migrationBuilder.DropIndex(
+                name: "IX_RoleActivations_CreatedAt",
+                table: "RoleActivations");
+
+            migrationBuilder.DropIndex(
+                name: "IX_RoleActivations_PrincipalId_RoleId_CreatedAt",
+                table: "RoleActivations");
 
             migrationBuilder.DropColumn(
                 name: "AllowPermanentActiveAssignment",
@@ -228,21 +285,31 @@ namespace PimPortal.Core.Persistence.Migrations.SqlServer
             migrationBuilder.AlterColumn<Guid>(
                 name: "RequestId",
                 table: "RoleActivations",
-                type: "uniqueidentifier",
+                type: "TEXT",
                 nullable: false,
                 defaultValue: new Guid("00000000-0000-0000-0000-000000000000"),
                 oldClrType: typeof(Guid),
-                oldType: "uniqueidentifier",
+                oldType: "TEXT",
                 oldNullable: true);
 
             migrationBuilder.AlterColumn<Guid>(
                 name: "EligibilityId",
                 table: "RoleActivations",
-                type: "uniqueidentifier",
+                type: "TEXT",
                 nullable: false,
                 defaultValue: new Guid("00000000-0000-0000-0000-000000000000"),
                 oldClrType: typeof(Guid),
-                oldType: "uniqueidentifier",
+                oldType: "TEXT",
+                oldNullable: true);
+
+            migrationBuilder.AlterColumn<Guid>(
+                name: "RecipientId",
+                table: "Notifications",
+                type: "TEXT",
+                nullable: false,
+                defaultValue: new Guid("00000000-0000-0000-0000-000000000000"),
+                oldClrType: typeof(Guid),
+                oldType: "TEXT",
                 oldNullable: true);
 
             migrationBuilder.CreateIndex(
