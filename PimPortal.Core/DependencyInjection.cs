@@ -125,7 +125,10 @@ public static class DependencyInjection
         {
             case DatabaseProvider.Sqlite:
                 connectionString ??= "Data Source=pimportal.db";
-                services.AddPooledDbContextFactory<SqlitePimDbContext>(o => o.UseSqlite(connectionString, Sqlite).UseModel(Persistence.CompiledModels.Sqlite.SqlitePimDbContextModel.Instance).Tuned());
+                // SQLite changes a column by rebuilding its table, which needs foreign keys off outside the migration's
+                // transaction: EF does it, and says so each time; the migrations tests cover every rebuild.
+                services.AddPooledDbContextFactory<SqlitePimDbContext>(o => o.UseSqlite(connectionString, Sqlite).UseModel(Persistence.CompiledModels.Sqlite.SqlitePimDbContextModel.Instance).Tuned()
+                    .ConfigureWarnings(w => w.Ignore(Microsoft.EntityFrameworkCore.Diagnostics.RelationalEventId.NonTransactionalMigrationOperationWarning)));
                 services.AddSingleton<IDbContextFactory<PimDbContext>, FactoryOf<SqlitePimDbContext>>();
                 break;
             case DatabaseProvider.PostgreSql:

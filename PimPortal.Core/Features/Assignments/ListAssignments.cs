@@ -95,7 +95,8 @@ public sealed class ListAssignmentsHandler(IDbContextFactory<PimDbContext> dbFac
 
             if (holder.Length > 0)
             {
-                eligibilities = eligibilities.Where(e => matching.Any(p => p.Id == e.PrincipalId));
+                // A join, not a correlated subquery: the names are matched once, then their eligibilities looked up.
+                eligibilities = from e in eligibilities join p in matching on e.PrincipalId equals p.Id select e;
             }
 
             var total = await eligibilities.CountAsync(cancellationToken);
@@ -123,7 +124,7 @@ public sealed class ListAssignmentsHandler(IDbContextFactory<PimDbContext> dbFac
             : activations.Where(a => a.Status == ActivationStatus.Provisioning || a.Status == ActivationStatus.Active);
         if (holder.Length > 0)
         {
-            activations = activations.Where(a => matching.Any(p => p.Id == a.PrincipalId));
+            activations = from a in activations join p in matching on a.PrincipalId equals p.Id select a;
         }
 
         var count = await activations.CountAsync(cancellationToken);

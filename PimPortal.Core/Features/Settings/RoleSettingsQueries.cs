@@ -6,9 +6,12 @@ using PimPortal.Core.Persistence;
 
 namespace PimPortal.Core.Features.Settings;
 
-/// <summary>Every managed role with the gist of its settings (PIM administrators).</summary>
+/// <summary>
+/// Every managed role with the gist of its settings (PIM administrators); with <paramref name="WithCounts"/> also how
+/// many are eligible for it and hold it now (a pass over the eligibilities: leave it out where only names are needed).
+/// </summary>
 [RequirePermission(PortalPermissions.PimAdministrator)]
-public sealed record ListRoleSettings : IQuery<IReadOnlyList<RoleSummary>>;
+public sealed record ListRoleSettings(bool WithCounts = true) : IQuery<IReadOnlyList<RoleSummary>>;
 
 public sealed record RoleSummary(
     Guid RoleId, string RoleName, RoleKind Kind, string Scope, TimeSpan MaxActivationDuration, bool RequireMfa, bool RequireJustification,
@@ -43,9 +46,9 @@ public sealed class RoleSettingsQueryHandlers(IDbContextFactory<PimDbContext> db
     {
         var now = time.GetUtcNow();
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var eligible = await db.Eligibilities.AsNoTracking().Where(e => e.RemovedAt == null && (e.NotAfter == null || e.NotAfter > now))
+        var eligible = !query.WithCounts ? [] : await db.Eligibilities.AsNoTracking().Where(e => e.RemovedAt == null && (e.NotAfter == null || e.NotAfter > now))
             .GroupBy(e => e.RoleId).Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, cancellationToken);
-        var active = await db.Activations.AsNoTracking().Where(a => a.Status == ActivationStatus.Provisioning || a.Status == ActivationStatus.Active)
+        var active = !query.WithCounts ? [] : await db.Activations.AsNoTracking().Where(a => a.Status == ActivationStatus.Provisioning || a.Status == ActivationStatus.Active)
             .GroupBy(a => a.RoleId).Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, cancellationToken);
         var rows = await db.PrivilegedRoles.AsNoTracking()
             .Select(r => new RoleSummary(

@@ -17,7 +17,7 @@ internal sealed class RoleEligibilityConfiguration : IEntityTypeConfiguration<Ro
         builder.HasIndex(e => new { e.PrincipalId, e.RoleId });
         builder.Ignore(e => e.IsPermanent);
         builder.Property(e => e.Version).IsConcurrencyToken();
-        builder.HasIndex(e => new { e.RoleId, e.NotAfter });
+        builder.HasIndex(e => new { e.RoleId, e.RemovedAt, e.NotAfter });
         builder.HasIndex(e => new { e.CreatedAt, e.Id });
     }
 }

@@ -137,13 +137,13 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
                 new[] { principalId, roleId });
 
             var index1 = runtimeEntityType.AddIndex(
-                new[] { roleId, notAfter });
-
-            var index2 = runtimeEntityType.AddIndex(
                 new[] { principalId, roleId, scope },
                 unique: true);
-            index2.AddAnnotation("Relational:Filter", "\"RemovedAt\" IS NULL AND \"EndRecordedAt\" IS NULL");
-            index2.AddAnnotation("Relational:Name", "UX_Eligibilities_OneCurrent");
+            index1.AddAnnotation("Relational:Filter", "\"RemovedAt\" IS NULL AND \"EndRecordedAt\" IS NULL");
+            index1.AddAnnotation("Relational:Name", "UX_Eligibilities_OneCurrent");
+
+            var index2 = runtimeEntityType.AddIndex(
+                new[] { roleId, removedAt, notAfter });
 
             return runtimeEntityType;
         }

@@ -11,7 +11,7 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
     public partial class SqlitePimDbContextModel
     {
         private SqlitePimDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("c4f6f897-eb18-4f85-92f0-89d05b073006"), entityTypeCount: 25)
+            : base(skipDetectChanges: false, modelId: new Guid("588e10cb-ca2a-4962-a897-74ecacf0716c"), entityTypeCount: 25)
         {
         }
 

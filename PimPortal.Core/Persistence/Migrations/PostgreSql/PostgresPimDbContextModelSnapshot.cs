@@ -884,12 +884,12 @@ namespace PimPortal.Core.Persistence.Migrations.PostgreSql
 
                     b.HasIndex("PrincipalId", "RoleId");
 
-                    b.HasIndex("RoleId", "NotAfter");
-
                     b.HasIndex("PrincipalId", "RoleId", "Scope")
                         .IsUnique()
                         .HasDatabaseName("UX_Eligibilities_OneCurrent")
                         .HasFilter("\"RemovedAt\" IS NULL AND \"EndRecordedAt\" IS NULL");
+
+                    b.HasIndex("RoleId", "RemovedAt", "NotAfter");
 
                     b.ToTable("RoleEligibilities", (string)null);
                 });

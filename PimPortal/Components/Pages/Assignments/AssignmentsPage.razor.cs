@@ -69,7 +69,7 @@ public sealed partial class AssignmentsPage : IDisposable
         tab = string.Equals(TabQuery, "active", StringComparison.OrdinalIgnoreCase) ? 1 : string.Equals(TabQuery, "break-glass", StringComparison.OrdinalIgnoreCase) ? 2 : 0;
         try
         {
-            roles = await Sender.Send(new ListRoleSettings());
+            roles = await Sender.Send(new ListRoleSettings(WithCounts: false));
         }
         catch (PimException ex)
         {

@@ -12,7 +12,7 @@ using PimPortal.Core.Persistence;
 namespace PimPortal.Core.Persistence.Migrations.PostgreSql
 {
     [DbContext(typeof(PostgresPimDbContext))]
-    [Migration("20261127183651_Administration")]
+    [Migration("20261127185133_Administration")]
     partial class Administration
     {
         /// <inheritdoc />
@@ -888,11 +888,6 @@ namespace PimPortal.Core.Persistence.Migrations.PostgreSql
                     b.HasIndex("PrincipalId", "RoleId");
 
                     b.HasIndex("RoleId", "NotAfter");
-
-                    b.HasIndex("PrincipalId", "RoleId", "Scope")
-                        .IsUnique()
-                        .HasDatabaseName("UX_Eligibilities_OneCurrent")
-                        .HasFilter("\"RemovedAt\" IS NULL AND \"EndRecordedAt\" IS NULL");
 
                     b.ToTable("RoleEligibilities", (string)null);
                 });
