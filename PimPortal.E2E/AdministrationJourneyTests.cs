@@ -1,7 +1,5 @@
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
 using PimPortal.Core.Domain;
-using PimPortal.Core.Persistence;
 using PimPortal.Core.Seed;
 using PimPortal.E2E.Infrastructure;
 using PimPortal.E2E.Pages;
@@ -10,23 +8,8 @@ namespace PimPortal.E2E;
 
 /// <summary>A PIM administrator shapes the rules in the portal, and the next activation is held to them.</summary>
 [Collection(PortalCollection.Name)]
-public sealed class AdministrationJourneyTests(Browser browser) : IAsyncLifetime
+public sealed class AdministrationJourneyTests(Browser browser) : Journey(browser)
 {
-    private readonly PortalServer server = new();
-    private readonly List<IBrowserContext> contexts = [];
-
-    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
-
-    public async ValueTask DisposeAsync()
-    {
-        foreach (var context in contexts)
-        {
-            await context.DisposeAsync();
-        }
-
-        await server.DisposeAsync();
-    }
-
     [Fact]
     public async Task Erin_MakesExchangeAdministratorRequireBobsApproval_AndAlicesNextActivationWaitsAsPending()
     {
@@ -53,8 +36,7 @@ public sealed class AdministrationJourneyTests(Browser browser) : IAsyncLifetime
         await erinsQueue.OpenAsync();
         await Expect(erinsQueue.Empty).ToBeVisibleAsync();
 
-        await using var db = await server.Services.GetRequiredService<IDbContextFactory<PimDbContext>>().CreateDbContextAsync();
-        var change = await db.AuditEvents.SingleAsync(e => e.Action == AuditActions.RoleSettingsChanged);
+        var change = await DbAsync(db => db.AuditEvents.SingleAsync(e => e.Action == AuditActions.RoleSettingsChanged));
         Assert.Equal(DemoOrganisation.Erin.Id, change.ActorId);
         Assert.Contains("\"RequireApproval\"", change.Details, StringComparison.Ordinal);
         Assert.Contains("Bob Brown", change.Details, StringComparison.Ordinal);
@@ -82,17 +64,5 @@ public sealed class AdministrationJourneyTests(Browser browser) : IAsyncLifetime
 
         await Expect(erin.Locator("tr[data-holder='Dave Davis'][data-role='Exchange Administrator']")).ToBeVisibleAsync();
         await Expect(dave.GetByRole(AriaRole.Button, new() { Name = "Activate Exchange Administrator", Exact = true })).ToBeVisibleAsync();
-    }
-
-    private async Task<IPage> SignInAsync(DemoAccount who)
-    {
-        var context = await browser.Instance.NewContextAsync(new() { BaseURL = server.BaseUrl });
-        contexts.Add(context);
-        var page = await context.NewPageAsync();
-        await page.GotoAsync("/");
-        await new SignInPage(page).SignInAsync(who.Email, DemoOrganisation.Password);
-        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "My roles" })).ToBeVisibleAsync();
-        await new MyRolesPage(page).WaitUntilInteractiveAsync();
-        return page;
     }
 }

@@ -1,8 +1,6 @@
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
 using OtpNet;
 using PimPortal.Core.Domain;
-using PimPortal.Core.Persistence;
 using PimPortal.Core.Seed;
 using PimPortal.E2E.Infrastructure;
 using PimPortal.E2E.Pages;
@@ -11,23 +9,8 @@ namespace PimPortal.E2E;
 
 /// <summary>Requester and approvers, each in their own browser context, against one real portal.</summary>
 [Collection(PortalCollection.Name)]
-public sealed class ApprovalJourneyTests(Browser browser) : IAsyncLifetime
+public sealed class ApprovalJourneyTests(Browser browser) : Journey(browser)
 {
-    private readonly PortalServer server = new();
-    private readonly List<IBrowserContext> contexts = [];
-
-    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
-
-    public async ValueTask DisposeAsync()
-    {
-        foreach (var context in contexts)
-        {
-            await context.DisposeAsync();
-        }
-
-        await server.DisposeAsync();
-    }
-
     [Fact]
     public async Task BobApprovesAlicesGlobalAdministrator_InHisOwnBrowser_AndAlicesPageShowsItActiveWithoutAReload()
     {
@@ -114,29 +97,10 @@ public sealed class ApprovalJourneyTests(Browser browser) : IAsyncLifetime
         await Expect(bob.Locator("[data-action='activation.granted']")).ToBeVisibleAsync();
     }
 
-    private async Task<IPage> SignInAsync(DemoAccount who)
-    {
-        var context = await browser.Instance.NewContextAsync(new() { BaseURL = server.BaseUrl });
-        contexts.Add(context);
-        var page = await context.NewPageAsync();
-        await page.GotoAsync("/");
-        await new SignInPage(page).SignInAsync(who.Email, DemoOrganisation.Password);
-        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "My roles" })).ToBeVisibleAsync();
-        await new MyRolesPage(page).WaitUntilInteractiveAsync();
-        return page;
-    }
+    private Task<Guid> PendingRequestIdAsync(DemoAccount who) =>
+        DbAsync(db => db.ActivationRequests.Where(r => r.RequesterId == who.Id && r.Status == ActivationRequestStatus.Pending).Select(r => r.Id).SingleAsync());
 
-    private async Task<Guid> PendingRequestIdAsync(DemoAccount who)
-    {
-        await using var db = await server.Services.GetRequiredService<IDbContextFactory<PimDbContext>>().CreateDbContextAsync();
-        return await db.ActivationRequests.Where(r => r.RequesterId == who.Id && r.Status == ActivationRequestStatus.Pending).Select(r => r.Id).SingleAsync();
-    }
-
-    private async Task<AuditEvent> AuditAsync(string action)
-    {
-        await using var db = await server.Services.GetRequiredService<IDbContextFactory<PimDbContext>>().CreateDbContextAsync();
-        return await db.AuditEvents.SingleAsync(e => e.Action == action);
-    }
+    private Task<AuditEvent> AuditAsync(string action) => DbAsync(db => db.AuditEvents.SingleAsync(e => e.Action == action));
 
     private static string CodeFor(DemoAccount who) =>
         new Totp(Base32Encoding.ToBytes(who.TotpSecret)).ComputeTotp(DateTime.UtcNow);

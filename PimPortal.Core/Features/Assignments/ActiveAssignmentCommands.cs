@@ -66,16 +66,8 @@ public sealed class ActiveAssignmentCommandHandlers(
     {
         var now = time.GetUtcNow();
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var principal = await db.Principals.AsNoTracking().SingleOrDefaultAsync(p => p.Id == command.PrincipalId, cancellationToken)
-            ?? throw new NotFoundException("That user or group is not in the directory.");
-        await AssignmentRules.RefuseSelfAsync(db, context, principal.Id, cancellationToken);
-        if (!principal.IsEnabled)
-        {
-            throw new DomainRuleException($"{principal.DisplayName} is disabled; a disabled account holds nothing.");
-        }
-
-        var role = await db.PrivilegedRoles.AsNoTracking().Include(r => r.Settings).SingleOrDefaultAsync(r => r.Id == command.RoleId, cancellationToken)
-            ?? throw new NotFoundException("That role does not exist.");
+        var (principal, role) = await AssignmentRules.LoadTargetAsync(db, context, command.PrincipalId, command.RoleId,
+            "is disabled; a disabled account holds nothing.", cancellationToken);
         // A break-glass account is the one standing access the portal keeps: it may be assigned permanently whatever
         // the role allows for everyone else.
         if (command.End is not null || !principal.IsBreakGlass)

@@ -73,6 +73,26 @@ internal static class AssignmentRules
     }
 
     /// <summary>
+    /// The principal and role of a new assignment: both must exist, the principal may not be the actor (or a group the
+    /// actor is in), and it must be enabled (<paramref name="disabledMessage"/> says why not, after its name).
+    /// </summary>
+    public static async Task<(Principal Principal, PrivilegedRole Role)> LoadTargetAsync(
+        PimDbContext db, RequestContext context, Guid principalId, Guid roleId, string disabledMessage, CancellationToken cancellationToken)
+    {
+        var principal = await db.Principals.AsNoTracking().SingleOrDefaultAsync(p => p.Id == principalId, cancellationToken)
+            ?? throw new NotFoundException("That user or group is not in the directory.");
+        await RefuseSelfAsync(db, context, principal.Id, cancellationToken);
+        if (!principal.IsEnabled)
+        {
+            throw new DomainRuleException($"{principal.DisplayName} {disabledMessage}");
+        }
+
+        var role = await db.PrivilegedRoles.AsNoTracking().Include(r => r.Settings).SingleOrDefaultAsync(r => r.Id == roleId, cancellationToken)
+            ?? throw new NotFoundException("That role does not exist.");
+        return (principal, role);
+    }
+
+    /// <summary>
     /// Records the end of the principal's ended eligibilities for the role whose end the worker has not recorded yet
     /// (audited), so a new one can be current (one current eligibility per principal, role and scope).
     /// </summary>
@@ -156,16 +176,8 @@ public sealed class EligibilityCommandHandlers(
         var now = time.GetUtcNow();
         AssignmentRules.RefuseTooLateStart(command.Start, now);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var principal = await db.Principals.AsNoTracking().SingleOrDefaultAsync(p => p.Id == command.PrincipalId, cancellationToken)
-            ?? throw new NotFoundException("That user or group is not in the directory.");
-        await AssignmentRules.RefuseSelfAsync(db, context, principal.Id, cancellationToken);
-        if (!principal.IsEnabled)
-        {
-            throw new DomainRuleException($"{principal.DisplayName} is disabled; enable the account before making it eligible.");
-        }
-
-        var role = await db.PrivilegedRoles.AsNoTracking().Include(r => r.Settings).SingleOrDefaultAsync(r => r.Id == command.RoleId, cancellationToken)
-            ?? throw new NotFoundException("That role does not exist.");
+        var (principal, role) = await AssignmentRules.LoadTargetAsync(db, context, command.PrincipalId, command.RoleId,
+            "is disabled; enable the account before making it eligible.", cancellationToken);
         var start = AssignmentRules.StartOf(command.Start, now);
         role.Settings.CheckAssignmentWindow(active: false, start, command.End);
 
