@@ -65,6 +65,7 @@ public static class DependencyInjection
         services.AddSingleton<DriftScanner>();
         services.AddSingleton<AlertEvaluator>();
         services.AddSingleton<BreakGlassAlarm>();
+        services.AddSingleton<BreakGlassSignInWatcher>();
         services.AddSingleton<EligibilityNotices>();
         services.AddSingleton<DirectorySyncer>();
         services.AddScoped<DatabaseInitializer>();

@@ -53,8 +53,7 @@ public sealed class AdministrationJourneyTests(Browser browser) : Journey(browse
 
         await erin.Locator("[data-testid=assign]").ClickAsync();
         var dialog = erin.GetByRole(AriaRole.Dialog);
-        await dialog.Locator("#assign-principal").FillAsync("dave");
-        await erin.GetByText("Dave Davis (dave@contoso.test)", new() { Exact = true }).ClickAsync();
+        await Autocomplete.PickAsync(erin, dialog.Locator("#assign-principal"), "dave", "Dave Davis (dave@contoso.test)");
         await dialog.Locator("[data-testid=assign-role]").ClickAsync();
         await erin.GetByRole(AriaRole.Option, new() { Name = "Exchange Administrator (Directory)" }).ClickAsync();
         await Expect(dialog.Locator("[data-testid=assign-rules]")).ToHaveTextAsync("This role allows a permanent assignment.");

@@ -31,6 +31,7 @@ public sealed partial class GraphStub : IAsyncDisposable
     private readonly Dictionary<string, User> _users = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<string, string> _armRequests = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentQueue<RecordedRequest> _requests = new();
+    private readonly List<SignIn> _signIns = [];
 
     private GraphStub(WebApplication app)
     {
@@ -130,6 +131,15 @@ public sealed partial class GraphStub : IAsyncDisposable
     }
 
     /// <summary>Makes <paramref name="memberId"/> a member of <paramref name="groupId"/> (as an administrator would in Entra).</summary>
+    /// <summary>Adds a sign-in to the tenant's sign-in log (read with GET /auditLogs/signIns); <paramref name="errorCode"/> 0 is a success.</summary>
+    public void AddSignIn(string userId, DateTimeOffset at, string application, string ipAddress, int errorCode = 0)
+    {
+        lock (_gate)
+        {
+            _signIns.Add(new SignIn(Guid.NewGuid().ToString(), userId, at.ToUniversalTime(), application, ipAddress, errorCode));
+        }
+    }
+
     public void AddMember(string groupId, string memberId)
     {
         lock (_gate)
@@ -409,6 +419,47 @@ public sealed partial class GraphStub : IAsyncDisposable
 
     private void MapUsers(WebApplication app)
     {
+        // The sign-in log: $filter "userId eq '…' and createdDateTime gt …", newest first as Graph answers, $top pages
+        // with a skip token.
+        app.MapGet("/v1.0/auditLogs/signIns", async context =>
+        {
+            var filter = System.Text.RegularExpressions.Regex.Match(context.Request.Query["$filter"].ToString(), @"userId eq '([^']+)' and createdDateTime gt (\S+)");
+            if (!filter.Success || !DateTimeOffset.TryParse(filter.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var after))
+            {
+                await WriteErrorAsync(context, 400, "BadRequest", "Invalid filter clause.");
+                return;
+            }
+
+            var top = int.TryParse(context.Request.Query["$top"], out var t) ? t : 1000;
+            var skip = int.TryParse(context.Request.Query["$skiptoken"], out var k) ? k : 0;
+            List<SignIn> matching;
+            lock (_gate)
+            {
+                matching = [.. _signIns.Where(x => string.Equals(x.UserId, filter.Groups[1].Value, StringComparison.OrdinalIgnoreCase) && x.At > after).OrderByDescending(x => x.At)];
+            }
+
+            var page = matching.Skip(skip).Take(top).ToList();
+            var body = new JsonObject
+            {
+                ["@odata.context"] = "https://graph.microsoft.com/v1.0/$metadata#auditLogs/signIns",
+                ["value"] = new JsonArray([.. page.Select(x => (JsonNode)new JsonObject
+                {
+                    ["id"] = x.Id,
+                    ["createdDateTime"] = x.At.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture),
+                    ["userId"] = x.UserId,
+                    ["appDisplayName"] = x.Application,
+                    ["ipAddress"] = x.IpAddress,
+                    ["status"] = new JsonObject { ["errorCode"] = x.ErrorCode },
+                })]),
+            };
+            if (skip + top < matching.Count)
+            {
+                body["@odata.nextLink"] = $"{BaseUrl}/auditLogs/signIns?$filter={Uri.EscapeDataString(context.Request.Query["$filter"].ToString())}&$top={top}&$skiptoken={skip + top}";
+            }
+
+            await WriteJsonAsync(context, 200, body);
+        });
+
         app.MapGet("/v1.0/users/{id}", async (HttpContext context, string id) =>
         {
             User? user;
@@ -649,6 +700,8 @@ public sealed partial class GraphStub : IAsyncDisposable
     }
 
     private sealed record User(string Id, string DisplayName, string UserPrincipalName, bool AccountEnabled, string? ManagerId);
+
+    private sealed record SignIn(string Id, string UserId, DateTimeOffset At, string Application, string IpAddress, int ErrorCode);
 
     private sealed record ArmAssignment(string Id, string Scope, string PrincipalId, string RoleDefinitionId);
 

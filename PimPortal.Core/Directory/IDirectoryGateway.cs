@@ -23,7 +23,18 @@ public interface IDirectoryGateway
     /// members. A principal the directory does not know is left out.
     /// </summary>
     Task<IReadOnlyList<DirectoryPrincipal>> ReadPrincipalsAsync(IReadOnlyList<(Guid Id, PrincipalKind Kind)> principals, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The sign-ins of <paramref name="userId"/> anywhere in the directory after <paramref name="after"/>, oldest first
+    /// (for watching break-glass accounts). Null when the directory cannot say (no permission to read its sign-in log,
+    /// or not now): nothing is concluded from that.
+    /// </summary>
+    Task<IReadOnlyList<DirectorySignIn>?> ReadSignInsAsync(Guid userId, DateTimeOffset after, CancellationToken cancellationToken);
 }
+
+/// <summary>One sign-in of a user as the directory's sign-in log records it.</summary>
+/// <param name="Application">The application signed in to (e.g. "Azure Portal").</param>
+public sealed record DirectorySignIn(string Id, Guid UserId, DateTimeOffset At, string? Application, string? IpAddress, bool Succeeded);
 
 /// <summary>A user or group as the directory describes it.</summary>
 public sealed record DirectoryPrincipal(Guid Id, PrincipalKind Kind, string DisplayName, string? UserPrincipalName, bool Enabled, Guid? ManagerId, IReadOnlyList<Guid> Members)

@@ -135,6 +135,7 @@ public static class AuditActions
     public const string AlertDismissed = "alert.dismissed";
     public const string RolloutConverted = "rollout.converted";
     public const string SignInSucceeded = "signin.succeeded";
+    public const string DirectorySignIn = "signin.in-directory";
     public const string SignInFailed = "signin.failed";
     public const string SignedOut = "signin.signed-out";
     public const string DemoSeeded = "system.demo-seeded";

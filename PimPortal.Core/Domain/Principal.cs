@@ -70,6 +70,12 @@ public sealed class Principal
         ManagerId = managerId;
     }
 
+    /// <summary>
+    /// A break-glass account: the time of its latest sign-in in the directory's sign-in log that the portal has seen
+    /// (and alerted on); the watcher reads the log from here.
+    /// </summary>
+    public DateTimeOffset? DirectorySignInsSeenUntil { get; private set; }
+
     public void MarkBreakGlass(bool isBreakGlass)
     {
         if (isBreakGlass && Kind != PrincipalKind.User)

@@ -265,19 +265,45 @@ public sealed partial class BreakGlassAlarm(IDbContextFactory<PimDbContext> dbFa
     {
         using var correlation = Correlation.Begin();
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var account = await db.Principals.AsNoTracking().Where(p => p.Id == principalId && p.IsBreakGlass).Select(p => new { p.Id, p.DisplayName, p.UserPrincipalName })
-            .SingleOrDefaultAsync(cancellationToken);
-        if (account is null)
+        var told = await StageAsync(db, principalId, what, client, time.GetUtcNow(), cancellationToken);
+        if (told is null)
         {
             return false;
         }
 
-        var now = time.GetUtcNow();
+        await db.SaveChangesAsync(cancellationToken);
+        Announce(told);
+        return true;
+    }
+
+    /// <summary>After commit: mail goes, bells and alert lists re-read.</summary>
+    internal void Announce(IReadOnlyList<Guid> told)
+    {
+        signals.Mail.Set();
+        events.NotificationsChanged(told);
+        events.AlertsChanged();
+    }
+
+    /// <summary>
+    /// Writes the alert of one use into <paramref name="db"/>'s unit of work (raised, or counted on the open one) with
+    /// the administrators' notifications; returns who was told, or null when the account is not break-glass.
+    /// </summary>
+    internal async Task<IReadOnlyList<Guid>?> StageAsync(PimDbContext db, Guid principalId, string what, ClientInfo client, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var account = await db.Principals.AsNoTracking().Where(p => p.Id == principalId && p.IsBreakGlass).Select(p => new { p.Id, p.DisplayName, p.UserPrincipalName })
+            .SingleOrDefaultAsync(cancellationToken);
+        if (account is null)
+        {
+            return null;
+        }
+
         var key = $"break-glass:{account.Id}";
         var summary = $"Break-glass account {account.DisplayName} was used";
         var detail = $"{account.DisplayName} ({account.UserPrincipalName}): {what} at {now:u} from {client.Address ?? "an unknown address"}. " +
             "Emergency access accounts are for outages only: confirm with whoever used it why, and change its credentials afterwards.";
-        var open = await db.Alerts.SingleOrDefaultAsync(a => a.Key == key && a.ResolvedAt == null, cancellationToken);
+        // The unit of work may hold it already (several uses staged together), before the database does.
+        var open = db.Alerts.Local.FirstOrDefault(a => a.Key == key && a.ResolvedAt == null)
+            ?? await db.Alerts.SingleOrDefaultAsync(a => a.Key == key && a.ResolvedAt == null, cancellationToken);
         IReadOnlyList<Guid> told = [];
         if (open is null)
         {
@@ -292,12 +318,8 @@ public sealed partial class BreakGlassAlarm(IDbContextFactory<PimDbContext> dbFa
             open.SeenAgain(open.Summary, detail, now, countOccurrence: true);
         }
 
-        await db.SaveChangesAsync(cancellationToken);
         LogUsed(logger, account.DisplayName, what);
-        signals.Mail.Set();
-        events.NotificationsChanged(told);
-        events.AlertsChanged();
-        return true;
+        return told;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Break-glass account {Account} used: {What}")]
@@ -392,14 +414,90 @@ public sealed class EligibilityNotices(IDbContextFactory<PimDbContext> dbFactory
     }
 }
 
-/// <summary>Every <see cref="AlertOptions.Interval"/>: eligibility end notices, then the alerts.</summary>
-public sealed class GovernanceWorker(EligibilityNotices notices, AlertEvaluator alerts, TimeProvider time, IOptions<PimOptions> options, ILogger<GovernanceWorker> logger)
+/// <summary>
+/// Reads the directory's sign-in log for each break-glass account (Entra mode: Entra's sign-in log through Graph) and
+/// raises the break-glass alarm for every sign-in found there — anywhere in the tenant, not only in the portal. Each
+/// sign-in is audited once: the account's watermark moves in the same transaction, under a conditional update, so two
+/// instances do not both record it.
+/// </summary>
+public sealed partial class BreakGlassSignInWatcher(
+    IDbContextFactory<PimDbContext> dbFactory, IDirectoryGateway gateway, BreakGlassAlarm alarm, TimeProvider time, IOptions<PimOptions> options, ILogger<BreakGlassSignInWatcher> logger)
+{
+    /// <summary>Reads every break-glass account's new sign-ins; returns how many were recorded.</summary>
+    public async Task<int> WatchAsync(CancellationToken cancellationToken)
+    {
+        using var correlation = Correlation.Begin();
+        List<(Guid Id, DateTimeOffset? SeenUntil)> accounts;
+        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
+        {
+            accounts = [.. (await db.Principals.AsNoTracking().Where(p => p.IsBreakGlass && p.Kind == PrincipalKind.User)
+                .Select(p => new { p.Id, p.DirectorySignInsSeenUntil }).ToListAsync(cancellationToken))
+                .Select(p => (p.Id, p.DirectorySignInsSeenUntil))];
+        }
+
+        var recorded = 0;
+        foreach (var (id, seenUntil) in accounts)
+        {
+            // An account never watched before is read from one interval back (the log keeps 30 days; older is history).
+            var after = seenUntil ?? time.GetUtcNow() - options.Value.Alerts.Interval;
+            var signIns = await gateway.ReadSignInsAsync(id, after, cancellationToken);
+            if (signIns is not { Count: > 0 })
+            {
+                continue;
+            }
+
+            recorded += await RecordAsync(id, seenUntil, signIns, cancellationToken);
+        }
+
+        return recorded;
+    }
+
+    private async Task<int> RecordAsync(Guid id, DateTimeOffset? seenUntil, IReadOnlyList<DirectorySignIn> signIns, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var latest = signIns.Max(s => s.At).ToUniversalTime();
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var claimed = await db.Principals
+            .Where(p => p.Id == id && p.DirectorySignInsSeenUntil == seenUntil)
+            .ExecuteUpdateAsync(u => u.SetProperty(p => p.DirectorySignInsSeenUntil, latest), cancellationToken);
+        if (claimed == 0)
+        {
+            // Another instance recorded these sign-ins first.
+            return 0;
+        }
+
+        var told = new List<Guid>();
+        foreach (var signIn in signIns)
+        {
+            var client = new ClientInfo(signIn.IpAddress, null);
+            db.AuditEvents.Add(AuditFactory.Create(Actor.System, client, now, AuditActions.DirectorySignIn, "account", id.ToString(), signIn.Succeeded ? AuditOutcome.Success : AuditOutcome.Failed,
+                new { signIn = signIn.Id, at = signIn.At, application = signIn.Application, address = signIn.IpAddress, breakGlass = true }, id));
+            told.AddRange(await alarm.StageAsync(db, id, $"{(signIn.Succeeded ? "signed in" : "tried to sign in")} to {signIn.Application ?? "an application"} at {signIn.At:u} (directory sign-in log)",
+                client, now, cancellationToken) ?? []);
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        alarm.Announce(told);
+        LogRecorded(logger, signIns.Count, id);
+        return signIns.Count;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} directory sign-ins of break-glass account {AccountId} recorded")]
+    private static partial void LogRecorded(ILogger logger, int count, Guid accountId);
+}
+
+/// <summary>Every <see cref="AlertOptions.Interval"/>: break-glass sign-ins in the directory, eligibility end notices, then the alerts.</summary>
+public sealed class GovernanceWorker(
+    EligibilityNotices notices, AlertEvaluator alerts, BreakGlassSignInWatcher signIns, TimeProvider time, IOptions<PimOptions> options, ILogger<GovernanceWorker> logger)
     : IntervalWorker(time, logger)
 {
     protected override TimeSpan Interval => options.Value.Alerts.Interval;
 
     protected override async Task RunOnceAsync(CancellationToken cancellationToken)
     {
+        await signIns.WatchAsync(cancellationToken);
         await notices.RunAsync(cancellationToken);
         await alerts.EvaluateAsync(cancellationToken);
     }

@@ -19,8 +19,7 @@ public sealed class RoleSettingsPage(IPage page)
     /// <summary>Finds a user or group by name in the approver picker and adds it.</summary>
     public async Task AddApproverAsync(string search, string label)
     {
-        await page.Locator("#approver-search").FillAsync(search);
-        await page.GetByText(label, new() { Exact = true }).ClickAsync();
+        await Autocomplete.PickAsync(page, page.Locator("#approver-search"), search, label);
         await Expect(Approvers).ToContainTextAsync(label);
     }
 

@@ -42,4 +42,7 @@ public sealed class FlakyDirectory(LocalDirectoryGateway inner) : IDirectoryGate
 
     public Task<IReadOnlyList<DirectoryPrincipal>> ReadPrincipalsAsync(IReadOnlyList<(Guid Id, Core.Domain.PrincipalKind Kind)> principals, CancellationToken cancellationToken) =>
         inner.ReadPrincipalsAsync(principals, cancellationToken);
+
+    public Task<IReadOnlyList<DirectorySignIn>?> ReadSignInsAsync(Guid userId, DateTimeOffset after, CancellationToken cancellationToken) =>
+        inner.ReadSignInsAsync(userId, after, cancellationToken);
 }

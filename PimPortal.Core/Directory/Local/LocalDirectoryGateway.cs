@@ -112,4 +112,11 @@ public sealed class LocalDirectoryGateway(IDbContextFactory<PimDbContext> dbFact
         return [.. rows.Select(p => new DirectoryPrincipal(p.Id, p.Kind, p.DisplayName, p.UserPrincipalName, p.IsEnabled, p.ManagerId,
             [.. members.Where(m => m.GroupId == p.Id).Select(m => m.MemberId)]))];
     }
+
+    /// <summary>
+    /// The embedded directory's only sign-ins are the portal's own, which raise the break-glass alarm as they happen;
+    /// there is no other log to read.
+    /// </summary>
+    public Task<IReadOnlyList<DirectorySignIn>?> ReadSignInsAsync(Guid userId, DateTimeOffset after, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<DirectorySignIn>?>([]);
 }

@@ -4,6 +4,7 @@ using System.Reflection;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Metadata;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using PimPortal.Core.Domain;
 
 #pragma warning disable 219, 612, 618
@@ -20,7 +21,7 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
                 "PimPortal.Core.Domain.Principal",
                 typeof(Principal),
                 baseEntityType,
-                propertyCount: 8,
+                propertyCount: 9,
                 foreignKeyCount: 1,
                 unnamedIndexCount: 2,
                 keyCount: 1);
@@ -32,6 +33,14 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
                 fieldInfo: typeof(Principal).GetField("<Id>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 afterSaveBehavior: PropertySaveBehavior.Throw,
                 sentinel: new Guid("00000000-0000-0000-0000-000000000000"));
+
+            var directorySignInsSeenUntil = runtimeEntityType.AddProperty(
+                "DirectorySignInsSeenUntil",
+                typeof(DateTimeOffset?),
+                propertyInfo: typeof(Principal).GetProperty("DirectorySignInsSeenUntil", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(Principal).GetField("<DirectorySignInsSeenUntil>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true,
+                valueConverter: new DateTimeOffsetToBinaryConverter());
 
             var displayName = runtimeEntityType.AddProperty(
                 "DisplayName",

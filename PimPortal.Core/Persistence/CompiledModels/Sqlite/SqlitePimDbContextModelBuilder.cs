@@ -11,7 +11,7 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
     public partial class SqlitePimDbContextModel
     {
         private SqlitePimDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("588e10cb-ca2a-4962-a897-74ecacf0716c"), entityTypeCount: 25)
+            : base(skipDetectChanges: false, modelId: new Guid("3780b1f9-2da1-4f7e-9daf-ef424d229f06"), entityTypeCount: 25)
         {
         }
 
