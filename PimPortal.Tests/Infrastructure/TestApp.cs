@@ -85,6 +85,14 @@ public sealed class TestApp : IAsyncDisposable
         return await scope.ServiceProvider.GetRequiredService<ISender>().Send(command);
     }
 
+    /// <summary>Sends any message (its type known only at run time) as <paramref name="who"/> through the whole pipeline.</summary>
+    public async Task<object?> SendObjectAs(DemoAccount who, object message)
+    {
+        await using var scope = _services.CreateAsyncScope();
+        scope.ServiceProvider.GetRequiredService<TestCurrentUser>().SignIn(who);
+        return await scope.ServiceProvider.GetRequiredService<ISender>().Send(message);
+    }
+
     public async Task<T> QueryAs<T>(DemoAccount who, IQuery<T> query)
     {
         await using var scope = _services.CreateAsyncScope();

@@ -1,0 +1,181 @@
+using System.Data.Common;
+using Mediator;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using PimPortal.Core;
+using PimPortal.Core.Domain;
+using PimPortal.Core.Features.Activation;
+using PimPortal.Core.Features.Alerts;
+using PimPortal.Core.Features.Approvals;
+using PimPortal.Core.Features.Assignments;
+using PimPortal.Core.Features.Directory;
+using PimPortal.Core.Features.Notifications;
+using PimPortal.Core.Features.Settings;
+using PimPortal.Core.Jobs;
+using PimPortal.Core.Seed;
+using PimPortal.Tests.Infrastructure;
+
+namespace PimPortal.Tests.Audit;
+
+/// <summary>
+/// The audit invariant: every command the system has is run as a user would run it, and every change it makes to the
+/// database comes with audit events of that moment (actor, time, outcome) — written in the same transaction, so a
+/// command cannot change state silently. A new command without a scenario here fails the suite.
+/// </summary>
+public sealed class AuditInvariantTests : IAsyncLifetime
+{
+    private static readonly DemoRole Exchange = DemoOrganisation.ExchangeAdministrator;
+    private static readonly DemoAccount Alice = DemoOrganisation.Alice;
+    private static readonly DemoAccount Bob = DemoOrganisation.Bob;
+    private static readonly DemoAccount Erin = DemoOrganisation.Erin;
+    private static readonly DemoAccount Dave = DemoOrganisation.Dave;
+
+    /// <summary>Per command: arrange what it needs, and the command as its user would send it.</summary>
+    private static readonly Dictionary<Type, Func<TestApp, Task<(DemoAccount Actor, object Command)>>> Scenarios = new()
+    {
+        [typeof(ActivateRoles)] = async app =>
+            (Alice, new ActivateRoles([new ActivationItem(await app.EligibilityOf(Alice, Exchange), TimeSpan.FromHours(1))], "Mailbox move", null, null, null)),
+        [typeof(ExtendActivation)] = async app =>
+            (Alice, new ExtendActivation((await app.ActivateAsync(Alice, Exchange)).ActivationId!.Value, TimeSpan.FromHours(3), "Longer", null, null, null)),
+        [typeof(DeactivateRoles)] = async app => (Alice, new DeactivateRoles([(await app.ActivateAsync(Alice, Exchange)).ActivationId!.Value])),
+        [typeof(CancelActivationRequest)] = async app => (Alice, new CancelActivationRequest(await app.RequestAsync(Alice, DemoOrganisation.GlobalAdministrator))),
+        [typeof(DecideRequest)] = async app => (Bob, new DecideRequest(await app.RequestAsync(Alice, DemoOrganisation.GlobalAdministrator), ApprovalVerdict.Approve, "CAB approved")),
+        [typeof(BeginStepUp)] = async app => (Alice, new BeginStepUp(
+            new ActivateRoles([new ActivationItem(await app.EligibilityOf(Alice, Exchange), TimeSpan.FromHours(1))], "Mailbox move", null, null, null),
+            StepUpChallenge.HashNonce("browser-secret"))),
+        [typeof(ResumeActivation)] = async app => (Alice, new ResumeActivation(await app.SendAs(Alice, new BeginStepUp(
+            new ActivateRoles([new ActivationItem(await app.EligibilityOf(Alice, Exchange), TimeSpan.FromHours(1))], "Mailbox move", null, null, null),
+            StepUpChallenge.HashNonce("browser-secret"))))),
+        [typeof(MarkNotificationsRead)] = async app =>
+        {
+            await app.RequestAsync(Alice, DemoOrganisation.GlobalAdministrator);
+            return (Bob, new MarkNotificationsRead());
+        },
+        [typeof(ConvertDriftToEligibility)] = async app =>
+        {
+            await app.StandingAsync(Dave, Exchange);
+            await app.Services.GetRequiredService<DriftScanner>().ScanAsync(CancellationToken.None);
+            return (Erin, new ConvertDriftToEligibility(await app.Db(db => db.DriftFindings.Select(f => f.Id).SingleAsync()), "Standing becomes eligible"));
+        },
+        [typeof(ConvertStandingAssignments)] = async app =>
+        {
+            await app.StandingAsync(Dave, Exchange);
+            return (Erin, new ConvertStandingAssignments([new StandingRef(Dave.Id, Exchange.Id, "/")], null, "Rollout wave 1"));
+        },
+        [typeof(UpdateRoleSettings)] = async app =>
+        {
+            var opened = await app.SettingsAsync(Exchange);
+            return (Erin, new UpdateRoleSettings(Exchange.Id, opened.Version, opened.Settings with { RequireMfa = true }));
+        },
+        [typeof(AssignEligibility)] = _ => Task.FromResult<(DemoAccount, object)>((Erin, new AssignEligibility(Dave.Id, Exchange.Id, null, null, "Messaging team"))),
+        [typeof(RemoveEligibility)] = async app => (Erin, new RemoveEligibility(await app.EligibilityOf(Alice, Exchange), "Left the team")),
+        [typeof(ExtendEligibility)] = async app =>
+            (Erin, new ExtendEligibility(await app.SendAs(Erin, new AssignEligibility(Dave.Id, Exchange.Id, null, TestApp.Start.AddDays(10), "Project")), TestApp.Start.AddDays(40), "Longer")),
+        [typeof(RenewEligibility)] = async app =>
+        {
+            var id = await app.SendAs(Erin, new AssignEligibility(Dave.Id, Exchange.Id, null, TestApp.Start.AddDays(10), "Project"));
+            app.Time.Advance(TimeSpan.FromDays(11));
+            return (Erin, new RenewEligibility(id, TestApp.Start.AddDays(60), "Phase two"));
+        },
+        [typeof(AssignActive)] = _ => Task.FromResult<(DemoAccount, object)>((Erin, new AssignActive(Dave.Id, Exchange.Id, TestApp.Start.AddDays(2), "Weekend migration"))),
+        [typeof(RemoveActiveAssignment)] = async app =>
+            (Erin, new RemoveActiveAssignment(await app.SendAs(Erin, new AssignActive(Dave.Id, Exchange.Id, TestApp.Start.AddDays(2), "Weekend migration")), "Done early")),
+        [typeof(SetBreakGlass)] = _ => Task.FromResult<(DemoAccount, object)>((Erin, new SetBreakGlass(Dave.Id, true, "Second emergency account"))),
+        [typeof(AcknowledgeAlert)] = async app =>
+        {
+            await app.Services.GetRequiredService<BreakGlassAlarm>().RecordUseAsync(DemoOrganisation.BreakGlass.Id, "signed in", ClientInfo.Unknown, CancellationToken.None);
+            return (Erin, new AcknowledgeAlert(await app.Db(db => db.Alerts.Select(a => a.Id).SingleAsync()), "Outage drill INC-9"));
+        },
+        [typeof(EvaluateAlertsNow)] = _ => Task.FromResult<(DemoAccount, object)>((Erin, new EvaluateAlertsNow())),
+    };
+
+    /// <summary>Changes that are not state of the system but of one user's own view, and are not audited on purpose.</summary>
+    private static readonly Dictionary<Type, string[]> UnauditedTables = new()
+    {
+        // Marking one's own notifications read changes what one's bell counts, nothing anyone is granted or decided.
+        [typeof(MarkNotificationsRead)] = ["Notifications"],
+    };
+
+    private TestApp? app;
+
+    private TestApp App => app!;
+
+    public static TheoryData<string> Commands => [.. Scenarios.Keys.Select(t => t.Name).Order(StringComparer.Ordinal)];
+
+    public async ValueTask InitializeAsync() => app = await TestApp.StartAsync(DatabaseKind.Sqlite);
+
+    public async ValueTask DisposeAsync()
+    {
+        await App.DisposeAsync();
+    }
+
+    [Fact]
+    public void EveryCommand_HasAScenario()
+    {
+        var commands = typeof(ActivateRoles).Assembly.GetTypes()
+            .Where(t => t is { IsAbstract: false, IsInterface: false } && typeof(IBaseCommand).IsAssignableFrom(t))
+            .Select(t => t.Name)
+            .Order(StringComparer.Ordinal);
+
+        Assert.Equal(commands, Scenarios.Keys.Select(t => t.Name).Order(StringComparer.Ordinal));
+    }
+
+    [Theory]
+    [MemberData(nameof(Commands))]
+    public async Task EveryStateChange_IsAudited_WithActorTimeAndOutcome(string command)
+    {
+        var type = Scenarios.Keys.Single(t => t.Name == command);
+        var (actor, message) = await Scenarios[type](App);
+        App.Time.Advance(TimeSpan.FromSeconds(1));
+        var now = App.Time.GetUtcNow();
+        var lastAudit = await App.Db(db => db.AuditEvents.MaxAsync(e => (long?)e.Id)) ?? 0;
+        var before = await SnapshotAsync();
+
+        await App.SendObjectAs(actor, message);
+
+        var after = await SnapshotAsync();
+        var exempt = UnauditedTables.GetValueOrDefault(type, []);
+        var changed = after.Keys.Where(table => table != "AuditEvents" && !exempt.Contains(table) && !before[table].SequenceEqual(after[table])).ToList();
+        var audits = await App.Db(db => db.AuditEvents.Where(e => e.Id > lastAudit).ToListAsync());
+        Assert.True(changed.Count > 0 || exempt.Length > 0, $"{command} changed nothing: its scenario does not exercise it.");
+        if (changed.Count == 0)
+        {
+            return;
+        }
+
+        Assert.True(audits.Count > 0, $"{command} changed {string.Join(", ", changed)} without an audit event.");
+        Assert.All(audits, e =>
+        {
+            Assert.Equal(now, e.OccurredAt);
+            Assert.False(string.IsNullOrWhiteSpace(e.ActorName));
+            Assert.True(Enum.IsDefined(e.Outcome));
+            Assert.False(string.IsNullOrWhiteSpace(e.Action));
+        });
+        Assert.Contains(audits, e => e.ActorId == actor.Id || (e.ActorId is null && type == typeof(EvaluateAlertsNow)));
+    }
+
+    /// <summary>Every row of every table, as text, sorted: two snapshots are equal when nothing was written.</summary>
+    private Task<Dictionary<string, List<string>>> SnapshotAsync() => App.Db(async db =>
+    {
+        var tables = db.Model.GetEntityTypes().Select(e => e.GetTableName()).OfType<string>().Distinct().ToList();
+        var connection = db.Database.GetDbConnection();
+        await connection.OpenAsync();
+        var snapshot = new Dictionary<string, List<string>>();
+        foreach (var table in tables)
+        {
+            await using var read = connection.CreateCommand();
+            read.CommandText = $"SELECT * FROM \"{table}\"";
+            await using DbDataReader reader = await read.ExecuteReaderAsync();
+            var rows = new List<string>();
+            while (await reader.ReadAsync())
+            {
+                rows.Add(string.Join("|", Enumerable.Range(0, reader.FieldCount).Select(i => reader.IsDBNull(i) ? "∅" : Convert.ToString(reader.GetValue(i), System.Globalization.CultureInfo.InvariantCulture))));
+            }
+
+            rows.Sort(StringComparer.Ordinal);
+            snapshot[table] = rows;
+        }
+
+        return snapshot;
+    });
+}
