@@ -15,6 +15,9 @@ namespace PimPortal;
 /// <summary>How the web host is put together; shared by Program and the tests' factories.</summary>
 internal static class HostSetup
 {
+    /// <summary>The policy of the audit pages: auditors and PIM administrators.</summary>
+    public const string AuditReaders = "AuditReaders";
+
     public static WebApplicationBuilder AddPimPortal(this WebApplicationBuilder builder)
     {
         // Static web assets (_framework, MudBlazor's _content) are served from the build output in every
@@ -48,7 +51,8 @@ internal static class HostSetup
 
         services.AddAuthorizationBuilder()
             .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
-            .AddPolicy(PortalPermissions.PimAdministrator, p => p.RequireRole(PortalPermissions.PimAdministrator));
+            .AddPolicy(PortalPermissions.PimAdministrator, p => p.RequireRole(PortalPermissions.PimAdministrator))
+            .AddPolicy(AuditReaders, p => p.RequireRole(PortalPermissions.Auditor, PortalPermissions.PimAdministrator));
 
         // Client addresses in the audit trail: trust X-Forwarded-For only from the proxies named (loopback always).
         var proxies = builder.Configuration.GetSection("ForwardedHeaders:KnownProxies").Get<string[]>() ?? [];

@@ -86,6 +86,10 @@ public enum AuditOutcome
 /// <summary>The names of audited actions.</summary>
 public static class AuditActions
 {
+    /// <summary>Every action the portal writes, for the audit filter.</summary>
+    public static readonly IReadOnlyList<string> All = [.. typeof(AuditActions).GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
+        .Where(f => f.IsLiteral && f.FieldType == typeof(string)).Select(f => (string)f.GetRawConstantValue()!).Order(StringComparer.Ordinal)];
+
     public const string ActivationRequested = "activation.requested";
     public const string ActivationRefused = "activation.refused";
     public const string ActivationProvisioned = "activation.provisioned";

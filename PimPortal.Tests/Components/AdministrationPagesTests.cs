@@ -12,7 +12,6 @@ using PimPortal.Core.Domain;
 using PimPortal.Core.Features.Assignments;
 using PimPortal.Core.Features.Settings;
 using PimPortal.Core.Jobs;
-using PimPortal.Core.Persistence;
 using PimPortal.Core.Seed;
 using PimPortal.Tests.Infrastructure;
 
@@ -118,7 +117,7 @@ public sealed class AdministrationPagesTests : PortalComponentTest
     {
         SignIn(Erin);
         EnsureServicesComplete();
-        await DbAsync(async db =>
+        await ArrangeAsync(async db =>
         {
             db.DirectoryAssignments.Add(new DirectoryAssignment(Guid.NewGuid(), DemoOrganisation.Dave.Id, Exchange.Id, "/", null, TestApp.Start, null));
             await db.SaveChangesAsync();
@@ -139,16 +138,4 @@ public sealed class AdministrationPagesTests : PortalComponentTest
 
     private Task<RoleSettingsInput> SettingsAsync() => DbAsync(async db =>
         RoleSettingsInput.From(await db.RoleSettings.Include(s => s.Approvers).Include(s => s.NotificationRules).SingleAsync(s => s.RoleId == Exchange.Id)));
-
-    private async Task<T> DbAsync<T>(Func<PimDbContext, Task<T>> work)
-    {
-        await using var db = await Context.Services.GetRequiredService<IDbContextFactory<PimDbContext>>().CreateDbContextAsync();
-        return await work(db);
-    }
-
-    private Task DbAsync(Func<PimDbContext, Task> work) => DbAsync(async db =>
-    {
-        await work(db);
-        return true;
-    });
 }

@@ -3,12 +3,10 @@ using Bunit;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Web;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
 using PimPortal.Components.Pages.Approvals;
 using PimPortal.Core.Domain;
 using PimPortal.Core.Features.Activation;
 using PimPortal.Core.Features.Approvals;
-using PimPortal.Core.Persistence;
 using PimPortal.Core.Seed;
 
 namespace PimPortal.Tests.Components;
@@ -75,7 +73,7 @@ public sealed class ApprovalsPageTests : PortalComponentTest
         await page.Find("[data-testid=decision-submit]").ClickAsync(new MouseEventArgs());
 
         page.WaitForElement("[data-testid=queue-empty]");
-        var activation = await Db(db => db.Activations.AsNoTracking().SingleAsync(a => a.RequestId == id));
+        var activation = await DbAsync(db => db.Activations.AsNoTracking().SingleAsync(a => a.RequestId == id));
         Assert.Equal(Alice.Id, activation.PrincipalId);
     }
 
@@ -94,7 +92,7 @@ public sealed class ApprovalsPageTests : PortalComponentTest
         await page.Find("[data-testid=decision-submit]").ClickAsync(new MouseEventArgs());
 
         page.WaitForElement("[data-testid=queue-empty]");
-        Assert.Equal(ActivationRequestStatus.Denied, await Db(db => db.ActivationRequests.Where(r => r.Id == id).Select(r => r.Status).SingleAsync()));
+        Assert.Equal(ActivationRequestStatus.Denied, await DbAsync(db => db.ActivationRequests.Where(r => r.Id == id).Select(r => r.Status).SingleAsync()));
     }
 
     [Fact]
@@ -114,15 +112,9 @@ public sealed class ApprovalsPageTests : PortalComponentTest
 
     private async Task<Guid> RequestAsync(DemoAccount who, DemoRole role)
     {
-        var eligibility = await Db(db => db.Eligibilities.Where(e => e.PrincipalId == who.Id && e.RoleId == role.Id).Select(e => e.Id).SingleAsync());
+        var eligibility = await DbAsync(db => db.Eligibilities.Where(e => e.PrincipalId == who.Id && e.RoleId == role.Id).Select(e => e.Id).SingleAsync());
         var result = await SendAsAsync(who, new ActivateRoles([new ActivationItem(eligibility, TimeSpan.FromHours(1))], "Reset a stuck admin account", "CHG7", "Jira", CodeFor(who)));
         return result.Items.Single().RequestId;
-    }
-
-    private async Task<T> Db<T>(Func<PimDbContext, Task<T>> read)
-    {
-        await using var db = await Context.Services.GetRequiredService<IDbContextFactory<PimDbContext>>().CreateDbContextAsync();
-        return await read(db);
     }
 
     private static void OpenDialog(IElement button) => _ = button.ClickAsync(new MouseEventArgs());

@@ -125,6 +125,21 @@ public abstract class PortalComponentTest : IAsyncLifetime
         }
     }
 
+    /// <summary>Reads (or arranges) the database directly. Completes the services (sign the page's user in before).</summary>
+    protected async Task<T> DbAsync<T>(Func<Core.Persistence.PimDbContext, Task<T>> work)
+    {
+        EnsureServicesComplete();
+        await using var db = await Context.Services.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<Core.Persistence.PimDbContext>>().CreateDbContextAsync();
+        return await work(db);
+    }
+
+    /// <summary>Arranges the database directly.</summary>
+    protected Task ArrangeAsync(Func<Core.Persistence.PimDbContext, Task> work) => DbAsync(async db =>
+    {
+        await work(db);
+        return true;
+    });
+
     protected Task<int> RunOutboxAsync() => Context.Services.GetRequiredService<OutboxProcessor>().ProcessBatchAsync(CancellationToken.None);
 
     protected static Task ClickAsync(AngleSharp.Dom.IElement element) => element.ClickAsync(new MouseEventArgs());

@@ -10,7 +10,7 @@ namespace PimPortal.Core.Features.Settings;
 /// Every managed role with the gist of its settings (PIM administrators); with <paramref name="WithCounts"/> also how
 /// many are eligible for it and hold it now (a pass over the eligibilities: leave it out where only names are needed).
 /// </summary>
-[RequirePermission(PortalPermissions.PimAdministrator)]
+[RequirePermission(PortalPermissions.PimAdministrator, PortalPermissions.Auditor)]
 public sealed record ListRoleSettings(bool WithCounts = true) : IQuery<IReadOnlyList<RoleSummary>>;
 
 public sealed record RoleSummary(
@@ -34,7 +34,7 @@ public sealed record PrincipalRef(Guid Id, string DisplayName, PrincipalKind Kin
 /// Users and groups of the directory whose name or sign-in name contains <paramref name="Text"/> (at most 20), for the
 /// approver, eligibility and recipient pickers.
 /// </summary>
-[RequirePermission(PortalPermissions.PimAdministrator, PortalPermissions.GovernanceLead)]
+[RequirePermission(PortalPermissions.PimAdministrator, PortalPermissions.GovernanceLead, PortalPermissions.Auditor)]
 public sealed record SearchPrincipals(string? Text, PrincipalKind? Kind = null) : IQuery<IReadOnlyList<PrincipalRef>>;
 
 public sealed class RoleSettingsQueryHandlers(IDbContextFactory<PimDbContext> dbFactory, TimeProvider time)
