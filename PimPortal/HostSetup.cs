@@ -1,3 +1,4 @@
+using PimPortal.Api;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Components.Authorization;
@@ -162,6 +163,7 @@ internal static class HostSetup
             app.MapEntraEndpoints();
         }
 
+        app.MapAuditExport();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
     }
 }

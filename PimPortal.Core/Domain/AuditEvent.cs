@@ -143,4 +143,5 @@ public static class AuditActions
     public const string SignInFailed = "signin.failed";
     public const string SignedOut = "signin.signed-out";
     public const string DemoSeeded = "system.demo-seeded";
+    public const string AuditExported = "audit.exported";
 }

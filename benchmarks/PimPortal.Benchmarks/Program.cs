@@ -3,7 +3,7 @@ namespace PimPortal.Benchmarks;
 /// <summary>
 /// Scenario benchmarks for docs/performance.md. From the repository root:
 /// <c>dotnet run -c Release --project benchmarks/PimPortal.Benchmarks -- all</c>, or one of
-/// <c>activation [count]</c>, <c>expiry [count]</c>, <c>myroles [roles]</c>, <c>coldstart [runs]</c>, <c>approvals [pending]</c>, <c>graph [grants]</c>, <c>administration [eligibilities]</c>.
+/// <c>activation [count]</c>, <c>expiry [count]</c>, <c>myroles [roles]</c>, <c>coldstart [runs]</c>, <c>approvals [pending]</c>, <c>graph [grants]</c>, <c>administration [eligibilities]</c>, <c>audit [events]</c> (not in <c>all</c>: it generates a million events).
 /// </summary>
 internal static class BenchmarkMain
 {
@@ -33,6 +33,9 @@ internal static class BenchmarkMain
             case "graph":
                 await GraphLoadBenchmark.RunAsync(Arg(1000));
                 break;
+            case "audit":
+                await AuditExportBenchmark.RunAsync(Arg(1_000_000));
+                break;
             case "administration":
                 await AdministrationBenchmark.RunAsync(Arg(100_000));
                 break;
@@ -46,7 +49,7 @@ internal static class BenchmarkMain
                 await AdministrationBenchmark.RunAsync(100_000);
                 break;
             default:
-                Console.Error.WriteLine("usage: activation [count] | expiry [count] | myroles [roles] | coldstart [runs] | approvals [pending] | graph [grants] | administration [eligibilities] | all");
+                Console.Error.WriteLine("usage: activation [count] | expiry [count] | myroles [roles] | coldstart [runs] | approvals [pending] | graph [grants] | administration [eligibilities] | audit [events] | all");
                 return 2;
         }
 

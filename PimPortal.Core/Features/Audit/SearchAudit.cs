@@ -40,8 +40,22 @@ public sealed class AuditQueryHandlers(IDbContextFactory<PimDbContext> dbFactory
     public async ValueTask<AuditPage> Handle(SearchAudit query, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var events = db.AuditEvents.AsNoTracking();
-        var filter = query.Filter ?? new AuditFilter();
+        var events = Filtered(db.AuditEvents.AsNoTracking(), query.Filter);
+        return await PageAsync(db, events, query.Before, query.PageSize, cancellationToken);
+    }
+
+    public async ValueTask<AuditPage> Handle(GetMyAudit query, CancellationToken cancellationToken)
+    {
+        var me = context.Actor.PrincipalId;
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var mine = db.AuditEvents.AsNoTracking().Where(e => e.ActorId == me || e.SubjectId == me);
+        return await PageAsync(db, mine, query.Before, query.PageSize, cancellationToken);
+    }
+
+    /// <summary>The events <paramref name="filter"/> selects (the search and the export apply the same one).</summary>
+    internal static IQueryable<AuditEvent> Filtered(IQueryable<AuditEvent> events, AuditFilter? filter)
+    {
+        filter ??= new AuditFilter();
         if (filter.From is { } from)
         {
             var utc = from.ToUniversalTime();
@@ -86,15 +100,7 @@ public sealed class AuditQueryHandlers(IDbContextFactory<PimDbContext> dbFactory
             events = events.Where(e => e.Details != null && e.Details.ToLower().Contains(text));
         }
 
-        return await PageAsync(db, events, query.Before, query.PageSize, cancellationToken);
-    }
-
-    public async ValueTask<AuditPage> Handle(GetMyAudit query, CancellationToken cancellationToken)
-    {
-        var me = context.Actor.PrincipalId;
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var mine = db.AuditEvents.AsNoTracking().Where(e => e.ActorId == me || e.SubjectId == me);
-        return await PageAsync(db, mine, query.Before, query.PageSize, cancellationToken);
+        return events;
     }
 
     private static async Task<AuditPage> PageAsync(PimDbContext db, IQueryable<AuditEvent> events, long? before, int pageSize, CancellationToken cancellationToken)

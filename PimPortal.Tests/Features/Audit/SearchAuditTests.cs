@@ -1,3 +1,4 @@
+using Microsoft.EntityFrameworkCore;
 using PimPortal.Core;
 using PimPortal.Core.Domain;
 using PimPortal.Core.Features.Audit;
@@ -72,6 +73,46 @@ public abstract class SearchAuditTests(DatabaseKind kind) : HandlerTests(kind)
     }
 
     [Fact]
+    public async Task ExportCsv_IsRfc4180_WithEveryEventOfTheFilter_AndIsItselfAudited()
+    {
+        var tricky = "Migrate \"legal\" mailboxes, then\r\nclean up";
+        var eligibility = await App.EligibilityOf(Alice, DemoOrganisation.ExchangeAdministrator);
+        await App.SendAs(Alice, new Core.Features.Activation.ActivateRoles([new Core.Features.Activation.ActivationItem(eligibility, TimeSpan.FromHours(1))], tricky, null, null, null));
+        var expected = await App.Db(db => db.AuditEvents.CountAsync());
+
+        using var output = new MemoryStream();
+        var written = await App.SendAs(Dave, new ExportAudit(new AuditFilter(), AuditExportFormat.Csv, output));
+
+        var records = Csv.Parse(System.Text.Encoding.UTF8.GetString(output.ToArray()));
+        Assert.Equal(expected, written);
+        Assert.Equal(expected + 1, records.Count);
+        Assert.Equal("id", records[0][0]);
+        Assert.All(records, r => Assert.Equal(16, r.Count));
+        var requested = Assert.Single(records, r => r[4] == AuditActions.ActivationRequested);
+        Assert.Contains("\"justification\":\"Migrate \\\"legal\\\" mailboxes, then\\r\\nclean up\"", requested[15], StringComparison.Ordinal);
+        Assert.Equal(("Alice Adams", "Exchange Administrator", "Success"), (requested[7], requested[9], requested[11]));
+        var exported = (await App.AuditAsync(AuditActions.AuditExported)).Single();
+        Assert.Equal(Dave.Id, exported.ActorId);
+        Assert.Contains($"\"rows\":{expected}", exported.Details!, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ExportJsonLines_OneObjectPerEvent_DetailsAsJson_OnlyTheFiltered()
+    {
+        await App.ActivateAsync(Alice, DemoOrganisation.ExchangeAdministrator);
+
+        using var output = new MemoryStream();
+        var written = await App.SendAs(Dave, new ExportAudit(new AuditFilter(Action: AuditActions.ActivationGranted), AuditExportFormat.JsonLines, output));
+
+        var lines = System.Text.Encoding.UTF8.GetString(output.ToArray()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(1, written);
+        using var line = System.Text.Json.JsonDocument.Parse(Assert.Single(lines));
+        Assert.Equal(AuditActions.ActivationGranted, line.RootElement.GetProperty("action").GetString());
+        Assert.Equal(System.Text.Json.JsonValueKind.Object, line.RootElement.GetProperty("details").ValueKind);
+        Assert.Equal("policy", line.RootElement.GetProperty("details").GetProperty("approvedBy").GetString());
+    }
+
+    [Fact]
     public async Task OnlyAuditorsAndPimAdministrators_SearchTheTrail()
     {
         var forbidden = await Assert.ThrowsAsync<ForbiddenException>(() => App.QueryAs(Alice, new SearchAudit(new AuditFilter())));
@@ -94,5 +135,63 @@ public abstract class SearchAuditTests(DatabaseKind kind) : HandlerTests(kind)
         Assert.DoesNotContain(alices.Rows, r => r.Action == AuditActions.EligibilityCreated);
         var made = Assert.Single(daves.Rows);
         Assert.Equal((AuditActions.EligibilityCreated, "Erin Evans", "Dave Davis"), (made.Action, made.ActorName, made.SubjectName!));
+    }
+}
+
+/// <summary>A strict RFC 4180 reader for the tests: quoted fields, doubled quotes, CRLF records.</summary>
+internal static class Csv
+{
+    public static List<List<string>> Parse(string text)
+    {
+        var records = new List<List<string>>();
+        var record = new List<string>();
+        var field = new System.Text.StringBuilder();
+        var quoted = false;
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (quoted)
+            {
+                if (c == '"' && i + 1 < text.Length && text[i + 1] == '"')
+                {
+                    field.Append('"');
+                    i++;
+                }
+                else if (c == '"')
+                {
+                    quoted = false;
+                }
+                else
+                {
+                    field.Append(c);
+                }
+            }
+            else if (c == '"')
+            {
+                quoted = true;
+            }
+            else if (c == ',')
+            {
+                record.Add(field.ToString());
+                field.Clear();
+            }
+            else if (c == '\r' && i + 1 < text.Length && text[i + 1] == '\n')
+            {
+                record.Add(field.ToString());
+                field.Clear();
+                records.Add(record);
+                record = [];
+                i++;
+            }
+            else
+            {
+                Assert.False(c is '\r' or '\n', "A bare line break outside quotes is not RFC 4180.");
+                field.Append(c);
+            }
+        }
+
+        Assert.False(quoted, "The text ends inside a quoted field.");
+        Assert.True(field.Length == 0 && record.Count == 0, "The last record does not end with CRLF.");
+        return records;
     }
 }

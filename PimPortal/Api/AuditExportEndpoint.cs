@@ -1,0 +1,90 @@
+using System.Globalization;
+using Mediator;
+using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.AspNetCore.Http.Features;
+using PimPortal.Auth;
+using PimPortal.Core;
+using PimPortal.Core.Domain;
+using PimPortal.Core.Features.Audit;
+
+namespace PimPortal.Api;
+
+/// <summary>
+/// <c>GET /audit/export?format=csv|jsonl&amp;from=…&amp;to=…&amp;actor=…&amp;subject=…&amp;role=…&amp;action=…&amp;outcome=…&amp;text=…</c>: the
+/// filtered audit trail as a download, streamed. The same command as everywhere (<see cref="ExportAudit"/>), so Core
+/// checks the permission; the request's user is the actor.
+/// </summary>
+internal static class AuditExportEndpoint
+{
+    public static void MapAuditExport(this WebApplication app) =>
+        app.MapGet("/audit/export", async (HttpContext http, ISender sender, AuthenticationStateProvider authentication, ClientContext client) =>
+        {
+            // Outside a circuit: the HTTP request's user and address are who and where the command comes from.
+            if (authentication is IHostEnvironmentAuthenticationStateProvider host)
+            {
+                host.SetAuthenticationState(Task.FromResult(new AuthenticationState(http.User)));
+            }
+
+            var info = AuthEndpoints.ClientOf(http);
+            client.Set(info.Address, info.UserAgent);
+            var query = http.Request.Query;
+            var format = string.Equals(query["format"], "jsonl", StringComparison.OrdinalIgnoreCase) ? AuditExportFormat.JsonLines : AuditExportFormat.Csv;
+            if (!TryFilter(query, out var filter, out var problem))
+            {
+                return Results.BadRequest(problem);
+            }
+
+            http.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+            http.Response.ContentType = format == AuditExportFormat.Csv ? "text/csv; charset=utf-8" : "application/x-ndjson; charset=utf-8";
+            http.Response.Headers.ContentDisposition = $"attachment; filename=\"pimportal-audit-{DateTime.UtcNow:yyyyMMdd-HHmmss}.{(format == AuditExportFormat.Csv ? "csv" : "jsonl")}\"";
+            try
+            {
+                await sender.Send(new ExportAudit(filter, format, http.Response.Body), http.RequestAborted);
+            }
+            catch (ForbiddenException ex) when (!http.Response.HasStarted)
+            {
+                http.Response.Headers.ContentDisposition = default;
+                return Results.Problem(ex.Message, statusCode: StatusCodes.Status403Forbidden);
+            }
+
+            return Results.Empty;
+        }).RequireAuthorization(HostSetup.AuditReaders);
+
+    private static bool TryFilter(IQueryCollection query, out AuditFilter filter, out string? problem)
+    {
+        filter = new AuditFilter();
+        problem = null;
+        DateTimeOffset? Time(string name)
+        {
+            var value = query[name].ToString();
+            if (value.Length == 0)
+            {
+                return null;
+            }
+
+            return DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) ? at : throw new FormatException(name);
+        }
+
+        Guid? Id(string name)
+        {
+            var value = query[name].ToString();
+            return value.Length == 0 ? null : Guid.TryParse(value, out var id) ? id : throw new FormatException(name);
+        }
+
+        try
+        {
+            var outcome = query["outcome"].ToString();
+            filter = new AuditFilter(Time("from"), Time("to"), Id("actor"), Id("subject"), Id("role"), NullIfEmpty(query["action"]),
+                outcome.Length == 0 ? null : Enum.TryParse<AuditOutcome>(outcome, ignoreCase: true, out var parsed) ? parsed : throw new FormatException("outcome"),
+                NullIfEmpty(query["text"]));
+            return true;
+        }
+        catch (FormatException ex)
+        {
+            problem = $"The filter '{ex.Message}' is not valid.";
+            return false;
+        }
+    }
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
+}
