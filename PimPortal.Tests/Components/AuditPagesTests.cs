@@ -26,6 +26,8 @@ public sealed class AuditPagesTests : PortalComponentTest
 
         page.WaitForAssertion(() => Assert.Equal([AuditActions.ActivationRequested], page.FindAll("tr[data-action]").Select(r => r.GetAttribute("data-action"))));
         Assert.Contains("requests/", page.Find("tr[data-action] a").GetAttribute("href"), StringComparison.Ordinal);
+        Assert.Equal("1", page.Find("tr[data-activator='Alice Adams'] td:last-child").TextContent);
+        Assert.Contains("No approval decided in the period.", page.Find("[data-testid=latency]").TextContent, StringComparison.Ordinal);
     }
 
     [Fact]

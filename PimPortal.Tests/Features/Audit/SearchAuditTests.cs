@@ -113,6 +113,40 @@ public abstract class SearchAuditTests(DatabaseKind kind) : HandlerTests(kind)
     }
 
     [Fact]
+    public async Task Charts_CountActivationsPerDayByRole_TheMostFrequentActivators_AndApprovalLatency()
+    {
+        var exchange = DemoOrganisation.ExchangeAdministrator;
+        var first = await App.ActivateAsync(Alice, exchange, TimeSpan.FromMinutes(30));
+        await App.SendAs(Alice, new Core.Features.Activation.DeactivateRoles([first.ActivationId!.Value]));
+        App.Time.Advance(TimeSpan.FromDays(1));
+        await App.ActivateAsync(Alice, exchange, TimeSpan.FromMinutes(30));
+        var alices = await App.RequestAsync(Alice, DemoOrganisation.GlobalAdministrator);
+        App.Time.Advance(TimeSpan.FromMinutes(10));
+        await App.ApproveAsync(DemoOrganisation.Bob, alices);
+        var bobs = await App.RequestAsync(DemoOrganisation.Bob, DemoOrganisation.GlobalAdministrator);
+        App.Time.Advance(TimeSpan.FromMinutes(30));
+        await App.DenyAsync(DemoOrganisation.Erin, bobs, "Not this week");
+
+        var charts = await App.QueryAs(Dave, new GetAuditCharts(TestApp.Start.AddDays(-1), TestApp.Start.AddDays(2)));
+
+        Assert.Equal([new DateOnly(2026, 11, 26), new DateOnly(2026, 11, 27), new DateOnly(2026, 11, 28), new DateOnly(2026, 11, 29)], charts.Days);
+        Assert.Equal([("Exchange Administrator", new[] { 0, 1, 1, 0 }), ("Global Administrator", new[] { 0, 0, 1, 0 })],
+            charts.PerRole.Select(r => (r.RoleName, r.Counts.ToArray())));
+        Assert.Equal([("Alice Adams", 3)], charts.TopActivators.Select(a => (a.Name, a.Activations)));
+        Assert.Equal((2, (TimeSpan?)TimeSpan.FromMinutes(10), (TimeSpan?)TimeSpan.FromMinutes(30)), (charts.Latency.Decided, charts.Latency.Median, charts.Latency.P95));
+    }
+
+    [Fact]
+    public async Task Charts_RefuseAnEmptyOrOverlongPeriod()
+    {
+        var empty = await Assert.ThrowsAsync<DomainRuleException>(() => App.QueryAs(Dave, new GetAuditCharts(TestApp.Start, TestApp.Start)));
+        var overlong = await Assert.ThrowsAsync<DomainRuleException>(() => App.QueryAs(Dave, new GetAuditCharts(TestApp.Start.AddDays(-400), TestApp.Start)));
+
+        Assert.Equal("The period must end after it starts.", empty.Message);
+        Assert.Equal("Chart at most 366 days at once.", overlong.Message);
+    }
+
+    [Fact]
     public async Task OnlyAuditorsAndPimAdministrators_SearchTheTrail()
     {
         var forbidden = await Assert.ThrowsAsync<ForbiddenException>(() => App.QueryAs(Alice, new SearchAudit(new AuditFilter())));
