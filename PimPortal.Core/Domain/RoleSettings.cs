@@ -169,17 +169,22 @@ public sealed class RoleSettings
     public DateTimeOffset? LatestEnd(bool active, DateTimeOffset start) =>
         (active ? AllowPermanentActiveAssignment : AllowPermanentEligibility) ? null : start.AddDays(active ? MaxActiveAssignmentDays : MaxEligibilityDays);
 
-    /// <summary>Refuses an assignment window these rules do not allow (permanent where it is not allowed, or too long).</summary>
-    public void CheckAssignmentWindow(bool active, DateTimeOffset start, DateTimeOffset? end)
+    /// <summary>
+    /// Refuses an assignment window these rules do not allow (permanent where it is not allowed, or too long). A
+    /// break-glass account — the one standing access the portal keeps — may be assigned active permanently whatever
+    /// the role allows everyone else.
+    /// </summary>
+    public void CheckAssignmentWindow(bool active, DateTimeOffset start, DateTimeOffset? end, bool breakGlass = false)
     {
         var what = active ? "An active assignment of this role" : "An eligibility for this role";
         var allowPermanent = active ? AllowPermanentActiveAssignment : AllowPermanentEligibility;
         var maxDays = active ? MaxActiveAssignmentDays : MaxEligibilityDays;
         if (end is null)
         {
-            if (!allowPermanent)
+            if (!allowPermanent && !(active && breakGlass))
             {
-                throw new DomainRuleException($"{what} cannot be permanent; it may last at most {maxDays} days.");
+                var exception = active ? " (only a break-glass account's can)" : "";
+                throw new DomainRuleException($"{what} cannot be permanent{exception}; it may last at most {maxDays} days.");
             }
 
             return;

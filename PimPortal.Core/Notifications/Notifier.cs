@@ -126,7 +126,7 @@ public sealed class Notifier(IOptions<PimOptions> options, TimeProvider time)
             RoleNotificationEvent.ActiveAssigned => NotificationKind.ActiveAssigned,
             _ => NotificationKind.RoleActivated,
         };
-        var text = $"{body}\n\nDetails: {options.Value.LinkTo(link)}";
+        var text = WithLink(body, link);
         foreach (var (id, address) in recipients)
         {
             Add(db, id, address, kind, subject, text, link, null);
@@ -158,7 +158,7 @@ public sealed class Notifier(IOptions<PimOptions> options, TimeProvider time)
     internal async Task<IReadOnlyList<Guid>> AdministratorsAsync(PimDbContext db, NotificationKind kind, string subject, string body, string link, CancellationToken cancellationToken)
     {
         var admins = await PortalAdministrators.Of(db).Select(p => new { p.Id, p.UserPrincipalName }).ToListAsync(cancellationToken);
-        var text = $"{body}\n\nDetails: {options.Value.LinkTo(link)}";
+        var text = WithLink(body, link);
         foreach (var admin in admins)
         {
             Add(db, admin.Id, admin.UserPrincipalName, kind, subject, text, link, null);
@@ -171,7 +171,7 @@ public sealed class Notifier(IOptions<PimOptions> options, TimeProvider time)
     internal async Task NotifyAsync(PimDbContext db, Guid recipientId, NotificationKind kind, string subject, string body, string link, CancellationToken cancellationToken)
     {
         var address = await db.Principals.AsNoTracking().Where(p => p.Id == recipientId).Select(p => p.UserPrincipalName).SingleOrDefaultAsync(cancellationToken);
-        Add(db, recipientId, address, kind, subject, $"{body}\n\nDetails: {options.Value.LinkTo(link)}", link, null);
+        Add(db, recipientId, address, kind, subject, WithLink(body, link), link, null);
     }
 
     private void Add(PimDbContext db, Guid recipient, string? address, NotificationKind kind, string subject, string body, string link, Guid? requestId)
@@ -179,6 +179,9 @@ public sealed class Notifier(IOptions<PimOptions> options, TimeProvider time)
         var mailTo = MailsNotifications && !string.IsNullOrWhiteSpace(address) ? address : null;
         db.Notifications.Add(new Notification(Guid.NewGuid(), recipient, kind, subject, body, link, requestId, mailTo, time.GetUtcNow()));
     }
+
+    /// <summary>The body with the absolute link to its page on the portal's public address.</summary>
+    private string WithLink(string body, string link) => $"{body}\n\nDetails: {options.Value.LinkTo(link)}";
 
     private static string Ticket(ActivationRequest request) =>
         request.TicketNumber is null ? "(none)" : $"{request.TicketNumber} ({request.TicketSystem})";

@@ -68,18 +68,7 @@ public sealed class ActiveAssignmentCommandHandlers(
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var (principal, role) = await AssignmentRules.LoadTargetAsync(db, context, command.PrincipalId, command.RoleId,
             "is disabled; a disabled account holds nothing.", cancellationToken);
-        // A break-glass account is the one standing access the portal keeps: it may be assigned permanently whatever
-        // the role allows for everyone else.
-        if (command.End is not null || !principal.IsBreakGlass)
-        {
-            if (command.End is null && !role.Settings.AllowPermanentActiveAssignment)
-            {
-                throw new DomainRuleException(
-                    $"An active assignment of this role cannot be permanent (only a break-glass account's can); it may last at most {role.Settings.MaxActiveAssignmentDays} days.");
-            }
-
-            role.Settings.CheckAssignmentWindow(active: true, now, command.End);
-        }
+        role.Settings.CheckAssignmentWindow(active: true, now, command.End, principal.IsBreakGlass);
         if (await db.Activations.AnyAsync(a => a.PrincipalId == principal.Id && a.RoleId == role.Id && a.Scope == role.Scope
                 && (a.Status == ActivationStatus.Provisioning || a.Status == ActivationStatus.Active), cancellationToken))
         {

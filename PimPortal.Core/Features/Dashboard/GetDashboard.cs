@@ -30,17 +30,10 @@ public sealed class GetDashboardHandler(IDbContextFactory<PimDbContext> dbFactor
         var from = new DateTimeOffset(today.AddDays(1 - days).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
         var soon = now + options.Value.Alerts.EligibilityNotice;
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var valid = db.Eligibilities.AsNoTracking().Where(e => e.RemovedAt == null && (e.NotAfter == null || e.NotAfter > now));
-        var open = db.Activations.AsNoTracking().Where(a => a.Status == ActivationStatus.Provisioning || a.Status == ActivationStatus.Active);
-
-        // One pass over each table, grouped by role (a large tenant has 100,000 eligibilities).
-        var eligibleByRole = await valid.GroupBy(e => e.RoleId)
-            .Select(g => new { RoleId = g.Key, Count = g.Count(), EndingSoon = g.Count(e => e.NotAfter != null && e.NotAfter <= soon) })
-            .ToListAsync(cancellationToken);
-        var activeByRole = await open.GroupBy(a => a.RoleId).Select(g => new { RoleId = g.Key, Count = g.Count() }).ToListAsync(cancellationToken);
-        var eligible = eligibleByRole.Sum(r => r.Count);
-        var endingSoon = eligibleByRole.Sum(r => r.EndingSoon);
-        var active = activeByRole.Sum(r => r.Count);
+        var counts = await Settings.RoleCounts.ReadAsync(db, now, soon, cancellationToken);
+        var eligible = counts.Values.Sum(c => c.Eligible);
+        var endingSoon = counts.Values.Sum(c => c.EndingSoon);
+        var active = counts.Values.Sum(c => c.Active);
         var pending = await db.ActivationRequests.AsNoTracking().CountAsync(r => r.Status == ActivationRequestStatus.Pending, cancellationToken);
         var alerts = await db.Alerts.AsNoTracking().Where(a => a.ResolvedAt == null).GroupBy(a => a.Severity).Select(g => new { g.Key, Count = g.Count() }).ToListAsync(cancellationToken);
         var drift = await db.DriftFindings.AsNoTracking().CountAsync(f => f.ResolvedAt == null, cancellationToken);
@@ -57,10 +50,7 @@ public sealed class GetDashboardHandler(IDbContextFactory<PimDbContext> dbFactor
             .Select(day => new DayCount(day, grantedOn.GetValueOrDefault(day), approvedOn.GetValueOrDefault(day))).ToList();
 
         var byRole = (await db.PrivilegedRoles.AsNoTracking().Select(r => new { r.Id, r.DisplayName }).ToListAsync(cancellationToken))
-            .Select(r => new RoleCount(
-                r.DisplayName,
-                activeByRole.FirstOrDefault(a => a.RoleId == r.Id)?.Count ?? 0,
-                eligibleByRole.FirstOrDefault(e => e.RoleId == r.Id)?.Count ?? 0))
+            .Select(r => new RoleCount(r.DisplayName, Settings.RoleCounts.Of(counts, r.Id).Active, Settings.RoleCounts.Of(counts, r.Id).Eligible))
             .ToList();
 
         return new DashboardView(

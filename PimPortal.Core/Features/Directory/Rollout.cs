@@ -44,8 +44,7 @@ public sealed class ConvertStandingAssignmentsValidator : AbstractValidator<Conv
         RuleFor(x => x.Items).NotEmpty().WithMessage("Choose at least one standing assignment to convert.")
             .Must(i => i is null || i.Count <= 500).WithMessage("At most 500 at once.")
             .Must(i => i is null || i.Distinct().Count() == i.Count).WithMessage("Each assignment can be chosen once.");
-        RuleFor(x => x.Justification).Must(j => !string.IsNullOrWhiteSpace(j)).WithMessage("Say why (it is kept in the audit trail).")
-            .MaximumLength(ActivationRequest.MaxJustificationLength).WithMessage($"At most {ActivationRequest.MaxJustificationLength} characters.");
+        Assignments.AssignmentRules.Justification(this, x => x.Justification);
     }
 }
 

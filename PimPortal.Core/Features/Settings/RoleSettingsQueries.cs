@@ -46,16 +46,13 @@ public sealed class RoleSettingsQueryHandlers(IDbContextFactory<PimDbContext> db
     {
         var now = time.GetUtcNow();
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var eligible = !query.WithCounts ? [] : await db.Eligibilities.AsNoTracking().Where(e => e.RemovedAt == null && (e.NotAfter == null || e.NotAfter > now))
-            .GroupBy(e => e.RoleId).Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, cancellationToken);
-        var active = !query.WithCounts ? [] : await db.Activations.AsNoTracking().Where(a => a.Status == ActivationStatus.Provisioning || a.Status == ActivationStatus.Active)
-            .GroupBy(a => a.RoleId).Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, cancellationToken);
+        var counts = query.WithCounts ? await RoleCounts.ReadAsync(db, now, now, cancellationToken) : new Dictionary<Guid, RoleTally>();
         var rows = await db.PrivilegedRoles.AsNoTracking()
             .Select(r => new RoleSummary(
                 r.Id, r.DisplayName, r.Kind, r.Scope, r.Settings.MaxActivationDuration, r.Settings.RequireMfa, r.Settings.RequireJustification,
                 r.Settings.RequireTicket, r.Settings.RequireApproval, r.Settings.ApprovalsNeeded, 0, 0))
             .ToListAsync(cancellationToken);
-        rows = [.. rows.Select(r => r with { Eligible = eligible.GetValueOrDefault(r.RoleId), Active = active.GetValueOrDefault(r.RoleId) })];
+        rows = [.. rows.Select(r => r with { Eligible = counts.Of(r.RoleId).Eligible, Active = counts.Of(r.RoleId).Active })];
         return [.. rows.OrderBy(r => r.Kind).ThenBy(r => r.RoleName, StringComparer.Ordinal).ThenBy(r => r.Scope, StringComparer.Ordinal)];
     }
 
