@@ -68,6 +68,7 @@ public static class DependencyInjection
         services.AddSingleton<BreakGlassSignInWatcher>();
         services.AddSingleton<EligibilityNotices>();
         services.AddSingleton<DirectorySyncer>();
+        services.AddSingleton<Features.Audit.AuditTrail>();
         services.AddScoped<DatabaseInitializer>();
         services.AddScoped<DemoSeeder>();
         return services;
@@ -101,6 +102,7 @@ public static class DependencyInjection
         services.AddHostedService<MailWorker>();
         services.AddHostedService<DriftWorker>();
         services.AddHostedService<GovernanceWorker>();
+        services.AddHostedService<AuditSealWorker>();
         return services;
     }
 

@@ -26,6 +26,8 @@ public sealed class PimOptions
 
     public AlertOptions Alerts { get; set; } = new();
 
+    public AuditOptions Audit { get; set; } = new();
+
     /// <summary>The portal's address as users reach it, for the links in emails (e.g. https://pim.contoso.com).</summary>
     public Uri PublicUrl { get; set; } = new("http://localhost:5080");
 
@@ -192,4 +194,17 @@ public sealed class AlertOptions
 
     /// <summary>How long before its end an eligibility's holder is told it ends (default 14 days).</summary>
     public TimeSpan EligibilityNotice { get; set; } = TimeSpan.FromDays(14);
+}
+
+/// <summary>Section <c>Pim:Audit</c>: sealing and retention of the audit trail.</summary>
+public sealed class AuditOptions
+{
+    /// <summary>How often new audit events are sealed into a checkpoint (default 30 seconds).</summary>
+    public TimeSpan SealInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long audit events are kept; older ones are archived, then pruned. Unset: kept for ever.</summary>
+    public TimeSpan? Retention { get; set; }
+
+    /// <summary>Where pruned events are archived (relative to the working directory unless absolute).</summary>
+    public string ArchiveDirectory { get; set; } = "audit-archive";
 }

@@ -61,6 +61,32 @@ public sealed class AuditEvent
     /// <summary>Ties together every event of one command or job run.</summary>
     public string? CorrelationId { get; private set; }
 
+    /// <summary>
+    /// The hash chain through this event (SHA-256 of the previous event's chain hash and this event's content), set
+    /// once when the event is sealed into a checkpoint and never changed after; null until then. See
+    /// <see cref="AuditChain"/>.
+    /// </summary>
+#pragma warning disable CA1819 // A hash is bytes; EF maps the array as it is.
+    public byte[]? ChainHash { get; private set; }
+#pragma warning restore CA1819
+
+    /// <summary>An event as it was recorded (read back from an archive file, or made by the benchmarks' generator).</summary>
+    internal static AuditEvent Restore(
+        long id, DateTimeOffset occurredAt, Guid? actorId, string actorName, string action, string targetType, string targetId,
+        AuditOutcome outcome, string? details, Guid? subjectId, Guid? roleId, string? clientAddress, string? userAgent, string? correlationId,
+        byte[]? chainHash)
+    {
+        var restored = new AuditEvent(occurredAt, actorId, actorName, action, targetType, targetId, outcome, details, subjectId, roleId)
+        {
+            Id = id,
+            ClientAddress = clientAddress,
+            UserAgent = userAgent,
+            CorrelationId = correlationId,
+            ChainHash = chainHash,
+        };
+        return restored;
+    }
+
     public AuditEvent From(string? clientAddress, string? userAgent, string? correlationId)
     {
         ClientAddress = clientAddress;
@@ -144,4 +170,7 @@ public static class AuditActions
     public const string SignedOut = "signin.signed-out";
     public const string DemoSeeded = "system.demo-seeded";
     public const string AuditExported = "audit.exported";
+    public const string AuditVerified = "audit.verified";
+    public const string AuditDigestExported = "audit.digest-exported";
+    public const string AuditPruned = "audit.pruned";
 }

@@ -189,3 +189,16 @@ public abstract partial class IntervalWorker(TimeProvider time, ILogger logger) 
     [LoggerMessage(Level = LogLevel.Error, Message = "A pass of {Worker} failed; it will run again at the next interval")]
     private static partial void LogPassFailed(ILogger logger, Exception exception, string worker);
 }
+
+/// <summary>Seals new audit events every <c>Pim:Audit:SealInterval</c>, then prunes what the retention period lets go of.</summary>
+public sealed class AuditSealWorker(Features.Audit.AuditTrail trail, TimeProvider time, IOptions<PimOptions> options, ILogger<AuditSealWorker> logger)
+    : IntervalWorker(time, logger)
+{
+    protected override TimeSpan Interval => options.Value.Audit.SealInterval;
+
+    protected override async Task RunOnceAsync(CancellationToken cancellationToken)
+    {
+        await trail.SealAsync(cancellationToken);
+        await trail.PruneAsync(cancellationToken);
+    }
+}

@@ -43,6 +43,10 @@ public abstract class PimDbContext(DbContextOptions options)
 
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
 
+    public DbSet<AuditCheckpoint> AuditCheckpoints => Set<AuditCheckpoint>();
+
+    public DbSet<AuditPrune> AuditPrunes => Set<AuditPrune>();
+
     public DbSet<OutboxMessage> Outbox => Set<OutboxMessage>();
 
     public DbSet<MfaState> MfaStates => Set<MfaState>();

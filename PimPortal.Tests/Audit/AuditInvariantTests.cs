@@ -88,6 +88,9 @@ public sealed class AuditInvariantTests : IAsyncLifetime
         },
         [typeof(Core.Features.Audit.ExportAudit)] = _ => Task.FromResult<(DemoAccount, object)>(
             (DemoOrganisation.Dave, new Core.Features.Audit.ExportAudit(new Core.Features.Audit.AuditFilter(), Core.Features.Audit.AuditExportFormat.Csv, new MemoryStream()))),
+        [typeof(Core.Features.Audit.VerifyAudit)] = _ => Task.FromResult<(DemoAccount, object)>((DemoOrganisation.Dave, new Core.Features.Audit.VerifyAudit())),
+        [typeof(Core.Features.Audit.ExportAuditDigest)] = _ => Task.FromResult<(DemoAccount, object)>(
+            (DemoOrganisation.Dave, new Core.Features.Audit.ExportAuditDigest(new MemoryStream()))),
         [typeof(EvaluateAlertsNow)] = _ => Task.FromResult<(DemoAccount, object)>((Erin, new EvaluateAlertsNow())),
     };
 
@@ -99,7 +102,8 @@ public sealed class AuditInvariantTests : IAsyncLifetime
     };
 
     /// <summary>Commands that read (their use is audited) and change no state.</summary>
-    private static readonly HashSet<Type> Reads = [typeof(Core.Features.Audit.ExportAudit)];
+    private static readonly HashSet<Type> Reads =
+        [typeof(Core.Features.Audit.ExportAudit), typeof(Core.Features.Audit.VerifyAudit), typeof(Core.Features.Audit.ExportAuditDigest)];
 
     private TestApp? app;
 

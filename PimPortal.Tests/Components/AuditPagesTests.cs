@@ -1,6 +1,7 @@
 using Bunit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.AspNetCore.Components;
+using Microsoft.Extensions.DependencyInjection;
 using PimPortal.Components.Pages.Audit;
 using PimPortal.Core.Domain;
 using PimPortal.Core.Features.Activation;
@@ -28,6 +29,31 @@ public sealed class AuditPagesTests : PortalComponentTest
         Assert.Contains("requests/", page.Find("tr[data-action] a").GetAttribute("href"), StringComparison.Ordinal);
         Assert.Equal("1", page.Find("tr[data-activator='Alice Adams'] td:last-child").TextContent);
         Assert.Contains("No approval decided in the period.", page.Find("[data-testid=latency]").TextContent, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Verify_SaysIntact_ThenNamesTheEditedEvent()
+    {
+        SignIn(DemoOrganisation.Dave);
+        await ActivateExchangeAsync("Mailbox migration for legal");
+        var trail = Context.Services.GetRequiredService<PimPortal.Core.Features.Audit.AuditTrail>();
+        await trail.SealAsync(CancellationToken.None);
+        var page = RenderPage<AuditPage>();
+
+        await ClickAsync(page.Find("button[data-testid=verify]"));
+        page.WaitForAssertion(() => Assert.StartsWith("Intact:", page.Find("[data-testid=verification]").TextContent.Trim(), StringComparison.Ordinal));
+
+        var victim = await DbAsync(db => db.AuditEvents.Where(e => e.Action == AuditActions.ActivationRequested).Select(e => e.Id).SingleAsync());
+        await DbAsync(async db =>
+        {
+            await db.Database.ExecuteSqlRawAsync("DROP TRIGGER \"TR_AuditEvents_NoUpdate\"");
+            return await db.Database.ExecuteSqlAsync($"UPDATE \"AuditEvents\" SET \"Details\" = 'nothing happened' WHERE \"Id\" = {victim}");
+        });
+        await ClickAsync(page.Find("button[data-testid=verify]"));
+
+        page.WaitForAssertion(() => Assert.Contains($"Broken: Event #{victim}", page.Find("[data-testid=verification]").TextContent, StringComparison.Ordinal));
+        await ClickAsync(page.Find("[data-testid=show-broken]"));
+        page.WaitForAssertion(() => Assert.Equal(victim.ToString(System.Globalization.CultureInfo.InvariantCulture), page.FindAll("tr[data-action]")[0].GetAttribute("data-id")));
     }
 
     [Fact]

@@ -16,17 +16,11 @@ namespace PimPortal.Api;
 /// </summary>
 internal static class AuditExportEndpoint
 {
-    public static void MapAuditExport(this WebApplication app) =>
+    public static void MapAuditExport(this WebApplication app)
+    {
         app.MapGet("/audit/export", async (HttpContext http, ISender sender, AuthenticationStateProvider authentication, ClientContext client) =>
         {
-            // Outside a circuit: the HTTP request's user and address are who and where the command comes from.
-            if (authentication is IHostEnvironmentAuthenticationStateProvider host)
-            {
-                host.SetAuthenticationState(Task.FromResult(new AuthenticationState(http.User)));
-            }
-
-            var info = AuthEndpoints.ClientOf(http);
-            client.Set(info.Address, info.UserAgent);
+            ActAsRequestUser(http, authentication, client);
             var query = http.Request.Query;
             var format = string.Equals(query["format"], "jsonl", StringComparison.OrdinalIgnoreCase) ? AuditExportFormat.JsonLines : AuditExportFormat.Csv;
             if (!TryFilter(query, out var filter, out var problem))
@@ -49,6 +43,38 @@ internal static class AuditExportEndpoint
 
             return Results.Empty;
         }).RequireAuthorization(HostSetup.AuditReaders);
+
+        // GET /audit/digest: every checkpoint of the trail, to keep away from the database (verify-audit --digest).
+        app.MapGet("/audit/digest", async (HttpContext http, ISender sender, AuthenticationStateProvider authentication, ClientContext client) =>
+        {
+            ActAsRequestUser(http, authentication, client);
+            http.Response.ContentType = "application/x-ndjson; charset=utf-8";
+            http.Response.Headers.ContentDisposition = $"attachment; filename=\"pimportal-audit-digest-{DateTime.UtcNow:yyyyMMdd-HHmmss}.jsonl\"";
+            try
+            {
+                await sender.Send(new ExportAuditDigest(http.Response.Body), http.RequestAborted);
+            }
+            catch (ForbiddenException ex) when (!http.Response.HasStarted)
+            {
+                http.Response.Headers.ContentDisposition = default;
+                return Results.Problem(ex.Message, statusCode: StatusCodes.Status403Forbidden);
+            }
+
+            return Results.Empty;
+        }).RequireAuthorization(HostSetup.AuditReaders);
+    }
+
+    /// <summary>Outside a circuit: the HTTP request's user and address are who and where the command comes from.</summary>
+    private static void ActAsRequestUser(HttpContext http, AuthenticationStateProvider authentication, ClientContext client)
+    {
+        if (authentication is IHostEnvironmentAuthenticationStateProvider host)
+        {
+            host.SetAuthenticationState(Task.FromResult(new AuthenticationState(http.User)));
+        }
+
+        var info = AuthEndpoints.ClientOf(http);
+        client.Set(info.Address, info.UserAgent);
+    }
 
     private static bool TryFilter(IQueryCollection query, out AuditFilter filter, out string? problem)
     {

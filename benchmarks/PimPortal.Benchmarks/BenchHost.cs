@@ -14,10 +14,13 @@ namespace PimPortal.Benchmarks;
 /// <summary>PimPortal.Core as the web host wires it, on a fresh SQLite file with the demo seeded.</summary>
 internal sealed class BenchHost : IAsyncDisposable
 {
-    private BenchHost(ServiceProvider services, string file)
+    private readonly bool _keep;
+
+    private BenchHost(ServiceProvider services, string file, bool keep)
     {
         Services = services;
         File = file;
+        _keep = keep;
     }
 
     public ServiceProvider Services { get; }
@@ -26,9 +29,10 @@ internal sealed class BenchHost : IAsyncDisposable
 
     public string ConnectionString => $"Data Source={File}";
 
-    public static async Task<BenchHost> StartAsync(bool jobs = false, Action<IServiceCollection>? configure = null, IDictionary<string, string?>? settings = null)
+    /// <param name="keepFile">A database file to use and keep (made on the first run, reused after), instead of a fresh one deleted at the end.</param>
+    public static async Task<BenchHost> StartAsync(bool jobs = false, Action<IServiceCollection>? configure = null, IDictionary<string, string?>? settings = null, string? keepFile = null)
     {
-        var file = Path.Combine(Path.GetTempPath(), $"pim-bench-{Guid.NewGuid():N}.db");
+        var file = keepFile ?? Path.Combine(Path.GetTempPath(), $"pim-bench-{Guid.NewGuid():N}.db");
         var values = new Dictionary<string, string?> { ["ConnectionStrings:Pim"] = $"Data Source={file}" };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
@@ -61,7 +65,7 @@ internal sealed class BenchHost : IAsyncDisposable
             await scope.ServiceProvider.GetRequiredService<DatabaseInitializer>().InitializeAsync(CancellationToken.None);
         }
 
-        return new BenchHost(provider, file);
+        return new BenchHost(provider, file, keepFile is not null);
     }
 
     public async Task<PimDbContext> DbAsync() =>
@@ -89,6 +93,11 @@ internal sealed class BenchHost : IAsyncDisposable
     {
         await Services.DisposeAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        if (_keep)
+        {
+            return;
+        }
+
         foreach (var suffix in new[] { "", "-wal", "-shm" })
         {
             System.IO.File.Delete(File + suffix);

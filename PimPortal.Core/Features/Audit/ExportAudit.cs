@@ -34,8 +34,9 @@ public sealed class ExportAuditHandler(IDbContextFactory<PimDbContext> dbFactory
     {
         ArgumentNullException.ThrowIfNull(command.Output);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var filtered = await AuditQueryHandlers.FilteredAsync(db, command.Filter, cancellationToken);
         var rows =
-            from e in AuditQueryHandlers.Filtered(db.AuditEvents.AsNoTracking(), command.Filter)
+            from e in filtered
             join p in db.Principals on e.SubjectId equals (Guid?)p.Id into subjects
             from p in subjects.DefaultIfEmpty()
             join r in db.PrivilegedRoles on e.RoleId equals (Guid?)r.Id into roles

@@ -40,7 +40,7 @@ public sealed class AuditQueryHandlers(IDbContextFactory<PimDbContext> dbFactory
     public async ValueTask<AuditPage> Handle(SearchAudit query, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var events = Filtered(db.AuditEvents.AsNoTracking(), query.Filter);
+        var events = await FilteredAsync(db, query.Filter, cancellationToken);
         return await PageAsync(db, events, query.Before, query.PageSize, cancellationToken);
     }
 
@@ -52,22 +52,51 @@ public sealed class AuditQueryHandlers(IDbContextFactory<PimDbContext> dbFactory
         return await PageAsync(db, mine, query.Before, query.PageSize, cancellationToken);
     }
 
-    /// <summary>The events <paramref name="filter"/> selects (the search and the export apply the same one).</summary>
-    internal static IQueryable<AuditEvent> Filtered(IQueryable<AuditEvent> events, AuditFilter? filter)
+    /// <summary>
+    /// The events <paramref name="filter"/> selects (the search and the export apply the same one), shaped so that one
+    /// index drives a newest-first (or oldest-first) walk that stops at the page's end, whatever the trail's size:
+    /// <list type="bullet">
+    /// <item>a time range becomes a range of ids first, exactly, from the checkpoints (each knows its ids and the
+    /// earliest and latest time of its events) and the few events not sealed yet; the time itself is then checked on
+    /// the rows that range gives, not looked up in its own index (whose order is not the ids');</item>
+    /// <item>a rare outcome (refused, failed) drives through its index, the other columns checked on its rows (SQLite
+    /// keeps no histogram, and would otherwise start from a common event type);</item>
+    /// <item>SQLite: text goes through the full-text index of the details, which walks its matches in id order.</item>
+    /// </list>
+    /// </summary>
+    internal static async Task<IQueryable<AuditEvent>> FilteredAsync(PimDbContext db, AuditFilter? filter, CancellationToken cancellationToken)
     {
         filter ??= new AuditFilter();
-        if (filter.From is { } from)
+        var match = db is SqlitePimDbContext && !string.IsNullOrWhiteSpace(filter.Text) ? FullTextQuery(filter.Text) : null;
+        var events = (match is null
+            ? db.AuditEvents
+            : db.AuditEvents.FromSql($"""
+                SELECT "AuditEventsText".rowid AS "Id", e."OccurredAt", e."ActorId", e."ActorName", e."Action", e."TargetType", e."TargetId", e."SubjectId",
+                       e."RoleId", e."Outcome", e."Details", e."ClientAddress", e."UserAgent", e."CorrelationId", e."ChainHash"
+                FROM "AuditEventsText" JOIN "AuditEvents" AS e ON e."Id" = "AuditEventsText".rowid
+                WHERE "AuditEventsText" MATCH {match}
+                """)).AsNoTracking();
+
+        if (filter.From is not null || filter.To is not null)
         {
-            var utc = from.ToUniversalTime();
-            events = events.Where(e => e.OccurredAt >= utc);
+            var from = filter.From?.ToUniversalTime();
+            var to = filter.To?.ToUniversalTime();
+            var (low, high) = await IdRangeAsync(db, from, to, cancellationToken);
+            events = events.Where(e => e.Id >= low && e.Id <= high);
+
+            // Checked on the rows of the id range (a conditional the planner cannot take for an index lookup).
+            if (from is { } f)
+            {
+                events = events.Where(e => (e.Id > 0 ? e.OccurredAt : e.OccurredAt) >= f);
+            }
+
+            if (to is { } t)
+            {
+                events = events.Where(e => (e.Id > 0 ? e.OccurredAt : e.OccurredAt) < t);
+            }
         }
 
-        if (filter.To is { } to)
-        {
-            var utc = to.ToUniversalTime();
-            events = events.Where(e => e.OccurredAt < utc);
-        }
-
+        var rareOutcome = filter.Outcome is AuditOutcome.Refused or AuditOutcome.Failed;
         if (filter.ActorId is { } actor)
         {
             events = events.Where(e => e.ActorId == actor);
@@ -80,13 +109,13 @@ public sealed class AuditQueryHandlers(IDbContextFactory<PimDbContext> dbFactory
 
         if (filter.RoleId is { } role)
         {
-            events = events.Where(e => e.RoleId == role);
+            events = rareOutcome ? events.Where(e => (e.RoleId ?? Guid.Empty) == role) : events.Where(e => e.RoleId == role);
         }
 
         if (!string.IsNullOrWhiteSpace(filter.Action))
         {
             var action = filter.Action.Trim();
-            events = events.Where(e => e.Action == action);
+            events = rareOutcome ? events.Where(e => e.Action + "" == action) : events.Where(e => e.Action == action);
         }
 
         if (filter.Outcome is { } outcome)
@@ -94,13 +123,65 @@ public sealed class AuditQueryHandlers(IDbContextFactory<PimDbContext> dbFactory
             events = events.Where(e => e.Outcome == outcome);
         }
 
-        if (!string.IsNullOrWhiteSpace(filter.Text))
+        if (match is null && !string.IsNullOrWhiteSpace(filter.Text))
         {
-            var text = filter.Text.Trim().ToLowerInvariant();
+            // Other engines match the text anywhere in the details (a prefix's star is no more than what it already is).
+            var text = filter.Text.Replace("*", "", StringComparison.Ordinal).Trim().ToLowerInvariant();
             events = events.Where(e => e.Details != null && e.Details.ToLower().Contains(text));
         }
 
         return events;
+    }
+
+    /// <summary>
+    /// The ids an event in [<paramref name="from"/>, <paramref name="to"/>) can have: sealed events lie in checkpoints
+    /// whose times overlap the range; events not sealed yet come after the last checkpoint (and are looked at
+    /// themselves, being few).
+    /// </summary>
+    private static async Task<(long Low, long High)> IdRangeAsync(PimDbContext db, DateTimeOffset? from, DateTimeOffset? to, CancellationToken cancellationToken)
+    {
+        var lastSealed = await db.AuditCheckpoints.MaxAsync(c => (long?)c.LastEventId, cancellationToken) ?? 0;
+        var checkpoints = db.AuditCheckpoints.AsQueryable();
+        if (from is { } f)
+        {
+            checkpoints = checkpoints.Where(c => c.LastOccurredAt >= f);
+        }
+
+        if (to is { } t)
+        {
+            checkpoints = checkpoints.Where(c => c.FirstOccurredAt < t);
+        }
+
+        var sealedLow = await checkpoints.MinAsync(c => (long?)c.FirstEventId, cancellationToken);
+        var sealedHigh = await checkpoints.MaxAsync(c => (long?)c.LastEventId, cancellationToken);
+        var unsealed = db.AuditEvents.Where(e => e.Id > lastSealed);
+        if (from is { } uf)
+        {
+            unsealed = unsealed.Where(e => (e.Id > 0 ? e.OccurredAt : e.OccurredAt) >= uf);
+        }
+
+        if (to is { } ut)
+        {
+            unsealed = unsealed.Where(e => (e.Id > 0 ? e.OccurredAt : e.OccurredAt) < ut);
+        }
+
+        var anyUnsealed = await unsealed.AnyAsync(cancellationToken);
+        var low = sealedLow ?? (anyUnsealed ? lastSealed + 1 : long.MaxValue);
+        var high = anyUnsealed ? long.MaxValue : sealedHigh ?? long.MinValue;
+        return (low, high);
+    }
+
+    /// <summary>
+    /// The FTS5 query for what was typed: every word (letters and digits) required, matched whole (any case and
+    /// accents); a word ending in <c>*</c> matches the words it begins — "approved change" finds "Approved change
+    /// window…", "INC00*" every ticket starting so. Null when nothing searchable was typed. (Whole words keep a search
+    /// for a common word as fast as for a rare one; a prefix of a common word has to merge all the words it begins.)
+    /// </summary>
+    internal static string? FullTextQuery(string text)
+    {
+        var words = System.Text.RegularExpressions.Regex.Matches(text, @"([\p{L}\p{N}]+)(\*?)").Take(12)
+            .Select(m => $"\"{m.Groups[1].Value}\"{m.Groups[2].Value}").ToList();
+        return words.Count == 0 ? null : string.Join(" AND ", words);
     }
 
     private static async Task<AuditPage> PageAsync(PimDbContext db, IQueryable<AuditEvent> events, long? before, int pageSize, CancellationToken cancellationToken)
@@ -111,9 +192,11 @@ public sealed class AuditQueryHandlers(IDbContextFactory<PimDbContext> dbFactory
             events = events.Where(e => e.Id < last);
         }
 
-        var page = await events.OrderByDescending(e => e.Id).Take(size + 1).ToListAsync(cancellationToken);
-        var more = page.Count > size;
-        page = [.. page.Take(size)];
+        // The page's ids first (an index can often answer alone, and only numbers are sorted), then their rows.
+        var ids = await events.OrderByDescending(e => e.Id).Select(e => e.Id).Take(size + 1).ToListAsync(cancellationToken);
+        var more = ids.Count > size;
+        ids = [.. ids.Take(size)];
+        var page = await db.AuditEvents.AsNoTracking().Where(e => ids.Contains(e.Id)).OrderByDescending(e => e.Id).ToListAsync(cancellationToken);
 
         // Names and the request each event belongs to, for the page's rows only.
         var principalIds = page.Where(e => e.SubjectId != null).Select(e => e.SubjectId!.Value).Distinct().ToList();

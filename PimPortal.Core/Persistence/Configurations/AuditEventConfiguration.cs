@@ -21,6 +21,40 @@ internal sealed class AuditEventConfiguration : IEntityTypeConfiguration<AuditEv
         builder.Property(e => e.CorrelationId).HasMaxLength(64);
         builder.HasIndex(e => e.OccurredAt);
         builder.HasIndex(e => new { e.TargetType, e.TargetId });
-        builder.HasIndex(e => e.SubjectId);
+        builder.Property(e => e.ChainHash).HasMaxLength(32);
+
+        // The audit page filters by one of these and pages newest first on the id: each index serves both.
+        builder.HasIndex(e => new { e.SubjectId, e.Id });
+        builder.HasIndex(e => new { e.ActorId, e.Id });
+        builder.HasIndex(e => new { e.RoleId, e.Id });
+        builder.HasIndex(e => new { e.Action, e.Id });
+        builder.HasIndex(e => new { e.Outcome, e.Id });
+    }
+}
+
+internal sealed class AuditCheckpointConfiguration : IEntityTypeConfiguration<AuditCheckpoint>
+{
+    public void Configure(EntityTypeBuilder<AuditCheckpoint> builder)
+    {
+        builder.ToTable("AuditCheckpoints");
+        builder.HasKey(c => c.Sequence);
+        builder.Property(c => c.Sequence).ValueGeneratedNever();
+        builder.Property(c => c.PreviousHash).HasMaxLength(32);
+        builder.Property(c => c.Hash).HasMaxLength(32);
+        builder.HasIndex(c => c.LastEventId).IsUnique();
+    }
+}
+
+internal sealed class AuditPruneConfiguration : IEntityTypeConfiguration<AuditPrune>
+{
+    public void Configure(EntityTypeBuilder<AuditPrune> builder)
+    {
+        builder.ToTable("AuditPrunes");
+        builder.HasKey(p => p.Id);
+        builder.Property(p => p.Id).ValueGeneratedOnAdd();
+        builder.Property(p => p.BoundaryHash).HasMaxLength(32);
+        builder.Property(p => p.ArchiveFile).HasMaxLength(260);
+        builder.Property(p => p.ArchiveSha256).HasMaxLength(64);
+        builder.HasIndex(p => p.AfterEventId).IsUnique();
     }
 }

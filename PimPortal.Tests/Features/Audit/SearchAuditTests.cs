@@ -46,6 +46,54 @@ public abstract class SearchAuditTests(DatabaseKind kind) : HandlerTests(kind)
     }
 
     [Fact]
+    public async Task TimeRange_FindsEventsWhoseIdsAreOutOfTimeOrder_SealedOrNot()
+    {
+        // Ids follow insertion, times the clocks of the instances: an event may come in after newer ones.
+        var trail = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<AuditTrail>(App.Services);
+        var first = await App.ActivateAsync(Alice, DemoOrganisation.ExchangeAdministrator, TimeSpan.FromMinutes(30));
+        await App.SendAs(Alice, new Core.Features.Activation.DeactivateRoles([first.ActivationId!.Value]));
+        await trail.SealAsync(CancellationToken.None);
+        var late = TestApp.Start.AddDays(-3);
+        await AddEventAtAsync(late, "late.sealed");
+        await trail.SealAsync(CancellationToken.None);
+        await App.ActivateAsync(Alice, DemoOrganisation.ExchangeAdministrator, TimeSpan.FromMinutes(30));
+        await AddEventAtAsync(late.AddMinutes(1), "late.unsealed");
+
+        var found = await App.QueryAs(Dave, new SearchAudit(new AuditFilter(From: late.AddMinutes(-1), To: late.AddMinutes(2))));
+        var sealedOnly = await App.QueryAs(Dave, new SearchAudit(new AuditFilter(From: late.AddMinutes(-1), To: late.AddSeconds(30))));
+        var none = await App.QueryAs(Dave, new SearchAudit(new AuditFilter(From: late.AddDays(-10), To: late.AddDays(-9))));
+        var recent = await App.QueryAs(Dave, new SearchAudit(new AuditFilter(From: TestApp.Start, Action: AuditActions.ActivationGranted)));
+
+        Assert.Equal(["late.unsealed", "late.sealed"], found.Rows.Select(r => r.Action));
+        Assert.Equal(["late.sealed"], (await App.QueryAs(Dave, new SearchAudit(new AuditFilter(From: late.AddMinutes(-1), Action: "late.sealed")))).Rows.Select(r => r.Action));
+        Assert.Equal(["late.sealed"], sealedOnly.Rows.Select(r => r.Action));
+        Assert.Empty(none.Rows);
+        Assert.Equal(2, recent.Rows.Count);
+    }
+
+    [Fact]
+    public async Task ARareOutcome_WithRoleAndEvent_FindsExactlyTheseEvents()
+    {
+        var exchange = DemoOrganisation.ExchangeAdministrator.Id;
+        await App.ActivateAsync(Alice, DemoOrganisation.ExchangeAdministrator, TimeSpan.FromMinutes(30));
+        await AddEventAtAsync(TestApp.Start, AuditActions.ActivationProvisioningFailed, AuditOutcome.Failed, exchange);
+        await AddEventAtAsync(TestApp.Start, AuditActions.ActivationProvisioningFailed, AuditOutcome.Failed, DemoOrganisation.GlobalAdministrator.Id);
+        await AddEventAtAsync(TestApp.Start, AuditActions.ActivationRefused, AuditOutcome.Failed, exchange);
+
+        var failed = await App.QueryAs(Dave, new SearchAudit(new AuditFilter(RoleId: exchange, Action: AuditActions.ActivationProvisioningFailed, Outcome: AuditOutcome.Failed)));
+        var succeeded = await App.QueryAs(Dave, new SearchAudit(new AuditFilter(RoleId: exchange, Action: AuditActions.ActivationGranted, Outcome: AuditOutcome.Success)));
+
+        Assert.Equal((AuditActions.ActivationProvisioningFailed, "Exchange Administrator"), (Assert.Single(failed.Rows).Action, failed.Rows[0].RoleName));
+        Assert.Equal(AuditActions.ActivationGranted, Assert.Single(succeeded.Rows).Action);
+    }
+
+    private Task AddEventAtAsync(DateTimeOffset at, string action, AuditOutcome outcome = AuditOutcome.Success, Guid? roleId = null) => App.Db(async db =>
+    {
+        db.AuditEvents.Add(new AuditEvent(at, null, "PimPortal", action, "test", "late", outcome, null, roleId: roleId));
+        await db.SaveChangesAsync();
+    });
+
+    [Fact]
     public async Task Pages_AreNewestFirst_AndMeetWithoutGapOrOverlap()
     {
         for (var i = 0; i < 3; i++)
@@ -229,3 +277,38 @@ internal static class Csv
         return records;
     }
 }
+
+/// <summary>SQLite searches the details through a full-text index: whole words, or prefixes marked with a star.</summary>
+public sealed class AuditFullTextTests() : HandlerTests(DatabaseKind.Sqlite)
+{
+    [Theory]
+    [InlineData("mailbox migration", true)]
+    [InlineData("MIGRATION Mailbox", true)]
+    [InlineData("mailb", false)]
+    [InlineData("mailb*", true)]
+    [InlineData("INC-77", true)]
+    [InlineData("INC*", true)]
+    [InlineData("IN", false)]
+    [InlineData("mailbox payroll", false)]
+    public async Task Text_MatchesWholeWords_OrWhatAStarredWordBegins(string text, bool found)
+    {
+        var outcome = await App.ActivateAsync(DemoOrganisation.Alice, DemoOrganisation.ExchangeAdministrator, TimeSpan.FromMinutes(30), ticket: "INC-77");
+        await App.Db(async db =>
+        {
+            db.AuditEvents.Add(new AuditEvent(TestApp.Start, null, "PimPortal", "test.note", "test", "x", AuditOutcome.Success, "{\"justification\":\"Mailbox migration for legal\"}"));
+            await db.SaveChangesAsync();
+        });
+
+        var page = await App.QueryAs(DemoOrganisation.Dave, new SearchAudit(new AuditFilter(Text: text)));
+
+        Assert.Equal(found, page.Rows.Count > 0);
+        Assert.NotNull(outcome.ActivationId);
+    }
+
+    [Theory]
+    [InlineData("approved change", "\"approved\" AND \"change\"")]
+    [InlineData("INC00*, \"x\"", "\"INC00\"* AND \"x\"")]
+    [InlineData(" *** ", null)]
+    public void FullTextQuery_QuotesEachWord(string typed, string? query) => Assert.Equal(query, AuditQueryHandlers.FullTextQuery(typed));
+}
+

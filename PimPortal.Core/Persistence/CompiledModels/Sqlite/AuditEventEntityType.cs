@@ -20,8 +20,8 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
                 "PimPortal.Core.Domain.AuditEvent",
                 typeof(AuditEvent),
                 baseEntityType,
-                propertyCount: 14,
-                unnamedIndexCount: 3,
+                propertyCount: 15,
+                unnamedIndexCount: 7,
                 keyCount: 1);
 
             var id = runtimeEntityType.AddProperty(
@@ -53,6 +53,14 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
                 propertyInfo: typeof(AuditEvent).GetProperty("ActorName", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 fieldInfo: typeof(AuditEvent).GetField("<ActorName>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 maxLength: 256);
+
+            var chainHash = runtimeEntityType.AddProperty(
+                "ChainHash",
+                typeof(byte[]),
+                propertyInfo: typeof(AuditEvent).GetProperty("ChainHash", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(AuditEvent).GetField("<ChainHash>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true,
+                maxLength: 32);
 
             var clientAddress = runtimeEntityType.AddProperty(
                 "ClientAddress",
@@ -138,9 +146,21 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
                 new[] { occurredAt });
 
             var index0 = runtimeEntityType.AddIndex(
-                new[] { subjectId });
+                new[] { action, id });
 
             var index1 = runtimeEntityType.AddIndex(
+                new[] { actorId, id });
+
+            var index2 = runtimeEntityType.AddIndex(
+                new[] { outcome, id });
+
+            var index3 = runtimeEntityType.AddIndex(
+                new[] { roleId, id });
+
+            var index4 = runtimeEntityType.AddIndex(
+                new[] { subjectId, id });
+
+            var index5 = runtimeEntityType.AddIndex(
                 new[] { targetType, targetId });
 
             return runtimeEntityType;

@@ -11,7 +11,7 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
     public partial class SqlitePimDbContextModel
     {
         private SqlitePimDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("3780b1f9-2da1-4f7e-9daf-ef424d229f06"), entityTypeCount: 25)
+            : base(skipDetectChanges: false, modelId: new Guid("40bc5507-cf26-4754-aa50-2ce957ee1bd9"), entityTypeCount: 27)
         {
         }
 
@@ -26,7 +26,9 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
             var activationRequest = ActivationRequestEntityType.Create(this);
             var alert = AlertEntityType.Create(this);
             var approvalDecision = ApprovalDecisionEntityType.Create(this);
+            var auditCheckpoint = AuditCheckpointEntityType.Create(this);
             var auditEvent = AuditEventEntityType.Create(this);
+            var auditPrune = AuditPruneEntityType.Create(this);
             var directoryAssignment = DirectoryAssignmentEntityType.Create(this);
             var driftFinding = DriftFindingEntityType.Create(this);
             var groupMembership = GroupMembershipEntityType.Create(this);
@@ -82,7 +84,9 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
             ActivationRequestEntityType.CreateAnnotations(activationRequest);
             AlertEntityType.CreateAnnotations(alert);
             ApprovalDecisionEntityType.CreateAnnotations(approvalDecision);
+            AuditCheckpointEntityType.CreateAnnotations(auditCheckpoint);
             AuditEventEntityType.CreateAnnotations(auditEvent);
+            AuditPruneEntityType.CreateAnnotations(auditPrune);
             DirectoryAssignmentEntityType.CreateAnnotations(directoryAssignment);
             DriftFindingEntityType.CreateAnnotations(driftFinding);
             GroupMembershipEntityType.CreateAnnotations(groupMembership);

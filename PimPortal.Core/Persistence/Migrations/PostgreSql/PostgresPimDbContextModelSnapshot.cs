@@ -355,6 +355,47 @@ namespace PimPortal.Core.Persistence.Migrations.PostgreSql
                     b.ToTable("ApprovalDecisions", (string)null);
                 });
 
+            modelBuilder.Entity("PimPortal.Core.Domain.AuditCheckpoint", b =>
+                {
+                    b.Property<long>("Sequence")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("EventCount")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("FirstEventId")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTimeOffset>("FirstOccurredAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<byte[]>("Hash")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("bytea");
+
+                    b.Property<long>("LastEventId")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTimeOffset>("LastOccurredAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<byte[]>("PreviousHash")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("bytea");
+
+                    b.Property<DateTimeOffset>("SealedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Sequence");
+
+                    b.HasIndex("LastEventId")
+                        .IsUnique();
+
+                    b.ToTable("AuditCheckpoints", (string)null);
+                });
+
             modelBuilder.Entity("PimPortal.Core.Domain.AuditEvent", b =>
                 {
                     b.Property<long>("Id")
@@ -375,6 +416,10 @@ namespace PimPortal.Core.Persistence.Migrations.PostgreSql
                         .IsRequired()
                         .HasMaxLength(256)
                         .HasColumnType("character varying(256)");
+
+                    b.Property<byte[]>("ChainHash")
+                        .HasMaxLength(32)
+                        .HasColumnType("bytea");
 
                     b.Property<string>("ClientAddress")
                         .HasMaxLength(64)
@@ -419,11 +464,65 @@ namespace PimPortal.Core.Persistence.Migrations.PostgreSql
 
                     b.HasIndex("OccurredAt");
 
-                    b.HasIndex("SubjectId");
+                    b.HasIndex("Action", "Id");
+
+                    b.HasIndex("ActorId", "Id");
+
+                    b.HasIndex("Outcome", "Id");
+
+                    b.HasIndex("RoleId", "Id");
+
+                    b.HasIndex("SubjectId", "Id");
 
                     b.HasIndex("TargetType", "TargetId");
 
                     b.ToTable("AuditEvents", (string)null);
+                });
+
+            modelBuilder.Entity("PimPortal.Core.Domain.AuditPrune", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<long>("AfterEventId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("ArchiveFile")
+                        .IsRequired()
+                        .HasMaxLength(260)
+                        .HasColumnType("character varying(260)");
+
+                    b.Property<string>("ArchiveSha256")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<byte[]>("BoundaryHash")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("bytea");
+
+                    b.Property<long>("EventCount")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTimeOffset>("PrunedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("ThroughCheckpoint")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("ThroughEventId")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("AfterEventId")
+                        .IsUnique();
+
+                    b.ToTable("AuditPrunes", (string)null);
                 });
 
             modelBuilder.Entity("PimPortal.Core.Domain.DirectoryAssignment", b =>

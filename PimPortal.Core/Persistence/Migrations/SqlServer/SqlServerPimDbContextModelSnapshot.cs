@@ -356,6 +356,47 @@ namespace PimPortal.Core.Persistence.Migrations.SqlServer
                     b.ToTable("ApprovalDecisions", (string)null);
                 });
 
+            modelBuilder.Entity("PimPortal.Core.Domain.AuditCheckpoint", b =>
+                {
+                    b.Property<long>("Sequence")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("EventCount")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("FirstEventId")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTimeOffset>("FirstOccurredAt")
+                        .HasColumnType("datetimeoffset");
+
+                    b.Property<byte[]>("Hash")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("varbinary(32)");
+
+                    b.Property<long>("LastEventId")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTimeOffset>("LastOccurredAt")
+                        .HasColumnType("datetimeoffset");
+
+                    b.Property<byte[]>("PreviousHash")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("varbinary(32)");
+
+                    b.Property<DateTimeOffset>("SealedAt")
+                        .HasColumnType("datetimeoffset");
+
+                    b.HasKey("Sequence");
+
+                    b.HasIndex("LastEventId")
+                        .IsUnique();
+
+                    b.ToTable("AuditCheckpoints", (string)null);
+                });
+
             modelBuilder.Entity("PimPortal.Core.Domain.AuditEvent", b =>
                 {
                     b.Property<long>("Id")
@@ -376,6 +417,10 @@ namespace PimPortal.Core.Persistence.Migrations.SqlServer
                         .IsRequired()
                         .HasMaxLength(256)
                         .HasColumnType("nvarchar(256)");
+
+                    b.Property<byte[]>("ChainHash")
+                        .HasMaxLength(32)
+                        .HasColumnType("varbinary(32)");
 
                     b.Property<string>("ClientAddress")
                         .HasMaxLength(64)
@@ -420,11 +465,65 @@ namespace PimPortal.Core.Persistence.Migrations.SqlServer
 
                     b.HasIndex("OccurredAt");
 
-                    b.HasIndex("SubjectId");
+                    b.HasIndex("Action", "Id");
+
+                    b.HasIndex("ActorId", "Id");
+
+                    b.HasIndex("Outcome", "Id");
+
+                    b.HasIndex("RoleId", "Id");
+
+                    b.HasIndex("SubjectId", "Id");
 
                     b.HasIndex("TargetType", "TargetId");
 
                     b.ToTable("AuditEvents", (string)null);
+                });
+
+            modelBuilder.Entity("PimPortal.Core.Domain.AuditPrune", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    SqlServerPropertyBuilderExtensions.UseIdentityColumn(b.Property<long>("Id"));
+
+                    b.Property<long>("AfterEventId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("ArchiveFile")
+                        .IsRequired()
+                        .HasMaxLength(260)
+                        .HasColumnType("nvarchar(260)");
+
+                    b.Property<string>("ArchiveSha256")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("nvarchar(64)");
+
+                    b.Property<byte[]>("BoundaryHash")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("varbinary(32)");
+
+                    b.Property<long>("EventCount")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTimeOffset>("PrunedAt")
+                        .HasColumnType("datetimeoffset");
+
+                    b.Property<long>("ThroughCheckpoint")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("ThroughEventId")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("AfterEventId")
+                        .IsUnique();
+
+                    b.ToTable("AuditPrunes", (string)null);
                 });
 
             modelBuilder.Entity("PimPortal.Core.Domain.DirectoryAssignment", b =>

@@ -346,6 +346,47 @@ namespace PimPortal.Core.Persistence.Migrations.Sqlite
                     b.ToTable("ApprovalDecisions", (string)null);
                 });
 
+            modelBuilder.Entity("PimPortal.Core.Domain.AuditCheckpoint", b =>
+                {
+                    b.Property<long>("Sequence")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("EventCount")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("FirstEventId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("FirstOccurredAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<byte[]>("Hash")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("BLOB");
+
+                    b.Property<long>("LastEventId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("LastOccurredAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<byte[]>("PreviousHash")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("BLOB");
+
+                    b.Property<long>("SealedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Sequence");
+
+                    b.HasIndex("LastEventId")
+                        .IsUnique();
+
+                    b.ToTable("AuditCheckpoints", (string)null);
+                });
+
             modelBuilder.Entity("PimPortal.Core.Domain.AuditEvent", b =>
                 {
                     b.Property<long>("Id")
@@ -364,6 +405,10 @@ namespace PimPortal.Core.Persistence.Migrations.Sqlite
                         .IsRequired()
                         .HasMaxLength(256)
                         .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("ChainHash")
+                        .HasMaxLength(32)
+                        .HasColumnType("BLOB");
 
                     b.Property<string>("ClientAddress")
                         .HasMaxLength(64)
@@ -408,11 +453,63 @@ namespace PimPortal.Core.Persistence.Migrations.Sqlite
 
                     b.HasIndex("OccurredAt");
 
-                    b.HasIndex("SubjectId");
+                    b.HasIndex("Action", "Id");
+
+                    b.HasIndex("ActorId", "Id");
+
+                    b.HasIndex("Outcome", "Id");
+
+                    b.HasIndex("RoleId", "Id");
+
+                    b.HasIndex("SubjectId", "Id");
 
                     b.HasIndex("TargetType", "TargetId");
 
                     b.ToTable("AuditEvents", (string)null);
+                });
+
+            modelBuilder.Entity("PimPortal.Core.Domain.AuditPrune", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("AfterEventId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ArchiveFile")
+                        .IsRequired()
+                        .HasMaxLength(260)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ArchiveSha256")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("BoundaryHash")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("BLOB");
+
+                    b.Property<long>("EventCount")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("PrunedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ThroughCheckpoint")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ThroughEventId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("AfterEventId")
+                        .IsUnique();
+
+                    b.ToTable("AuditPrunes", (string)null);
                 });
 
             modelBuilder.Entity("PimPortal.Core.Domain.DirectoryAssignment", b =>
