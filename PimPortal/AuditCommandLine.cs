@@ -55,6 +55,11 @@ internal static class AuditCommandLine
                 ? await VerifyDatabaseAsync([.. configuration], digest)
                 : await VerifyArchiveAsync(archivePath, digest);
             await output.WriteLineAsync(result.Summary);
+            if (archivePath is not null && digestPath is null && result.Intact)
+            {
+                await output.WriteLineAsync("The archive is consistent with itself; give --digest to check it is the archive the portal recorded.");
+            }
+
             if (result.Break is { } broken)
             {
                 await output.WriteLineAsync(FormattableString.Invariant(
@@ -70,19 +75,25 @@ internal static class AuditCommandLine
         }
     }
 
-    private static async Task<IReadOnlyList<Core.Domain.AuditCheckpoint>> ReadDigestAsync(string path)
+    private static async Task<AuditDigest> ReadDigestAsync(string path)
     {
         using var reader = new StreamReader(path);
         return await AuditFiles.ReadDigestAsync(reader);
     }
 
-    private static async Task<AuditVerification> VerifyArchiveAsync(string path, IReadOnlyList<Core.Domain.AuditCheckpoint>? digest)
+    private static async Task<AuditVerification> VerifyArchiveAsync(string path, AuditDigest? digest)
     {
+        string sha256;
+        await using (var file = File.OpenRead(path))
+        {
+            sha256 = Convert.ToHexStringLower(await System.Security.Cryptography.SHA256.HashDataAsync(file));
+        }
+
         using var reader = new StreamReader(path);
-        return await AuditFiles.VerifyArchiveAsync(reader, digest);
+        return await AuditFiles.VerifyArchiveAsync(reader, digest, sha256);
     }
 
-    private static async Task<AuditVerification> VerifyDatabaseAsync(string[] configuration, IReadOnlyList<Core.Domain.AuditCheckpoint>? digest)
+    private static async Task<AuditVerification> VerifyDatabaseAsync(string[] configuration, AuditDigest? digest)
     {
         var builder = Host.CreateApplicationBuilder(configuration);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);

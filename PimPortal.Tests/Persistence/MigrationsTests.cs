@@ -38,6 +38,46 @@ public sealed class MigrationsTests
         Assert.Contains("datetimeoffset", script, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// The audit trail's guard and full-text triggers are raw SQL: a later migration that rebuilds <c>AuditEvents</c>
+    /// (SQLite changes a column by copying the table) would drop them without a word. This says so.
+    /// </summary>
+    [Fact]
+    public async Task Sqlite_KeepsTheAuditTriggers_AfterEveryMigration()
+    {
+        await using var database = await TestDatabase.CreateAsync(DatabaseKind.Sqlite);
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection(database.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name";
+        var triggers = new List<string>();
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                triggers.Add(reader.GetString(0));
+            }
+        }
+
+        Assert.Equal(
+            ["TR_AuditCheckpoints_NoDELETE", "TR_AuditCheckpoints_NoUPDATE", "TR_AuditEvents_NoDelete", "TR_AuditEvents_NoUpdate", "TR_AuditEvents_Text", "TR_AuditEvents_TextPruned",
+             "TR_AuditPrunes_NoDELETE", "TR_AuditPrunes_NoUPDATE"],
+            triggers.Where(t => t.StartsWith("TR_Audit", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task PostgreSql_HasTheAuditGuardTriggers()
+    {
+        await using var database = await TestDatabase.CreateAsync(DatabaseKind.PostgreSql);
+        await using var connection = new NpgsqlConnection(database.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT string_agg(tgname, ',' ORDER BY tgname) FROM pg_trigger WHERE NOT tgisinternal", connection);
+
+        var triggers = (string?)await command.ExecuteScalarAsync();
+
+        Assert.Equal("TR_AuditCheckpoints_Guard,TR_AuditEvents_Guard,TR_AuditEvents_NoTruncate,TR_AuditPrunes_Guard", triggers);
+    }
+
     [Fact]
     public async Task PostgreSql_HasThePartialUniqueIndexes()
     {

@@ -164,10 +164,11 @@ public static class AuditFiles
 
     internal static UTF8Encoding Encoding => Utf8;
 
-    /// <summary>The checkpoints of a digest file.</summary>
-    public static async Task<IReadOnlyList<AuditCheckpoint>> ReadDigestAsync(TextReader reader)
+    /// <summary>The checkpoints and prunings of a digest file.</summary>
+    public static async Task<AuditDigest> ReadDigestAsync(TextReader reader)
     {
         var checkpoints = new List<AuditCheckpoint>();
+        var prunes = new List<AuditPrune>();
         var header = false;
         await foreach (var (number, line) in ReadLinesAsync(reader))
         {
@@ -181,26 +182,35 @@ public static class AuditFiles
                     checkpoints.Add(Parse(number, () => ReadCheckpoint(line)));
                     break;
                 case "prune":
+                    prunes.Add(Parse(number, () => ReadPrune(line)));
                     break;
                 case var other:
                     throw new InvalidDataException($"Line {number}: a digest has no '{other}' lines.");
             }
         }
 
-        return header ? checkpoints : throw new InvalidDataException($"This is not a digest file: it has no header line of format {DigestFormat}.");
+        return header ? new AuditDigest(checkpoints, prunes) : throw new InvalidDataException($"This is not a digest file: it has no header line of format {DigestFormat}.");
     }
+
+    private static AuditPrune ReadPrune(JsonElement line) => new(
+        line.GetProperty("afterEventId").GetInt64(), line.GetProperty("throughEventId").GetInt64(), line.GetProperty("throughCheckpoint").GetInt64(),
+        line.GetProperty("eventCount").GetInt64(), Convert.FromHexString(line.GetProperty("boundaryHash").GetString()!), line.GetProperty("archiveFile").GetString()!,
+        line.GetProperty("archiveSha256").GetString()!, ReadInstant(line, "prunedAt"));
 
     /// <summary>
     /// Verifies an archive file with no database: its events against its checkpoints, from the chain hash it starts
-    /// at; with <paramref name="digest"/>, its checkpoints (and that start) must also be the digest's.
+    /// at, and nothing after its last checkpoint; with <paramref name="digest"/>, its checkpoints (and that start) must
+    /// also be the digest's, and the digest must record a pruning of exactly this range into a file with
+    /// <paramref name="archiveSha256"/> (the file's SHA-256, when the caller read it from a file).
     /// </summary>
-    public static async Task<AuditVerification> VerifyArchiveAsync(TextReader archive, IReadOnlyList<AuditCheckpoint>? digest)
+    public static async Task<AuditVerification> VerifyArchiveAsync(TextReader archive, AuditDigest? digest, string? archiveSha256 = null)
     {
         var watch = System.Diagnostics.Stopwatch.StartNew();
         var checkpoints = new List<AuditCheckpoint>();
         AuditChainWalker? walker = null;
         byte[]? start = null;
         long after = 0;
+        long through = 0;
         await foreach (var (number, line) in ReadLinesAsync(archive))
         {
             switch (TypeOf(line, number))
@@ -209,6 +219,7 @@ public static class AuditFiles
                     RequireFormat(line, ArchiveFormat, number);
                     start = Parse(number, () => Convert.FromHexString(line.GetProperty("startHash").GetString()!));
                     after = Parse(number, () => line.GetProperty("afterEventId").GetInt64());
+                    through = Parse(number, () => line.GetProperty("throughEventId").GetInt64());
                     break;
                 case "checkpoint" when walker is null:
                     checkpoints.Add(Parse(number, () => ReadCheckpoint(line)));
@@ -216,17 +227,12 @@ public static class AuditFiles
                 case "event":
                     if (walker is null)
                     {
-                        if (start is null)
-                        {
-                            throw new InvalidDataException($"This is not an audit archive: it has no header line of format {ArchiveFormat}.");
-                        }
-
-                        if (digest is not null && CompareWithDigest(checkpoints, start, digest) is { } differs)
+                        if (Begin(start, after, through, checkpoints, digest, archiveSha256) is { } differs)
                         {
                             return new AuditVerification(false, 0, 0, 0, null, differs, watch.Elapsed);
                         }
 
-                        walker = new AuditChainWalker(checkpoints, start, after);
+                        walker = new AuditChainWalker(checkpoints, start!, after);
                     }
 
                     if (!walker.Add(Parse(number, () => ReadEvent(line))))
@@ -240,10 +246,46 @@ public static class AuditFiles
             }
         }
 
-        walker ??= start is null
-            ? throw new InvalidDataException($"This is not an audit archive: it has no header line of format {ArchiveFormat}.")
-            : new AuditChainWalker(checkpoints, start, after);
-        return walker.Finish(null, watch.Elapsed);
+        if (walker is null)
+        {
+            if (Begin(start, after, through, checkpoints, digest, archiveSha256) is { } differs)
+            {
+                return new AuditVerification(false, 0, 0, 0, null, differs, watch.Elapsed);
+            }
+
+            walker = new AuditChainWalker(checkpoints, start!, after);
+        }
+
+        var result = walker.Finish(null, watch.Elapsed);
+        return result is { Intact: true, Unsealed: > 0 }
+            ? result with { Intact = false, Break = new AuditBreak("inserted", $"The archive has {result.Unsealed} events after its last checkpoint: an archive holds sealed events only.", null, null) }
+            : result;
+    }
+
+    /// <summary>What must hold before an archive's events are walked: its header, its range, and the digest's word on it.</summary>
+    private static AuditBreak? Begin(byte[]? start, long after, long through, List<AuditCheckpoint> checkpoints, AuditDigest? digest, string? archiveSha256)
+    {
+        if (start is null)
+        {
+            throw new InvalidDataException($"This is not an audit archive: it has no header line of format {ArchiveFormat}.");
+        }
+
+        if (checkpoints.Count == 0 || checkpoints[^1].LastEventId != through || checkpoints[0].FirstEventId <= after)
+        {
+            return new AuditBreak("checkpoint", $"The archive's checkpoints do not cover the events #{after + 1}–#{through} its header names.", null, null);
+        }
+
+        if (digest is null)
+        {
+            return null;
+        }
+
+        var count = checkpoints.Sum(c => c.EventCount);
+        var recorded = digest.Prunes.Any(p => p.AfterEventId == after && p.ThroughEventId == through && p.EventCount == count && p.ThroughCheckpoint == checkpoints[^1].Sequence &&
+            (archiveSha256 is null || string.Equals(p.ArchiveSha256, archiveSha256, StringComparison.OrdinalIgnoreCase)));
+        return recorded
+            ? CompareWithDigest(checkpoints, start, digest.Checkpoints)
+            : new AuditBreak("digest", $"The digest records no pruning of events #{after + 1}–#{through} into this file.", null, null);
     }
 
     private static AuditBreak? CompareWithDigest(List<AuditCheckpoint> checkpoints, byte[] start, IReadOnlyList<AuditCheckpoint> digest)
@@ -295,3 +337,6 @@ public static class AuditFiles
         }
     }
 }
+
+/// <summary>A digest file: the checkpoints and the prunings as they were when it was exported.</summary>
+public sealed record AuditDigest(IReadOnlyList<AuditCheckpoint> Checkpoints, IReadOnlyList<AuditPrune> Prunes);

@@ -26,7 +26,11 @@ public sealed partial class AuditTrail(IDbContextFactory<PimDbContext> dbFactory
     /// </summary>
     public async Task<long> SealAsync(CancellationToken cancellationToken)
     {
-        var watermark = await SettledWatermarkAsync(cancellationToken);
+        if (await SettledWatermarkAsync(cancellationToken) is not { } watermark)
+        {
+            return 0;
+        }
+
         long sealedCount = 0;
         while (true)
         {
@@ -41,35 +45,65 @@ public sealed partial class AuditTrail(IDbContextFactory<PimDbContext> dbFactory
     }
 
     /// <summary>
-    /// The highest event id below which no event can still appear. Ids are taken at insert and committed in any order
-    /// across connections: on PostgreSQL and SQL Server a share lock on the table waits for every transaction that is
-    /// inserting events to end (and is let go at once); SQLite has one writer, so what is visible is settled.
+    /// The highest event id below which no event can still appear, or null when that cannot be told yet (then nothing
+    /// is sealed this pass). Ids are taken at insert and committed in any order across connections. PostgreSQL: the
+    /// highest visible id and the snapshot it was read in; once every transaction running then has ended, no lower id
+    /// can appear — no lock is taken, so nothing (autovacuum included) waits for the sealer. SQL Server: a shared table
+    /// lock for a moment, which waits (at most five seconds) for transactions inserting events. SQLite has one writer,
+    /// so what is visible is settled.
     /// </summary>
-    private async Task<long> SettledWatermarkAsync(CancellationToken cancellationToken)
+    private async Task<long?> SettledWatermarkAsync(CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var table = db.Quote("AuditEvents");
-        var id = db.Quote("Id");
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        string sql;
         if (db is PostgresPimDbContext)
         {
-            await db.Database.ExecuteSqlRawAsync("SET LOCAL lock_timeout = '30s'; LOCK TABLE \"AuditEvents\" IN SHARE MODE", cancellationToken);
-            sql = $"SELECT COALESCE(MAX({id}), 0) AS {db.Quote("Value")} FROM {table}";
-        }
-        else if (db is SqlServerPimDbContext)
-        {
-            sql = $"SELECT ISNULL(MAX({id}), 0) AS [Value] FROM {table} WITH (TABLOCK, HOLDLOCK)";
-        }
-        else
-        {
-            sql = $"SELECT COALESCE(MAX({id}), 0) AS \"Value\" FROM {table}";
+            var read = await db.Database.SqlQueryRaw<PostgresWatermark>(
+                "SELECT COALESCE(MAX(\"Id\"), 0) AS \"Watermark\", pg_snapshot_xmax(pg_current_snapshot())::text AS \"Xmax\" FROM \"AuditEvents\"")
+                .SingleAsync(cancellationToken);
+            var deadline = Stopwatch.StartNew();
+            while (!await db.Database.SqlQueryRaw<bool>("SELECT pg_snapshot_xmin(pg_current_snapshot()) >= CAST({0} AS xid8) AS \"Value\"", read.Xmax).SingleAsync(cancellationToken))
+            {
+                if (deadline.Elapsed > SettleTimeout)
+                {
+                    LogNotSettled(logger, read.Watermark);
+                    return null;
+                }
+
+                // Real time: this waits for other connections' transactions, not for the portal's clock.
+                await Task.Delay(TimeSpan.FromMilliseconds(20), cancellationToken);
+            }
+
+            return read.Watermark;
         }
 
-        var watermark = await db.Database.SqlQueryRaw<long>(sql).SingleAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return watermark;
+        if (db is not SqlServerPimDbContext)
+        {
+            return await db.Database.SqlQueryRaw<long>("SELECT COALESCE(MAX(\"Id\"), 0) AS \"Value\" FROM \"AuditEvents\"").SingleAsync(cancellationToken);
+        }
+
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await db.Database.ExecuteSqlRawAsync("SET LOCK_TIMEOUT 5000", cancellationToken);
+        try
+        {
+            var watermark = await db.Database.SqlQueryRaw<long>("SELECT ISNULL(MAX([Id]), 0) AS [Value] FROM [AuditEvents] WITH (TABLOCK, HOLDLOCK)").SingleAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return watermark;
+        }
+        catch (DbException ex) when (ex.Message.Contains("Lock request time out", StringComparison.OrdinalIgnoreCase))
+        {
+            LogNotSettled(logger, 0);
+            return null;
+        }
+        finally
+        {
+            await db.Database.ExecuteSqlRawAsync("SET LOCK_TIMEOUT -1", CancellationToken.None);
+        }
     }
+
+    /// <summary>How long a sealing pass waits for transactions that may still add events below what it sees.</summary>
+    internal static TimeSpan SettleTimeout { get; } = TimeSpan.FromSeconds(5);
+
+    private sealed record PostgresWatermark(long Watermark, string Xmax);
 
     private async Task<int> SealCheckpointAsync(long watermark, CancellationToken cancellationToken)
     {
@@ -146,39 +180,55 @@ public sealed partial class AuditTrail(IDbContextFactory<PimDbContext> dbFactory
         return parameter;
     }
 
-    /// <summary>Recomputes the whole trail (after the last pruning) against its checkpoints; stops at the first broken place.</summary>
+    /// <summary>
+    /// Recomputes the whole trail (after the last pruning) against its checkpoints, and every pruning against its
+    /// checkpoints, its audit event, the retention period and (where it is at hand) its archive; stops at the first
+    /// broken place. A break seen while a seal or a pruning was being committed is looked at again.
+    /// </summary>
     public async Task<AuditVerification> VerifyAsync(CancellationToken cancellationToken)
     {
         var watch = Stopwatch.StartNew();
+        for (var attempt = 1; ; attempt++)
+        {
+            var before = await SealStateAsync(cancellationToken);
+            var result = await VerifyOnceAsync(cancellationToken);
+            if (result.Intact || attempt == 3 || await SealStateAsync(cancellationToken) == before)
+            {
+                return result with { Elapsed = watch.Elapsed };
+            }
+        }
+    }
+
+    private async Task<(long Checkpoints, long Prunes)> SealStateAsync(CancellationToken cancellationToken)
+    {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var prune = await db.AuditPrunes.AsNoTracking().OrderByDescending(p => p.ThroughEventId).FirstOrDefaultAsync(cancellationToken);
+        return (await db.AuditCheckpoints.MaxAsync(c => (long?)c.Sequence, cancellationToken) ?? 0, await db.AuditPrunes.LongCountAsync(cancellationToken));
+    }
+
+    private async Task<AuditVerification> VerifyOnceAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var prunes = await db.AuditPrunes.AsNoTracking().OrderBy(p => p.ThroughEventId).ToListAsync(cancellationToken);
+        var prune = prunes.LastOrDefault();
         var all = await db.AuditCheckpoints.AsNoTracking().OrderBy(c => c.Sequence).ToListAsync(cancellationToken);
+        AuditVerification Broken(AuditBreak at) => new(false, 0, 0, 0, prune?.ThroughEventId, at, TimeSpan.Zero);
 
         // The pruned part: its checkpoints are kept and must still chain up to where the pruning stopped.
         if (AuditChainWalker.CheckCheckpointChain(all, AuditChain.Genesis, 0) is { } broken)
         {
-            return new AuditVerification(false, 0, 0, 0, prune?.ThroughEventId, broken, watch.Elapsed);
+            return Broken(broken);
         }
 
-        var start = AuditChain.Genesis;
-        long after = 0;
-        if (prune is not null)
+        if (await CheckPrunesAsync(db, prunes, all, cancellationToken) is { } badPrune)
         {
-            var boundary = all.FirstOrDefault(c => c.Sequence == prune.ThroughCheckpoint);
-            if (boundary is null || boundary.LastEventId != prune.ThroughEventId || !boundary.Hash.AsSpan().SequenceEqual(prune.BoundaryHash))
-            {
-                return new AuditVerification(false, 0, 0, 0, prune.ThroughEventId,
-                    new AuditBreak("checkpoint", $"The pruning through event #{prune.ThroughEventId} does not match checkpoint {prune.ThroughCheckpoint}.", null, prune.ThroughCheckpoint),
-                    watch.Elapsed);
-            }
+            return Broken(badPrune);
+        }
 
-            start = prune.BoundaryHash;
-            after = prune.ThroughEventId;
-            if (await db.AuditEvents.AsNoTracking().Where(e => e.Id <= after).OrderBy(e => e.Id).FirstOrDefaultAsync(cancellationToken) is { } stray)
-            {
-                return new AuditVerification(false, 0, 0, 0, after,
-                    new AuditBreak("inserted", $"Event #{stray.Id} lies in the part pruned through #{after}: it was added afterwards.", stray.Id, null), watch.Elapsed);
-            }
+        var start = prune?.BoundaryHash ?? AuditChain.Genesis;
+        var after = prune?.ThroughEventId ?? 0;
+        if (prune is not null && await db.AuditEvents.AsNoTracking().Where(e => e.Id <= after).OrderBy(e => e.Id).FirstOrDefaultAsync(cancellationToken) is { } stray)
+        {
+            return Broken(new AuditBreak("inserted", $"Event #{stray.Id} lies in the part pruned through #{after}: it was added afterwards.", stray.Id, null));
         }
 
         // The checkpoints are chained (checked above), so each run of them can be verified on its own from the hash
@@ -201,7 +251,69 @@ public sealed partial class AuditTrail(IDbContextFactory<PimDbContext> dbFactory
         var firstBroken = results.FirstOrDefault(r => !r.Intact);
         return new AuditVerification(
             firstBroken is null, results.Sum(r => r.EventsVerified), results.Sum(r => r.CheckpointsVerified), results[^1].Unsealed, prune?.ThroughEventId,
-            firstBroken?.Break, watch.Elapsed);
+            firstBroken?.Break, TimeSpan.Zero);
+    }
+
+    /// <summary>
+    /// Each pruning must follow the one before, take exactly the events its checkpoints sealed, have been allowed by
+    /// the retention period (when one is set), be recorded by its own audit event — and its archive, where it is at
+    /// hand, must be the file that was recorded. (A pruning row is all the guard triggers ask before a delete.)
+    /// </summary>
+    private async Task<AuditBreak?> CheckPrunesAsync(PimDbContext db, List<AuditPrune> prunes, List<AuditCheckpoint> all, CancellationToken cancellationToken)
+    {
+        long previousThrough = 0;
+        long previousCheckpoint = 0;
+        var retention = options.Value.Audit.Retention;
+        var directory = Path.GetFullPath(options.Value.Audit.ArchiveDirectory);
+        foreach (var prune in prunes)
+        {
+            AuditBreak Bad(string why) =>
+                new("pruned", $"The pruning of events #{prune.AfterEventId + 1}–#{prune.ThroughEventId} ({prune.PrunedAt.UtcDateTime:yyyy-MM-dd HH:mm} UTC) {why}.", prune.ThroughEventId, prune.ThroughCheckpoint);
+            var covered = all.Where(c => c.Sequence > previousCheckpoint && c.Sequence <= prune.ThroughCheckpoint).ToList();
+            if (prune.AfterEventId != previousThrough || covered.Count == 0 || covered[0].Sequence != previousCheckpoint + 1)
+            {
+                return Bad("does not follow the pruning before it");
+            }
+
+            if (covered[^1].LastEventId != prune.ThroughEventId || covered.Sum(c => c.EventCount) != prune.EventCount || !covered[^1].Hash.AsSpan().SequenceEqual(prune.BoundaryHash))
+            {
+                return Bad($"does not match checkpoints {covered[0].Sequence}–{covered[^1].Sequence}");
+            }
+
+            if (retention is { } period && period > TimeSpan.Zero && covered.Max(c => c.LastOccurredAt) >= prune.PrunedAt - period)
+            {
+                return Bad($"took events newer than the retention period ({period.TotalDays:0.#} days) allowed");
+            }
+
+            if (prune.PrunedAt > time.GetUtcNow().AddMinutes(5))
+            {
+                return Bad("is dated in the future");
+            }
+
+            var target = prune.ThroughEventId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var sha256 = prune.ArchiveSha256;
+            var recorded = await db.AuditEvents.AsNoTracking()
+                .AnyAsync(e => e.Action == AuditActions.AuditPruned && e.TargetId == target && e.Id > prune.ThroughEventId && e.Details != null && e.Details.Contains(sha256), cancellationToken);
+            if (!recorded)
+            {
+                return Bad("has no audit event recording it");
+            }
+
+            var archive = Path.Combine(directory, prune.ArchiveFile);
+            if (File.Exists(archive))
+            {
+                await using var file = File.OpenRead(archive);
+                if (!string.Equals(Convert.ToHexStringLower(await SHA256.HashDataAsync(file, cancellationToken)), prune.ArchiveSha256, StringComparison.Ordinal))
+                {
+                    return Bad($"has an archive ({prune.ArchiveFile}) that is not the file it recorded");
+                }
+            }
+
+            previousThrough = prune.ThroughEventId;
+            previousCheckpoint = prune.ThroughCheckpoint;
+        }
+
+        return null;
     }
 
     /// <summary>Feeds the events after <paramref name="after"/> (through <paramref name="through"/>) to the walker, in id order.</summary>
@@ -270,12 +382,27 @@ public sealed partial class AuditTrail(IDbContextFactory<PimDbContext> dbFactory
     /// Compares the database's checkpoints with a digest exported earlier: every checkpoint in the digest must still be
     /// there unchanged (a trail rewritten with fresh hashes passes <see cref="VerifyAsync"/> but not this).
     /// </summary>
-    public async Task<AuditBreak?> CompareWithDigestAsync(IReadOnlyList<AuditCheckpoint> digest, CancellationToken cancellationToken)
+    public async Task<AuditBreak?> CompareWithDigestAsync(AuditDigest digest, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(digest);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var stored = await db.AuditCheckpoints.AsNoTracking().ToDictionaryAsync(c => c.Sequence, cancellationToken);
-        return DigestDifference(digest, stored);
+        if (DigestDifference(digest.Checkpoints, stored) is { } differs)
+        {
+            return differs;
+        }
+
+        var prunes = await db.AuditPrunes.AsNoTracking().ToDictionaryAsync(p => p.AfterEventId, cancellationToken);
+        foreach (var expected in digest.Prunes)
+        {
+            if (!prunes.TryGetValue(expected.AfterEventId, out var actual) || actual.ThroughEventId != expected.ThroughEventId ||
+                actual.EventCount != expected.EventCount || actual.ArchiveFile != expected.ArchiveFile || actual.ArchiveSha256 != expected.ArchiveSha256)
+            {
+                return new AuditBreak("digest", $"The pruning of events #{expected.AfterEventId + 1}–#{expected.ThroughEventId} differs from the digest, or is missing.", expected.ThroughEventId, expected.ThroughCheckpoint);
+            }
+        }
+
+        return null;
     }
 
     internal static AuditBreak? DigestDifference(IEnumerable<AuditCheckpoint> digest, IReadOnlyDictionary<long, AuditCheckpoint> stored)
@@ -288,6 +415,7 @@ public sealed partial class AuditTrail(IDbContextFactory<PimDbContext> dbFactory
             }
 
             if (actual.FirstEventId != expected.FirstEventId || actual.LastEventId != expected.LastEventId || actual.EventCount != expected.EventCount ||
+                actual.FirstOccurredAt != expected.FirstOccurredAt || actual.LastOccurredAt != expected.LastOccurredAt ||
                 !actual.Hash.AsSpan().SequenceEqual(expected.Hash) || !actual.PreviousHash.AsSpan().SequenceEqual(expected.PreviousHash))
             {
                 return new AuditBreak("digest",
@@ -322,7 +450,8 @@ public sealed partial class AuditTrail(IDbContextFactory<PimDbContext> dbFactory
 
     /// <summary>
     /// Prunes the events past the retention period (<c>Pim:Audit:Retention</c>; none when unset): whole checkpoints
-    /// whose latest event is older than the period, at most 200 at a time. Each run writes them to an archive file
+    /// whose latest event is older than the period, at most 20 (100,000 events) per transaction. The events are verified
+    /// against their checkpoints as they are archived: a part of the trail that does not verify is not pruned. Each run writes them to an archive file
     /// first (with their checkpoints and the chain hash before them), then records the pruning — its own audit event
     /// included — and deletes them in one transaction. Returns how many events were pruned.
     /// </summary>
@@ -351,7 +480,7 @@ public sealed partial class AuditTrail(IDbContextFactory<PimDbContext> dbFactory
         var candidates = await db.AuditCheckpoints.AsNoTracking()
             .Where(c => c.Sequence > afterCheckpoint)
             .OrderBy(c => c.Sequence)
-            .Take(200)
+            .Take(20)
             .ToListAsync(cancellationToken);
         var checkpoints = candidates.TakeWhile((c, i) => c.Sequence == afterCheckpoint + 1 + i && c.LastOccurredAt < cutoff).ToList();
         if (checkpoints.Count == 0)
@@ -362,6 +491,12 @@ public sealed partial class AuditTrail(IDbContextFactory<PimDbContext> dbFactory
         var afterEventId = last?.ThroughEventId ?? 0;
         var through = checkpoints[^1];
         var now = time.GetUtcNow();
+        if (db is not SqlitePimDbContext && !Path.IsPathRooted(options.Value.Audit.ArchiveDirectory))
+        {
+            throw new InvalidOperationException(
+                $"Pim:Audit:ArchiveDirectory is '{options.Value.Audit.ArchiveDirectory}', relative to each instance's working directory: with a shared database, give an absolute path on durable storage every instance writes to. Nothing was pruned.");
+        }
+
         var directory = Path.GetFullPath(options.Value.Audit.ArchiveDirectory);
         System.IO.Directory.CreateDirectory(directory);
         var name = FormattableString.Invariant($"audit-{afterEventId + 1:D12}-{through.LastEventId:D12}-{now:yyyyMMddHHmmss}-{Guid.NewGuid().ToString("N")[..8]}.jsonl");
@@ -381,18 +516,40 @@ public sealed partial class AuditTrail(IDbContextFactory<PimDbContext> dbFactory
             db.AuditEvents.Add(AuditFactory.Create(Actor.System, ClientInfo.Unknown, now, AuditActions.AuditPruned, "audit", through.LastEventId.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 AuditOutcome.Success, new { archive = name, sha256, fromEventId = afterEventId + 1, throughEventId = through.LastEventId, events, olderThan = cutoff }));
             await db.SaveChangesAsync(cancellationToken);
-            await db.AuditEvents.Where(e => e.Id > afterEventId && e.Id <= through.LastEventId).ExecuteDeleteAsync(cancellationToken);
+            var deleted = await db.AuditEvents.Where(e => e.Id > afterEventId && e.Id <= through.LastEventId).ExecuteDeleteAsync(cancellationToken);
+            if (deleted != events)
+            {
+                throw new InvalidOperationException($"{deleted} audit events were there to delete, not the {events} archived: nothing was pruned.");
+            }
+
             await transaction.CommitAsync(cancellationToken);
         }
-        catch
+        catch (Exception ex)
         {
-            // Another instance pruned the same events (its own archive stands), or the database refused: this file is no record.
-            File.Delete(path);
+            // The file is kept if its pruning was committed after all (a connection lost at the commit); otherwise it is
+            // no record of anything. Another instance having pruned the same events first is no failure.
+            if (!await PrunedAsync(name))
+            {
+                File.Delete(path);
+            }
+
+            if (ex is DbUpdateException update && DbErrors.IsUniqueViolation(update))
+            {
+                LogPrunedElsewhere(logger);
+                return 0;
+            }
+
             throw;
         }
 
         LogPruned(logger, events, afterEventId + 1, through.LastEventId, path);
         return events;
+    }
+
+    private async Task<bool> PrunedAsync(string archiveFile)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+        return await db.AuditPrunes.AnyAsync(p => p.ArchiveFile == archiveFile, CancellationToken.None);
     }
 
     private static async Task<(long Events, string Sha256)> WriteArchiveAsync(
@@ -414,11 +571,20 @@ public sealed partial class AuditTrail(IDbContextFactory<PimDbContext> dbFactory
                 await AuditFiles.WriteLineAsync(file, json => AuditFiles.WriteCheckpoint(json, checkpoint), cancellationToken);
             }
 
+            var walker = new AuditChainWalker(checkpoints, checkpoints[0].PreviousHash, afterEventId);
             var rows = db.AuditEvents.AsNoTracking().Where(e => e.Id > afterEventId && e.Id <= throughId).OrderBy(e => e.Id).AsAsyncEnumerable();
             await foreach (var e in rows.WithCancellation(cancellationToken))
             {
+                walker.Add(e);
                 await AuditFiles.WriteLineAsync(file, json => AuditFiles.WriteEvent(json, e), cancellationToken);
                 events++;
+            }
+
+            if (walker.Finish(null, TimeSpan.Zero) is { Intact: false } result)
+            {
+                await file.DisposeAsync();
+                File.Delete(partial);
+                throw new InvalidOperationException($"The audit events to prune do not verify, so nothing was pruned: {result.Break!.Message}");
             }
 
             await file.FlushAsync(cancellationToken);
@@ -437,6 +603,12 @@ public sealed partial class AuditTrail(IDbContextFactory<PimDbContext> dbFactory
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Sealed audit checkpoint {Sequence}: {Count} events, #{First}–#{Last}")]
     private static partial void LogSealed(ILogger logger, long sequence, int count, long first, long last);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Audit events after #{Watermark} were not sealed this pass: a transaction that may still add events has not ended")]
+    private static partial void LogNotSettled(ILogger logger, long watermark);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Audit events were pruned by another instance")]
+    private static partial void LogPrunedElsewhere(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Audit checkpoint {Sequence} was sealed by another instance")]
     private static partial void LogSealedElsewhere(ILogger logger, long sequence);

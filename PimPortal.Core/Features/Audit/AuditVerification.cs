@@ -27,8 +27,9 @@ public delegate void NextHash(ReadOnlySpan<byte> previous, Span<byte> next);
 /// <summary>The first place where the trail does not match its seals.</summary>
 /// <param name="Kind">
 /// <c>edited</c> (an event's content changed), <c>removed</c> (a sealed event is gone), <c>inserted</c> (an event that
-/// was never sealed where sealed ones are), <c>checkpoint</c> (a checkpoint was changed or removed), <c>digest</c> (the
-/// checkpoints differ from an exported digest: the trail was rewritten).
+/// was never sealed where sealed ones are), <c>checkpoint</c> (a checkpoint was changed or removed), <c>pruned</c> (a
+/// pruning that the retention period, its checkpoints, its audit event or its archive do not bear out), <c>digest</c>
+/// (the checkpoints or prunings differ from an exported digest: the trail was rewritten).
 /// </param>
 public sealed record AuditBreak(string Kind, string Message, long? EventId, long? Checkpoint);
 
@@ -46,6 +47,8 @@ internal sealed class AuditChainWalker
     private long _inCheckpoint;
     private long? _firstMismatch;
     private string? _firstMismatchText;
+    private long _earliest = long.MaxValue;
+    private long _latest = long.MinValue;
 
     /// <param name="checkpoints">The checkpoints after the start, in sequence order.</param>
     /// <param name="startHash">The chain hash before the first event to come.</param>
@@ -68,7 +71,7 @@ internal sealed class AuditChainWalker
     public bool Add(AuditEvent e)
     {
         ArgumentNullException.ThrowIfNull(e);
-        return Add(e.Id, e.ChainHash, e.ChainHash is not null, (previous, next) => _hasher.Next(previous, e, next), () => Describe(e));
+        return Add(e.Id, e.ChainHash, e.ChainHash is not null, e.OccurredAt, (previous, next) => _hasher.Next(previous, e, next), () => Describe(e));
     }
 
     /// <summary>
@@ -76,7 +79,7 @@ internal sealed class AuditChainWalker
     /// before (the database may compute its canonical bytes itself); <paramref name="describe"/> is asked only for an
     /// event that breaks the chain.
     /// </summary>
-    public bool Add(long id, ReadOnlySpan<byte> chainHash, bool isSealed, NextHash computeNext, Func<string> describe)
+    public bool Add(long id, ReadOnlySpan<byte> chainHash, bool isSealed, DateTimeOffset occurredAt, NextHash computeNext, Func<string> describe)
     {
         ArgumentNullException.ThrowIfNull(computeNext);
         ArgumentNullException.ThrowIfNull(describe);
@@ -115,6 +118,8 @@ internal sealed class AuditChainWalker
         }
 
         _inCheckpoint++;
+        _earliest = Math.Min(_earliest, occurredAt.UtcTicks);
+        _latest = Math.Max(_latest, occurredAt.UtcTicks);
         if (_firstMismatch is not null)
         {
             // Broken already inside this checkpoint: only counting on, to tell an edit from a removal or an insertion.
@@ -172,9 +177,18 @@ internal sealed class AuditChainWalker
             return false;
         }
 
+        // Searches and retention go by the checkpoint's times: they must be its events'.
+        if (_earliest != checkpoint.FirstOccurredAt.UtcTicks || _latest != checkpoint.LastOccurredAt.UtcTicks)
+        {
+            Break = new AuditBreak("checkpoint", $"Checkpoint {checkpoint.Sequence}'s times are not those of the events it sealed: the checkpoint was changed.", null, checkpoint.Sequence);
+            return false;
+        }
+
         CheckpointsVerified++;
         _index++;
         _inCheckpoint = 0;
+        _earliest = long.MaxValue;
+        _latest = long.MinValue;
         return true;
     }
 

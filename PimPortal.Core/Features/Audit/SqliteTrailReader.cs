@@ -20,13 +20,9 @@ internal static class SqliteTrailReader
         FROM "AuditEvents" WHERE "Id" > ?1 AND "Id" <= ?2 ORDER BY "Id"
         """;
 
-    // Columns 2… in canonical order: whether each is a GUID (36 characters, no length) or text, and whether it may be
-    // null (the others are NOT NULL in the schema; a NULL there would be the empty text, and fail the chain anyway).
-    private static readonly (int Column, bool Guid, bool Nullable)[] Fields =
-    [
-        (2, true, true), (3, false, false), (4, false, false), (5, false, false), (6, false, false), (7, true, true), (8, true, true),
-        (9, false, false), (10, false, true), (11, false, true), (12, false, true), (13, false, true),
-    ];
+    // Columns 2… in canonical order, and whether each is a GUID (36 characters, no length) or text.
+    private static readonly (int Column, bool Guid)[] Fields =
+        [(2, true), (3, false), (4, false), (5, false), (6, false), (7, true), (8, true), (9, false), (10, false), (11, false), (12, false), (13, false)];
 
     public static void Walk(SqliteConnection connection, AuditChainWalker walker, long after, long through, CancellationToken cancellationToken)
     {
@@ -57,7 +53,8 @@ internal static class SqliteTrailReader
 
                 row.Length = Canonical(statement, ref row.Buffer);
                 var isSealed = raw.sqlite3_column_type(statement, 14) != raw.SQLITE_NULL;
-                if (!walker.Add(raw.sqlite3_column_int64(statement, 0), isSealed ? raw.sqlite3_column_blob(statement, 14) : default, isSealed, next, describe))
+                var occurredAt = Instant(raw.sqlite3_column_int64(statement, 1));
+                if (!walker.Add(raw.sqlite3_column_int64(statement, 0), isSealed ? raw.sqlite3_column_blob(statement, 14) : default, isSealed, occurredAt, next, describe))
                 {
                     return;
                 }
@@ -89,9 +86,10 @@ internal static class SqliteTrailReader
         at += 8;
         BinaryPrimitives.WriteInt64BigEndian(buffer.AsSpan(at), Instant(raw.sqlite3_column_int64(statement, 1)).UtcTicks);
         at += 8;
-        foreach (var (column, guid, nullable) in Fields)
+        foreach (var (column, guid) in Fields)
         {
-            if (nullable && raw.sqlite3_column_type(statement, column) == raw.SQLITE_NULL)
+            // A NULL where the schema forbids one is written as null: EF could not read the row, so it cannot match.
+            if (raw.sqlite3_column_type(statement, column) == raw.SQLITE_NULL)
             {
                 Reserve(ref buffer, at, 1);
                 buffer[at++] = 0;
@@ -100,8 +98,10 @@ internal static class SqliteTrailReader
 
             var value = raw.sqlite3_column_blob(statement, column);
             Reserve(ref buffer, at, 5 + value.Length);
-            buffer[at++] = 1;
-            if (!guid)
+
+            // What is not a 36-character GUID where one belongs is marked as no canonical event is (2): it cannot match.
+            buffer[at++] = guid && value.Length != 36 ? (byte)2 : (byte)1;
+            if (!guid || value.Length != 36)
             {
                 BinaryPrimitives.WriteInt32BigEndian(buffer.AsSpan(at), value.Length);
                 at += 4;
@@ -122,12 +122,19 @@ internal static class SqliteTrailReader
         }
     }
 
-    /// <summary>EF's binary form of an instant: local ticks / 1000 shifted left 11 bits, the offset in minutes in the low 11.</summary>
+    /// <summary>
+    /// EF's binary form of an instant: local ticks / 1000 shifted left 11 bits, the offset in minutes in the low 11. What
+    /// EF could not read (an offset past ±14 hours, a time out of range) becomes the earliest instant, which no sealed
+    /// event has.
+    /// </summary>
     private static DateTimeOffset Instant(long stored)
     {
         var offsetMinutes = (stored << 53) >> 53;
-        var utcTicks = (stored >> 11) * 1000 - offsetMinutes * TimeSpan.TicksPerMinute;
-        return utcTicks is >= 0 and <= 3155378975999999999 ? new DateTimeOffset(utcTicks, TimeSpan.Zero) : DateTimeOffset.MinValue;
+        var localTicks = (stored >> 11) * 1000;
+        var utcTicks = localTicks - offsetMinutes * TimeSpan.TicksPerMinute;
+        return Math.Abs(offsetMinutes) <= 14 * 60 && localTicks is >= 0 and <= 3155378975999999999 && utcTicks is >= 0 and <= 3155378975999999999
+            ? new DateTimeOffset(utcTicks, TimeSpan.Zero)
+            : DateTimeOffset.MinValue;
     }
 
     private static string Text(sqlite3_stmt statement, int column) => Encoding.UTF8.GetString(raw.sqlite3_column_blob(statement, column));

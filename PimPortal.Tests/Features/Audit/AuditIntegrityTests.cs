@@ -263,20 +263,81 @@ public abstract class AuditIntegrityTests(DatabaseKind kind) : HandlerTests(kind
         Assert.Equal(old[^1], result.PrunedThrough);
         Assert.Null(await Trail.CompareWithDigestAsync(checkpoints, CancellationToken.None));
 
-        // The archive verifies on its own against the digest; an edit in it does not.
+        // The archive verifies on its own against a digest taken after the pruning (which records it); an edit, a
+        // truncation or an addition in it does not, nor does it against the digest from before.
+        var afterDigest = new MemoryStream();
+        await App.SendAs(Dave, new ExportAuditDigest(afterDigest));
+        afterDigest.Position = 0;
+        var recordedDigest = await AuditFiles.ReadDigestAsync(new StreamReader(afterDigest));
+        Assert.Null(await Trail.CompareWithDigestAsync(recordedDigest, CancellationToken.None));
+        var sha256 = prune.ArchiveSha256;
         using (var reader = new StreamReader(path))
         {
-            var offline = await AuditFiles.VerifyArchiveAsync(reader, checkpoints);
+            var offline = await AuditFiles.VerifyArchiveAsync(reader, recordedDigest, sha256);
             Assert.True(offline.Intact, offline.Summary);
             Assert.Equal(old.Count, offline.EventsVerified);
         }
 
         var lines = await File.ReadAllLinesAsync(path);
-        var edited = Array.FindIndex(lines, l => l.Contains("\"type\":\"event\"", StringComparison.Ordinal) && l.Contains("Alice Adams", StringComparison.Ordinal));
-        lines[edited] = lines[edited].Replace("Alice Adams", "Somebody Else", StringComparison.Ordinal);
-        var tampered = await AuditFiles.VerifyArchiveAsync(new StringReader(string.Join('\n', lines)), checkpoints);
-        Assert.Equal("edited", tampered.Break?.Kind);
+        Task<AuditVerification> VerifyLinesAsync(IEnumerable<string> text, AuditDigest? against) =>
+            AuditFiles.VerifyArchiveAsync(new StringReader(string.Join('\n', text)), against);
+        var edited = (string[])lines.Clone();
+        var at = Array.FindIndex(edited, l => l.Contains("\"type\":\"event\"", StringComparison.Ordinal) && l.Contains("Alice Adams", StringComparison.Ordinal));
+        edited[at] = edited[at].Replace("Alice Adams", "Somebody Else", StringComparison.Ordinal);
+        Assert.Equal("edited", (await VerifyLinesAsync(edited, recordedDigest)).Break?.Kind);
+        Assert.False((await VerifyLinesAsync(lines[..^1], recordedDigest)).Intact);
+        var appended = lines[^1].Replace($"\"id\":{old[^1]}", $"\"id\":{old[^1] + 1}", StringComparison.Ordinal);
+        appended = System.Text.RegularExpressions.Regex.Replace(appended, "\"chainHash\":\"[0-9a-f]+\"", "\"chainHash\":null");
+        Assert.Equal("inserted", (await VerifyLinesAsync([.. lines, appended], recordedDigest)).Break?.Kind);
+        Assert.Equal("digest", (await VerifyLinesAsync(lines, checkpoints)).Break?.Kind);
         System.IO.Directory.Delete(archive, recursive: true);
+    }
+
+    [Fact]
+    public async Task AForgedPruning_ThroughTheAppsOwnConnection_IsFound()
+    {
+        var ids = await SealedHistoryAsync();
+        var checkpoint = await App.Db(db => db.AuditCheckpoints.SingleAsync());
+
+        // No trigger needs to be out of the way: a pruning row is what the guard asks before a delete.
+        await App.Db(async db =>
+        {
+            db.AuditPrunes.Add(new AuditPrune(0, checkpoint.LastEventId, checkpoint.Sequence, checkpoint.EventCount, checkpoint.Hash, "forged.jsonl", new string('0', 64), App.Time.GetUtcNow()));
+            await db.SaveChangesAsync();
+            return await db.AuditEvents.Where(e => e.Id <= checkpoint.LastEventId).ExecuteDeleteAsync();
+        });
+
+        var broken = await BrokenAsync();
+        Assert.Equal(("pruned", ids[^1]), (broken.Kind, broken.EventId));
+    }
+
+    [Fact]
+    public async Task ACheckpointsTimes_Changed_AreFound()
+    {
+        await SealedHistoryAsync();
+
+        await TamperAsync("UPDATE \"AuditCheckpoints\" SET \"LastOccurredAt\" = \"FirstOccurredAt\" WHERE \"Sequence\" = 1");
+
+        var broken = await BrokenAsync();
+        Assert.Equal(("checkpoint", 1L), (broken.Kind, broken.Checkpoint));
+    }
+
+    [Fact]
+    public async Task Pruning_RefusesEventsThatDoNotVerify()
+    {
+        var archive = System.IO.Directory.CreateTempSubdirectory("pim-archive-").FullName;
+        await StartAsync(new Dictionary<string, string?> { ["Pim:Audit:Retention"] = "30.00:00:00", ["Pim:Audit:ArchiveDirectory"] = archive });
+        var ids = await SealedHistoryAsync();
+        await TamperAsync($"UPDATE \"AuditEvents\" SET \"ActorName\" = 'Somebody Else' WHERE \"Id\" = {ids[2]}");
+        App.Time.Advance(TimeSpan.FromDays(31));
+
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => Trail.PruneAsync(CancellationToken.None));
+
+        Assert.Contains($"#{ids[2]}", ex.Message, StringComparison.Ordinal);
+        var last = ids[^1];
+        Assert.Equal(ids.Count, await App.Db(db => db.AuditEvents.CountAsync(e => e.Id <= last)));
+        Assert.Empty(System.IO.Directory.GetFiles(archive));
+        System.IO.Directory.Delete(archive);
     }
 
     private async Task MakeHistoryAsync()
@@ -374,5 +435,40 @@ public sealed class AuditCanonicalSqliteTests() : HandlerTests(DatabaseKind.Sqli
 
         Assert.True(result.Intact, result.Summary);
         Assert.Equal(count, result.EventsVerified);
+    }
+}
+
+/// <summary>PostgreSQL commits ids out of order across connections: the sealer must not seal past one still open.</summary>
+public sealed class AuditSealingOnPostgreSql() : HandlerTests(DatabaseKind.PostgreSql)
+{
+    [Fact]
+    public async Task AnEventCommittedAfterHigherOnes_IsSealedInItsPlace_NotLeftBehind()
+    {
+        var trail = App.Services.GetRequiredService<AuditTrail>();
+        await trail.SealAsync(CancellationToken.None);
+        await using var open = new Npgsql.NpgsqlConnection(App.Database.ConnectionString);
+        await open.OpenAsync(TestContext.Current.CancellationToken);
+        var transaction = await open.BeginTransactionAsync(TestContext.Current.CancellationToken);
+        long lateId;
+        await using (var insert = new Npgsql.NpgsqlCommand(
+            "INSERT INTO \"AuditEvents\" (\"OccurredAt\", \"ActorName\", \"Action\", \"TargetType\", \"TargetId\", \"Outcome\") VALUES (now(), 'Other instance', 'late.event', 'test', 'x', 'Success') RETURNING \"Id\"",
+            open, transaction))
+        {
+            lateId = (long)(await insert.ExecuteScalarAsync(TestContext.Current.CancellationToken))!;
+        }
+
+        await App.ActivateAsync(DemoOrganisation.Alice, DemoOrganisation.ExchangeAdministrator, TimeSpan.FromMinutes(30));
+        var higher = await App.Db(db => db.AuditEvents.MaxAsync(e => e.Id));
+
+        // While the other transaction is open, nothing above its event may be sealed: it could still commit below.
+        Assert.Equal(0, await trail.SealAsync(CancellationToken.None));
+        await transaction.CommitAsync(TestContext.Current.CancellationToken);
+        await transaction.DisposeAsync();
+        await trail.SealAsync(CancellationToken.None);
+
+        Assert.True(higher > lateId);
+        Assert.Equal(0, await App.Db(db => db.AuditEvents.CountAsync(e => e.ChainHash == null)));
+        var result = await trail.VerifyAsync(CancellationToken.None);
+        Assert.True(result.Intact, result.Summary);
     }
 }

@@ -109,7 +109,8 @@ BEGIN
         THROW 50001, 'Audit events cannot be deleted: the audit trail is append-only (only pruning under the retention period removes events).', 1;
     IF EXISTS (SELECT 1 FROM deleted d JOIN inserted i ON i.[Id] = d.[Id]
                WHERE d.[ChainHash] IS NOT NULL OR i.[ChainHash] IS NULL
-                  OR EXISTS (SELECT d.[Id], d.[OccurredAt], d.[ActorId], d.[ActorName], d.[Action], d.[TargetType], d.[TargetId], d.[SubjectId], d.[RoleId], d.[Outcome], d.[Details], d.[ClientAddress], d.[UserAgent], d.[CorrelationId] EXCEPT SELECT i.[Id], i.[OccurredAt], i.[ActorId], i.[ActorName], i.[Action], i.[TargetType], i.[TargetId], i.[SubjectId], i.[RoleId], i.[Outcome], i.[Details], i.[ClientAddress], i.[UserAgent], i.[CorrelationId]))
+                  -- Compared as bytes: the columns' collation would let case and trailing spaces change.
+                  OR EXISTS (SELECT d.[Id], d.[OccurredAt], d.[ActorId], CAST(d.[ActorName] AS varbinary(max)), CAST(d.[Action] AS varbinary(max)), CAST(d.[TargetType] AS varbinary(max)), CAST(d.[TargetId] AS varbinary(max)), d.[SubjectId], d.[RoleId], CAST(d.[Outcome] AS varbinary(max)), CAST(d.[Details] AS varbinary(max)), CAST(d.[ClientAddress] AS varbinary(max)), CAST(d.[UserAgent] AS varbinary(max)), CAST(d.[CorrelationId] AS varbinary(max)) EXCEPT SELECT i.[Id], i.[OccurredAt], i.[ActorId], CAST(i.[ActorName] AS varbinary(max)), CAST(i.[Action] AS varbinary(max)), CAST(i.[TargetType] AS varbinary(max)), CAST(i.[TargetId] AS varbinary(max)), i.[SubjectId], i.[RoleId], CAST(i.[Outcome] AS varbinary(max)), CAST(i.[Details] AS varbinary(max)), CAST(i.[ClientAddress] AS varbinary(max)), CAST(i.[UserAgent] AS varbinary(max)), CAST(i.[CorrelationId] AS varbinary(max))))
         THROW 50002, 'Audit events cannot be changed: the audit trail is append-only.', 1;
 END");
             migrationBuilder.Sql(@"
