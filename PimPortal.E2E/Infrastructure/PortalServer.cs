@@ -58,6 +58,9 @@ public sealed class Browser : IAsyncLifetime
             throw new InvalidOperationException($"No Chromium at {executable}: run ./build.sh test (it installs Debian's chromium) or set PIM_CHROMIUM.");
         }
 
+        // Every expectation waits for its condition and returns as soon as it holds; with the whole suite on two cores a
+        // circuit round trip (a dialog, a debounced search) can take longer than Playwright's default of five seconds.
+        SetDefaultExpectTimeout(15_000);
         playwright = await Playwright.CreateAsync();
         Instance = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {

@@ -19,9 +19,7 @@ public sealed class ApprovalsPage(IPage page)
     public async Task ApproveAsync(string requester, string role, string? reason = null)
     {
         await page.GetByRole(AriaRole.Button, new() { Name = $"Approve {requester}'s request for {role}", Exact = true }).ClickAsync();
-
-        // A round trip over the circuit: with the whole suite on two cores it can take longer than the default five seconds.
-        await Expect(Dialog).ToBeVisibleAsync(new() { Timeout = 20_000 });
+        await Expect(Dialog).ToBeVisibleAsync();
         if (reason is not null)
         {
             await Dialog.GetByLabel("Reason (optional)").FillAsync(reason);
