@@ -28,40 +28,40 @@ internal static class AuditExportEndpoint
                 return Results.BadRequest(problem);
             }
 
-            http.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
-            http.Response.ContentType = format == AuditExportFormat.Csv ? "text/csv; charset=utf-8" : "application/x-ndjson; charset=utf-8";
-            http.Response.Headers.ContentDisposition = $"attachment; filename=\"pimportal-audit-{DateTime.UtcNow:yyyyMMdd-HHmmss}.{(format == AuditExportFormat.Csv ? "csv" : "jsonl")}\"";
-            try
-            {
-                await sender.Send(new ExportAudit(filter, format, http.Response.Body), http.RequestAborted);
-            }
-            catch (ForbiddenException ex) when (!http.Response.HasStarted)
-            {
-                http.Response.Headers.ContentDisposition = default;
-                return Results.Problem(ex.Message, statusCode: StatusCodes.Status403Forbidden);
-            }
-
-            return Results.Empty;
+            var extension = format == AuditExportFormat.Csv ? "csv" : "jsonl";
+            return await DownloadAsync(http, format == AuditExportFormat.Csv ? "text/csv; charset=utf-8" : "application/x-ndjson; charset=utf-8", $"pimportal-audit-{DateTime.UtcNow:yyyyMMdd-HHmmss}.{extension}",
+                body => sender.Send(new ExportAudit(filter, format, body), http.RequestAborted).AsTask());
         }).RequireAuthorization(HostSetup.AuditReaders);
 
         // GET /audit/digest: every checkpoint of the trail, to keep away from the database (verify-audit --digest).
         app.MapGet("/audit/digest", async (HttpContext http, ISender sender, AuthenticationStateProvider authentication, ClientContext client) =>
         {
             ActAsRequestUser(http, authentication, client);
-            http.Response.ContentType = "application/x-ndjson; charset=utf-8";
-            http.Response.Headers.ContentDisposition = $"attachment; filename=\"pimportal-audit-digest-{DateTime.UtcNow:yyyyMMdd-HHmmss}.jsonl\"";
-            try
-            {
-                await sender.Send(new ExportAuditDigest(http.Response.Body), http.RequestAborted);
-            }
-            catch (ForbiddenException ex) when (!http.Response.HasStarted)
-            {
-                http.Response.Headers.ContentDisposition = default;
-                return Results.Problem(ex.Message, statusCode: StatusCodes.Status403Forbidden);
-            }
-
-            return Results.Empty;
+            return await DownloadAsync(http, "application/x-ndjson; charset=utf-8", $"pimportal-audit-digest-{DateTime.UtcNow:yyyyMMdd-HHmmss}.jsonl",
+                body => sender.Send(new ExportAuditDigest(body), http.RequestAborted).AsTask());
         }).RequireAuthorization(HostSetup.AuditReaders);
+    }
+
+    /// <summary>
+    /// Streams what <paramref name="write"/> writes as a file download (unbuffered); a refusal before anything was
+    /// written is a 403 with the reason, not an empty file.
+    /// </summary>
+    private static async Task<IResult> DownloadAsync(HttpContext http, string contentType, string fileName, Func<Stream, Task> write)
+    {
+        http.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        http.Response.ContentType = contentType;
+        http.Response.Headers.ContentDisposition = $"attachment; filename=\"{fileName}\"";
+        try
+        {
+            await write(http.Response.Body);
+        }
+        catch (ForbiddenException ex) when (!http.Response.HasStarted)
+        {
+            http.Response.Headers.ContentDisposition = default;
+            return Results.Problem(ex.Message, statusCode: StatusCodes.Status403Forbidden);
+        }
+
+        return Results.Empty;
     }
 
     /// <summary>Outside a circuit: the HTTP request's user and address are who and where the command comes from.</summary>

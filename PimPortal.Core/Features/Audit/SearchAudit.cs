@@ -82,18 +82,7 @@ public sealed class AuditQueryHandlers(IDbContextFactory<PimDbContext> dbFactory
             var from = filter.From?.ToUniversalTime();
             var to = filter.To?.ToUniversalTime();
             var (low, high) = await IdRangeAsync(db, from, to, cancellationToken);
-            events = events.Where(e => e.Id >= low && e.Id <= high);
-
-            // Checked on the rows of the id range (a conditional the planner cannot take for an index lookup).
-            if (from is { } f)
-            {
-                events = events.Where(e => (e.Id > 0 ? e.OccurredAt : e.OccurredAt) >= f);
-            }
-
-            if (to is { } t)
-            {
-                events = events.Where(e => (e.Id > 0 ? e.OccurredAt : e.OccurredAt) < t);
-            }
+            events = OccurredWithin(events.Where(e => e.Id >= low && e.Id <= high), from, to);
         }
 
         var rareOutcome = filter.Outcome is AuditOutcome.Refused or AuditOutcome.Failed;
@@ -134,6 +123,25 @@ public sealed class AuditQueryHandlers(IDbContextFactory<PimDbContext> dbFactory
     }
 
     /// <summary>
+    /// The events of [<paramref name="from"/>, <paramref name="to"/>), checked on the rows an id range gives: written as
+    /// a conditional the planner cannot take for a lookup in the time index (whose order is not the ids').
+    /// </summary>
+    private static IQueryable<AuditEvent> OccurredWithin(IQueryable<AuditEvent> events, DateTimeOffset? from, DateTimeOffset? to)
+    {
+        if (from is { } f)
+        {
+            events = events.Where(e => (e.Id > 0 ? e.OccurredAt : e.OccurredAt) >= f);
+        }
+
+        if (to is { } t)
+        {
+            events = events.Where(e => (e.Id > 0 ? e.OccurredAt : e.OccurredAt) < t);
+        }
+
+        return events;
+    }
+
+    /// <summary>
     /// The ids an event in [<paramref name="from"/>, <paramref name="to"/>) can have: sealed events lie in checkpoints
     /// whose times overlap the range; events not sealed yet come after the last checkpoint (and are looked at
     /// themselves, being few).
@@ -154,18 +162,7 @@ public sealed class AuditQueryHandlers(IDbContextFactory<PimDbContext> dbFactory
 
         var sealedLow = await checkpoints.MinAsync(c => (long?)c.FirstEventId, cancellationToken);
         var sealedHigh = await checkpoints.MaxAsync(c => (long?)c.LastEventId, cancellationToken);
-        var unsealed = db.AuditEvents.Where(e => e.Id > lastSealed);
-        if (from is { } uf)
-        {
-            unsealed = unsealed.Where(e => (e.Id > 0 ? e.OccurredAt : e.OccurredAt) >= uf);
-        }
-
-        if (to is { } ut)
-        {
-            unsealed = unsealed.Where(e => (e.Id > 0 ? e.OccurredAt : e.OccurredAt) < ut);
-        }
-
-        var anyUnsealed = await unsealed.AnyAsync(cancellationToken);
+        var anyUnsealed = await OccurredWithin(db.AuditEvents.Where(e => e.Id > lastSealed), from, to).AnyAsync(cancellationToken);
         var low = sealedLow ?? (anyUnsealed ? lastSealed + 1 : long.MaxValue);
         var high = anyUnsealed ? long.MaxValue : sealedHigh ?? long.MinValue;
         return (low, high);

@@ -51,9 +51,8 @@ internal static class SqliteTrailReader
                     cancellationToken.ThrowIfCancellationRequested();
                 }
 
-                row.Length = Canonical(statement, ref row.Buffer);
+                row.Length = Canonical(statement, ref row.Buffer, out var occurredAt);
                 var isSealed = raw.sqlite3_column_type(statement, 14) != raw.SQLITE_NULL;
-                var occurredAt = Instant(raw.sqlite3_column_int64(statement, 1));
                 if (!walker.Add(raw.sqlite3_column_int64(statement, 0), isSealed ? raw.sqlite3_column_blob(statement, 14) : default, isSealed, occurredAt, next, describe))
                 {
                     return;
@@ -76,15 +75,16 @@ internal static class SqliteTrailReader
 #pragma warning restore SA1401, CA1051
     }
 
-    /// <summary>Writes the current row's canonical bytes after 32 bytes kept for the previous hash; returns the total length.</summary>
-    private static int Canonical(sqlite3_stmt statement, ref byte[] buffer)
+    /// <summary>Writes the current row's canonical bytes after 32 bytes kept for the previous hash; returns the total length, and gives the event's time.</summary>
+    private static int Canonical(sqlite3_stmt statement, ref byte[] buffer, out DateTimeOffset occurredAt)
     {
+        occurredAt = Instant(raw.sqlite3_column_int64(statement, 1));
         var at = AuditChain.HashSize;
         Reserve(ref buffer, at, 17);
         buffer[at++] = 1;
         BinaryPrimitives.WriteInt64BigEndian(buffer.AsSpan(at), raw.sqlite3_column_int64(statement, 0));
         at += 8;
-        BinaryPrimitives.WriteInt64BigEndian(buffer.AsSpan(at), Instant(raw.sqlite3_column_int64(statement, 1)).UtcTicks);
+        BinaryPrimitives.WriteInt64BigEndian(buffer.AsSpan(at), occurredAt.UtcTicks);
         at += 8;
         foreach (var (column, guid) in Fields)
         {
