@@ -64,6 +64,7 @@ public static class DependencyInjection
         services.AddSingleton<ChangeFeedProcessor>();
         services.AddSingleton<DriftScanner>();
         services.AddSingleton<AlertEvaluator>();
+        services.AddSingleton<AccessReviewProcessor>();
         services.AddSingleton<BreakGlassAlarm>();
         services.AddSingleton<BreakGlassSignInWatcher>();
         services.AddSingleton<EligibilityNotices>();
@@ -103,6 +104,7 @@ public static class DependencyInjection
         services.AddHostedService<DriftWorker>();
         services.AddHostedService<GovernanceWorker>();
         services.AddHostedService<AuditSealWorker>();
+        services.AddHostedService<AccessReviewWorker>();
         return services;
     }
 

@@ -28,6 +28,8 @@ public sealed class PimOptions
 
     public AuditOptions Audit { get; set; } = new();
 
+    public ReviewOptions Reviews { get; set; } = new();
+
     /// <summary>The portal's address as users reach it, for the links in emails (e.g. https://pim.contoso.com).</summary>
     public Uri PublicUrl { get; set; } = new("http://localhost:5080");
 
@@ -207,4 +209,11 @@ public sealed class AuditOptions
 
     /// <summary>Where pruned events are archived (relative to the working directory unless absolute).</summary>
     public string ArchiveDirectory { get; set; } = "audit-archive";
+}
+
+/// <summary>Section <c>Pim:Reviews</c>: the access review worker.</summary>
+public sealed class ReviewOptions
+{
+    /// <summary>How often the worker opens due instances, sends reminders and closes ended ones (default 1 minute).</summary>
+    public TimeSpan Interval { get; set; } = TimeSpan.FromMinutes(1);
 }

@@ -173,4 +173,13 @@ public static class AuditActions
     public const string AuditVerified = "audit.verified";
     public const string AuditDigestExported = "audit.digest-exported";
     public const string AuditPruned = "audit.pruned";
+    public const string ReviewCreated = "review.created";
+    public const string ReviewStopped = "review.stopped";
+    public const string ReviewOpened = "review.opened";
+    public const string ReviewMissed = "review.missed";
+    public const string ReviewReminded = "review.reminded";
+    public const string ReviewDecided = "review.decided";
+    public const string ReviewCompleted = "review.completed";
+    public const string ReviewApplied = "review.applied";
+    public const string ReviewReportExported = "review.report-exported";
 }

@@ -139,6 +139,12 @@ public enum NotificationKind
 
     /// <summary>An alert for PIM administrators (e.g. a break-glass account was used).</summary>
     Alert,
+
+    /// <summary>An access review has lines for the recipient to decide.</summary>
+    ReviewAssigned,
+
+    /// <summary>An access review ends soon and the recipient has lines left.</summary>
+    ReviewReminder,
 }
 
 /// <summary>Where a notification's email is.</summary>

@@ -58,6 +58,9 @@ public sealed class RoleEligibility
     public bool IsValidAt(DateTimeOffset now) =>
         RemovedAt is null && NotBefore <= now && (NotAfter is null || now < NotAfter);
 
+    /// <summary>Whether it still counts at <paramref name="now"/>: not removed and not ended (it may start later).</summary>
+    public bool IsCurrentAt(DateTimeOffset now) => RemovedAt is null && (NotAfter is null || now < NotAfter);
+
     /// <summary>When the principal was told the eligibility ends soon; cleared when it is extended.</summary>
     public DateTimeOffset? EndingNoticeSentAt { get; private set; }
 

@@ -38,6 +38,8 @@ public sealed class JobSignals
     public WorkSignal Expiry { get; } = new();
 
     public WorkSignal Mail { get; } = new();
+
+    public WorkSignal Reviews { get; } = new();
 }
 
 /// <summary>

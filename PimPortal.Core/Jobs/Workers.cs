@@ -156,6 +156,9 @@ public abstract partial class IntervalWorker(TimeProvider time, ILogger logger) 
 
     protected abstract Task RunOnceAsync(CancellationToken cancellationToken);
 
+    /// <summary>A signal that starts the next pass early (a command made work for it), or null.</summary>
+    protected virtual WorkSignal? Wake => null;
+
     protected sealed override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
@@ -177,7 +180,14 @@ public abstract partial class IntervalWorker(TimeProvider time, ILogger logger) 
 
             try
             {
-                await Task.Delay(Interval, time, stoppingToken);
+                if (Wake is { } wake)
+                {
+                    await wake.WaitAsync(Interval, time, stoppingToken);
+                }
+                else
+                {
+                    await Task.Delay(Interval, time, stoppingToken);
+                }
             }
             catch (OperationCanceledException)
             {

@@ -53,6 +53,12 @@ public abstract class PimDbContext(DbContextOptions options)
 
     public DbSet<DirectoryAssignment> DirectoryAssignments => Set<DirectoryAssignment>();
 
+    public DbSet<AccessReviewDefinition> AccessReviewDefinitions => Set<AccessReviewDefinition>();
+
+    public DbSet<AccessReviewInstance> AccessReviewInstances => Set<AccessReviewInstance>();
+
+    public DbSet<AccessReviewItem> AccessReviewItems => Set<AccessReviewItem>();
+
     /// <summary>Quotes an identifier for raw SQL (index filters) in this provider's dialect.</summary>
     internal abstract string Quote(string identifier);
 

@@ -10,6 +10,7 @@ using PimPortal.Core.Features.Approvals;
 using PimPortal.Core.Features.Assignments;
 using PimPortal.Core.Features.Directory;
 using PimPortal.Core.Features.Notifications;
+using PimPortal.Core.Features.Reviews;
 using PimPortal.Core.Features.Settings;
 using PimPortal.Core.Jobs;
 using PimPortal.Core.Seed;
@@ -92,6 +93,24 @@ public sealed class AuditInvariantTests : IAsyncLifetime
         [typeof(Core.Features.Audit.ExportAuditDigest)] = _ => Task.FromResult<(DemoAccount, object)>(
             (DemoOrganisation.Dave, new Core.Features.Audit.ExportAuditDigest(new MemoryStream()))),
         [typeof(EvaluateAlertsNow)] = _ => Task.FromResult<(DemoAccount, object)>((Erin, new EvaluateAlertsNow())),
+        [typeof(CreateAccessReview)] = app => Task.FromResult<(DemoAccount, object)>((DemoOrganisation.Carol, new CreateAccessReview(app.Review(Exchange)))),
+        [typeof(StopAccessReview)] = async app => (DemoOrganisation.Carol, new StopAccessReview(await app.StartReviewAsync(app.Review(Exchange)), "Replaced")),
+        [typeof(EndReviewInstance)] = async app =>
+            (DemoOrganisation.Carol, new EndReviewInstance((await app.LatestInstanceAsync(await app.StartReviewAsync(app.Review(Exchange)))).Id, "Deadline moved")),
+        [typeof(DecideReviewItems)] = async app =>
+        {
+            var instance = await app.LatestInstanceAsync(await app.StartReviewAsync(app.Review(Exchange)));
+            return (Bob, new DecideReviewItems(instance.Id, [new ReviewChoice((await app.LineAsync(instance.Id, Alice, Exchange)).Id, ReviewDecision.Deny)], "Left the team"));
+        },
+        [typeof(ApplyReviewResults)] = async app =>
+        {
+            var id = await app.StartReviewAsync(app.Review(Exchange) with { AutoApply = false, DefaultDecision = ReviewDefaultDecision.Remove });
+            app.Time.Advance(TimeSpan.FromDays(15));
+            await app.Reviews().RunAsync(CancellationToken.None);
+            return (DemoOrganisation.Carol, new ApplyReviewResults((await app.LatestInstanceAsync(id)).Id));
+        },
+        [typeof(ExportReviewReport)] = async app =>
+            (DemoOrganisation.Carol, new ExportReviewReport((await app.LatestInstanceAsync(await app.StartReviewAsync(app.Review(Exchange)))).Id, new MemoryStream())),
     };
 
     /// <summary>Changes that are not state of the system but of one user's own view, and are not audited on purpose.</summary>
@@ -103,7 +122,7 @@ public sealed class AuditInvariantTests : IAsyncLifetime
 
     /// <summary>Commands that read (their use is audited) and change no state.</summary>
     private static readonly HashSet<Type> Reads =
-        [typeof(Core.Features.Audit.ExportAudit), typeof(Core.Features.Audit.VerifyAudit), typeof(Core.Features.Audit.ExportAuditDigest)];
+        [typeof(Core.Features.Audit.ExportAudit), typeof(Core.Features.Audit.VerifyAudit), typeof(Core.Features.Audit.ExportAuditDigest), typeof(ExportReviewReport)];
 
     private TestApp? app;
 

@@ -56,6 +56,23 @@ public sealed class SetBreakGlassValidator : AbstractValidator<SetBreakGlass>
     }
 }
 
+/// <summary>Ending an active assignment (or open activation) now, the one way: by a PIM administrator or by an access review's denial.</summary>
+internal static class ActiveAssignmentRemoval
+{
+    /// <summary>
+    /// Revokes it with its audit event and the outbox message that removes it from the directory; lapses extension
+    /// requests waiting on it (returns how many). The caller saves, then signals the outbox.
+    /// </summary>
+    public static async Task<int> RemoveAsync(PimDbContext db, RoleActivation activation, Actor actor, ClientInfo client, object details, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        activation.Revoke(actor.IsSystem ? null : actor.PrincipalId, now);
+        db.Outbox.Add(new OutboxMessage(Guid.NewGuid(), OutboxMessageType.RemoveGrant, activation.Id, now));
+        db.AuditEvents.Add(AuditFactory.Create(actor, client, now, activation.IsAssignment ? AuditActions.ActiveAssignmentRemoved : AuditActions.ActivationRevoked, "activation",
+            activation.Id.ToString(), AuditOutcome.Success, details, activation.PrincipalId, activation.RoleId));
+        return await Approvals.ApprovedRequests.LapsePendingExtensionsAsync(db, [activation.Id], actor, client, now, cancellationToken);
+    }
+}
+
 public sealed class ActiveAssignmentCommandHandlers(
     IDbContextFactory<PimDbContext> dbFactory, RequestContext context, TimeProvider time, PortalEvents events, JobSignals signals, Notifier notifier)
     : ICommandHandler<AssignActive, Guid>,
@@ -108,12 +125,9 @@ public sealed class ActiveAssignmentCommandHandlers(
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var activation = await db.Activations.Include(a => a.Role).SingleOrDefaultAsync(a => a.Id == command.ActivationId, cancellationToken)
             ?? throw new NotFoundException("That assignment does not exist.");
-        activation.Revoke(context.Actor.PrincipalId, now);
-        db.Outbox.Add(new OutboxMessage(Guid.NewGuid(), OutboxMessageType.RemoveGrant, activation.Id, now));
-        db.AuditEvents.Add(context.Audit(now, activation.IsAssignment ? AuditActions.ActiveAssignmentRemoved : AuditActions.ActivationRevoked, "activation", activation.Id.ToString(),
-            AuditOutcome.Success, new { role = activation.Role.DisplayName, scope = activation.Scope, reason = "removed by a PIM administrator", justification = command.Justification?.Trim() },
-            activation.PrincipalId, activation.RoleId));
-        var lapsed = await Approvals.ApprovedRequests.LapsePendingExtensionsAsync(db, [activation.Id], context.Actor, context.Client, now, cancellationToken);
+        var lapsed = await ActiveAssignmentRemoval.RemoveAsync(db, activation, context.Actor, context.Client,
+            new { role = activation.Role.DisplayName, scope = activation.Scope, reason = "removed by a PIM administrator", justification = command.Justification?.Trim() },
+            now, cancellationToken);
         try
         {
             await db.SaveChangesAsync(cancellationToken);

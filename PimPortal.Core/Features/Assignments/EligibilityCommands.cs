@@ -164,6 +164,72 @@ public sealed class RenewEligibilityValidator : AbstractValidator<RenewEligibili
     }
 }
 
+/// <summary>What removing one eligibility touched, for the signals and page events after commit.</summary>
+internal sealed record EligibilityRemoved(Guid PrincipalId, IReadOnlyList<Guid> Requesters, IReadOnlyList<Guid> Retired);
+
+/// <summary>
+/// Removing an eligibility, the one way: by a PIM administrator (<see cref="RemoveEligibility"/>) or by an access review's
+/// denial. The caller saves; after commit <see cref="AnnounceAsync"/> wakes the workers and open pages.
+/// </summary>
+internal static class EligibilityRemoval
+{
+    /// <summary>
+    /// Marks the eligibility removed with its audit event (<paramref name="review"/>: the access review decision that
+    /// removed it, kept in the event), and lapses the requests made from it that wait for approval or their start.
+    /// </summary>
+    public static async Task<EligibilityRemoved> RemoveAsync(
+        PimDbContext db, Notifier notifier, RoleEligibility eligibility, Actor actor, ClientInfo client, string? justification, object? review,
+        DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        eligibility.Remove(now, actor.IsSystem ? null : actor.PrincipalId);
+        db.AuditEvents.Add(AuditFactory.Create(actor, client, now, AuditActions.EligibilityRemoved, "eligibility", eligibility.Id.ToString(), AuditOutcome.Success,
+            review is null
+                ? new { role = eligibility.Role.DisplayName, scope = eligibility.Scope, justification }
+                : (object)new { role = eligibility.Role.DisplayName, scope = eligibility.Scope, justification, review },
+            eligibility.PrincipalId, eligibility.RoleId));
+
+        // Requests made from it that wait for approval or their start can no longer be carried out: they lapse now,
+        // rather than sit in the approvers' queue.
+        var waiting = await db.ActivationRequests
+            .Where(r => r.EligibilityId == eligibility.Id && (r.Status == ActivationRequestStatus.Pending || r.Status == ActivationRequestStatus.Scheduled))
+            .ToListAsync(cancellationToken);
+        foreach (var request in waiting)
+        {
+            request.Lapse("Nothing was granted: the eligibility was removed.", now);
+            db.AuditEvents.Add(AuditFactory.Create(actor, client, now, AuditActions.RequestLapsed, "request", request.Id.ToString(), AuditOutcome.Success,
+                new { reason = "the eligibility was removed", kind = request.Kind.ToString() }, request.RequesterId, request.RoleId));
+            await notifier.RequestClosedAsync(db, request, eligibility.Role.DisplayName, "not carried out", "The eligibility it was made from was removed.", cancellationToken);
+        }
+
+        var retired = waiting.Count == 0 ? [] : await Notifier.RetireApprovalRequestsAsync(db, [.. waiting.Select(r => r.Id)], now, cancellationToken);
+        return new EligibilityRemoved(eligibility.PrincipalId, [.. waiting.Select(r => r.RequesterId)], retired);
+    }
+
+    /// <summary>After commit: activations made from removed eligibilities end now (the expiry worker revokes them), pages re-read.</summary>
+    public static async Task AnnounceAsync(PimDbContext db, JobSignals signals, PortalEvents events, IReadOnlyCollection<EligibilityRemoved> removals, CancellationToken cancellationToken)
+    {
+        if (removals.Count == 0)
+        {
+            return;
+        }
+
+        signals.Expiry.Set();
+        var affected = new List<Guid>();
+        foreach (var principal in removals.Select(r => r.PrincipalId).Distinct())
+        {
+            affected.AddRange(await AssignmentRules.AffectedAsync(db, principal, cancellationToken));
+        }
+
+        events.RolesChanged([.. affected, .. removals.SelectMany(r => r.Requesters)]);
+        if (removals.Any(r => r.Requesters.Count > 0))
+        {
+            signals.Mail.Set();
+            events.ApprovalsChanged();
+            events.NotificationsChanged([.. removals.SelectMany(r => r.Requesters), .. removals.SelectMany(r => r.Retired)]);
+        }
+    }
+}
+
 public sealed class EligibilityCommandHandlers(
     IDbContextFactory<PimDbContext> dbFactory, RequestContext context, TimeProvider time, PortalEvents events, JobSignals signals, Notifier notifier)
     : ICommandHandler<AssignEligibility, Guid>,
@@ -210,36 +276,9 @@ public sealed class EligibilityCommandHandlers(
         var now = time.GetUtcNow();
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var eligibility = await LoadAsync(db, command.EligibilityId, cancellationToken);
-        eligibility.Remove(now, context.Actor.PrincipalId);
-        db.AuditEvents.Add(context.Audit(now, AuditActions.EligibilityRemoved, "eligibility", eligibility.Id.ToString(), AuditOutcome.Success,
-            new { role = eligibility.Role.DisplayName, scope = eligibility.Scope, justification = command.Justification?.Trim() }, eligibility.PrincipalId, eligibility.RoleId));
-
-        // Requests made from it that wait for approval or their start can no longer be carried out: they lapse now,
-        // rather than sit in the approvers' queue.
-        var waiting = await db.ActivationRequests
-            .Where(r => r.EligibilityId == eligibility.Id && (r.Status == ActivationRequestStatus.Pending || r.Status == ActivationRequestStatus.Scheduled))
-            .ToListAsync(cancellationToken);
-        foreach (var request in waiting)
-        {
-            request.Lapse("Nothing was granted: the eligibility was removed.", now);
-            db.AuditEvents.Add(context.Audit(now, AuditActions.RequestLapsed, "request", request.Id.ToString(), AuditOutcome.Success,
-                new { reason = "the eligibility was removed", kind = request.Kind.ToString() }, request.RequesterId, request.RoleId));
-            await notifier.RequestClosedAsync(db, request, eligibility.Role.DisplayName, "not carried out", "The eligibility it was made from was removed.", cancellationToken);
-        }
-
-        var retired = waiting.Count == 0 ? [] : await Notifier.RetireApprovalRequestsAsync(db, [.. waiting.Select(r => r.Id)], now, cancellationToken);
+        var removal = await EligibilityRemoval.RemoveAsync(db, notifier, eligibility, context.Actor, context.Client, command.Justification?.Trim(), null, now, cancellationToken);
         await SaveAsync(db, cancellationToken);
-
-        // Activations made from it end now (the expiry worker revokes them and removes them from the directory).
-        signals.Expiry.Set();
-        events.RolesChanged([.. await AssignmentRules.AffectedAsync(db, eligibility.PrincipalId, cancellationToken), .. waiting.Select(r => r.RequesterId)]);
-        if (waiting.Count > 0)
-        {
-            signals.Mail.Set();
-            events.ApprovalsChanged();
-            events.NotificationsChanged([.. waiting.Select(r => r.RequesterId), .. retired]);
-        }
-
+        await EligibilityRemoval.AnnounceAsync(db, signals, events, [removal], cancellationToken);
         return Unit.Value;
     }
 

@@ -11,7 +11,7 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
     public partial class SqlitePimDbContextModel
     {
         private SqlitePimDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("40bc5507-cf26-4754-aa50-2ce957ee1bd9"), entityTypeCount: 27)
+            : base(skipDetectChanges: false, modelId: new Guid("3e487be8-4cfe-4d4b-9b00-b0f960fe9047"), entityTypeCount: 32)
         {
         }
 
@@ -23,6 +23,11 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
             var identityUserLogin = IdentityUserLoginEntityType.Create(this);
             var identityUserRole = IdentityUserRoleEntityType.Create(this);
             var identityUserToken = IdentityUserTokenEntityType.Create(this);
+            var accessReviewDefinition = AccessReviewDefinitionEntityType.Create(this);
+            var accessReviewInstance = AccessReviewInstanceEntityType.Create(this);
+            var accessReviewItem = AccessReviewItemEntityType.Create(this);
+            var accessReviewReviewer = AccessReviewReviewerEntityType.Create(this);
+            var accessReviewRole = AccessReviewRoleEntityType.Create(this);
             var activationRequest = ActivationRequestEntityType.Create(this);
             var alert = AlertEntityType.Create(this);
             var approvalDecision = ApprovalDecisionEntityType.Create(this);
@@ -51,6 +56,12 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
             IdentityUserRoleEntityType.CreateForeignKey1(identityUserRole, identityRole);
             IdentityUserRoleEntityType.CreateForeignKey2(identityUserRole, portalUser);
             IdentityUserTokenEntityType.CreateForeignKey1(identityUserToken, portalUser);
+            AccessReviewInstanceEntityType.CreateForeignKey1(accessReviewInstance, accessReviewDefinition);
+            AccessReviewItemEntityType.CreateForeignKey1(accessReviewItem, accessReviewInstance);
+            AccessReviewReviewerEntityType.CreateForeignKey1(accessReviewReviewer, accessReviewDefinition);
+            AccessReviewReviewerEntityType.CreateForeignKey2(accessReviewReviewer, principal);
+            AccessReviewRoleEntityType.CreateForeignKey1(accessReviewRole, accessReviewDefinition);
+            AccessReviewRoleEntityType.CreateForeignKey2(accessReviewRole, privilegedRole);
             ActivationRequestEntityType.CreateForeignKey1(activationRequest, roleEligibility);
             ActivationRequestEntityType.CreateForeignKey2(activationRequest, principal);
             ActivationRequestEntityType.CreateForeignKey3(activationRequest, privilegedRole);
@@ -81,6 +92,11 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
             IdentityUserLoginEntityType.CreateAnnotations(identityUserLogin);
             IdentityUserRoleEntityType.CreateAnnotations(identityUserRole);
             IdentityUserTokenEntityType.CreateAnnotations(identityUserToken);
+            AccessReviewDefinitionEntityType.CreateAnnotations(accessReviewDefinition);
+            AccessReviewInstanceEntityType.CreateAnnotations(accessReviewInstance);
+            AccessReviewItemEntityType.CreateAnnotations(accessReviewItem);
+            AccessReviewReviewerEntityType.CreateAnnotations(accessReviewReviewer);
+            AccessReviewRoleEntityType.CreateAnnotations(accessReviewRole);
             ActivationRequestEntityType.CreateAnnotations(activationRequest);
             AlertEntityType.CreateAnnotations(alert);
             ApprovalDecisionEntityType.CreateAnnotations(approvalDecision);
