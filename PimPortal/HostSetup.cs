@@ -53,6 +53,7 @@ internal static class HostSetup
         services.AddAuthorizationBuilder()
             .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
             .AddPolicy(PortalPermissions.PimAdministrator, p => p.RequireRole(PortalPermissions.PimAdministrator))
+            .AddPolicy(PortalPermissions.GovernanceLead, p => p.RequireRole(PortalPermissions.GovernanceLead))
             .AddPolicy(AuditReaders, p => p.RequireRole(PortalPermissions.Auditor, PortalPermissions.PimAdministrator));
 
         // Client addresses in the audit trail: trust X-Forwarded-For only from the proxies named (loopback always).

@@ -406,7 +406,7 @@ public sealed class AccessReviewItem
 
     public DateTimeOffset? AppliedAt { get; private set; }
 
-    /// <summary>What applying the decision did, in words (removed, already gone, kept).</summary>
+    /// <summary>What applying a denial did, in words (removed, or already gone by then).</summary>
     public string? Outcome { get; private set; }
 
     /// <summary>A reviewer's decision; a later one replaces it while the instance is open.</summary>

@@ -21,14 +21,28 @@ public sealed partial class AccessReviewProcessor(
     /// <summary>Lines applied per transaction.</summary>
     internal const int ApplyBatch = 200;
 
-    /// <summary>One pass: open, remind, complete, apply.</summary>
+    /// <summary>One pass: open, remind, complete, apply — each step on its own, so one that fails does not hold up the others.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         using var correlation = Correlation.Begin();
-        await OpenDueAsync(cancellationToken);
-        await RemindAsync(cancellationToken);
-        await CompleteEndedAsync(cancellationToken);
-        await ApplyPendingAsync(cancellationToken);
+        await StepAsync(nameof(OpenDueAsync), OpenDueAsync, cancellationToken);
+        await StepAsync(nameof(RemindAsync), RemindAsync, cancellationToken);
+        await StepAsync(nameof(CompleteEndedAsync), CompleteEndedAsync, cancellationToken);
+        await StepAsync(nameof(ApplyPendingAsync), ApplyPendingAsync, cancellationToken);
+    }
+
+    private async Task StepAsync(string step, Func<CancellationToken, Task<int>> run, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await run(cancellationToken);
+        }
+#pragma warning disable CA1031 // A failed step is logged and tried again at the next pass; the other steps still run.
+        catch (Exception ex) when (ex is not OperationCanceledException)
+#pragma warning restore CA1031
+        {
+            LogStepFailed(logger, ex, step);
+        }
     }
 
     /// <summary>Opens every instance due by now that is not open yet; returns how many this call opened.</summary>
@@ -48,12 +62,21 @@ public sealed partial class AccessReviewProcessor(
         var count = 0;
         foreach (var definition in definitions)
         {
-            foreach (var run in definition.Schedule.DueRuns(opened.GetValueOrDefault(definition.Id), now).ToList())
+            try
             {
-                if (await OpenAsync(definition, run, cancellationToken))
+                foreach (var run in definition.Schedule.DueRuns(opened.GetValueOrDefault(definition.Id), now).ToList())
                 {
-                    count++;
+                    if (await OpenAsync(definition, run, cancellationToken))
+                    {
+                        count++;
+                    }
                 }
+            }
+#pragma warning disable CA1031 // One review that cannot open (its next pass tries again) must not keep the others closed.
+            catch (Exception ex) when (ex is not OperationCanceledException)
+#pragma warning restore CA1031
+            {
+                LogOpenFailed(logger, ex, definition.Name);
             }
         }
 
@@ -111,13 +134,26 @@ public sealed partial class AccessReviewProcessor(
     public async Task<int> RemindAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var due = await db.AccessReviewInstances.Include(i => i.Definition).ThenInclude(d => d.Reviewers)
-            .Where(i => i.Status == ReviewInstanceStatus.Active && i.ReminderSentAt == null && i.EndsAt > now && i.Definition.Reminders)
-            .ToListAsync(cancellationToken);
-        var sent = 0;
-        foreach (var instance in due.Where(i => i.ReminderDueAt <= now))
+        List<Guid> due;
+        await using (var read = await dbFactory.CreateDbContextAsync(cancellationToken))
         {
+            due = [.. (await read.AccessReviewInstances.AsNoTracking()
+                    .Where(i => i.Status == ReviewInstanceStatus.Active && i.ReminderSentAt == null && i.EndsAt > now && i.Definition.Reminders)
+                    .ToListAsync(cancellationToken))
+                .Where(i => i.ReminderDueAt <= now).Select(i => i.Id)];
+        }
+
+        var sent = 0;
+        foreach (var id in due)
+        {
+            // One context per instance: a conflict on one (another portal instance reminded it) leaves the others alone.
+            await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+            var instance = await db.AccessReviewInstances.Include(i => i.Definition).SingleAsync(i => i.Id == id, cancellationToken);
+            if (instance.Status != ReviewInstanceStatus.Active || instance.ReminderSentAt is not null)
+            {
+                continue;
+            }
+
             instance.Reminded(now);
             var notified = await NotifyReviewersAsync(db, instance.Definition, instance, NotificationKind.ReviewReminder, cancellationToken);
             db.AuditEvents.Add(AuditFactory.Create(Actor.System, ClientInfo.Unknown, now, AuditActions.ReviewReminded, "review-instance", instance.Id.ToString(), AuditOutcome.Success,
@@ -129,7 +165,6 @@ public sealed partial class AccessReviewProcessor(
             catch (DbUpdateConcurrencyException)
             {
                 // Another portal instance reminded (or closed) it at the same moment.
-                db.ChangeTracker.Clear();
                 continue;
             }
 
@@ -284,8 +319,27 @@ public sealed partial class AccessReviewProcessor(
         }
 
         var result = new ReviewApplication(0, 0);
-        while (await ApplyBatchAsync(instanceId, definition, run, actor, client, cancellationToken) is { } batch)
+        var conflicts = 0;
+        while (true)
         {
+            ReviewApplication? batch;
+            try
+            {
+                batch = await ApplyBatchAsync(instanceId, definition, run, actor, client, cancellationToken);
+                conflicts = 0;
+            }
+            catch (DbUpdateConcurrencyException) when (++conflicts < 5)
+            {
+                // An eligibility or assignment of the batch changed at the same moment (an administrator removed it): the
+                // batch was rolled back whole; read it again.
+                continue;
+            }
+
+            if (batch is null)
+            {
+                break;
+            }
+
             result = new ReviewApplication(result.Removed + batch.Removed, result.AlreadyGone + batch.AlreadyGone);
         }
 
@@ -344,6 +398,7 @@ public sealed partial class AccessReviewProcessor(
         var activations = await db.Activations.Include(a => a.Role).Where(a => activationIds.Contains(a.Id)).ToDictionaryAsync(a => a.Id, cancellationToken);
         var removals = new List<EligibilityRemoved>();
         var removed = 0;
+        var lapsed = 0;
         foreach (var line in lines)
         {
             var why = $"Access review “{definition.Name}” (run {run + 1}): denied by {line.DecidedByName ?? "a reviewer"}{(line.Reason is { } reason ? $" — {reason}" : "")}";
@@ -356,7 +411,7 @@ public sealed partial class AccessReviewProcessor(
             }
             else if (line.ActivationId is { } activationId && activations.TryGetValue(activationId, out var activation) && activation.IsOpen)
             {
-                await ActiveAssignmentRemoval.RemoveAsync(db, activation, actor, client,
+                lapsed += await ActiveAssignmentRemoval.RemoveAsync(db, activation, actor, client,
                     new { role = activation.Role.DisplayName, scope = activation.Scope, reason = "denied in an access review", justification = why, review }, now, cancellationToken);
                 line.Applied(Outcomes.Removed, now);
                 removed++;
@@ -374,6 +429,11 @@ public sealed partial class AccessReviewProcessor(
         {
             signals.Outbox.Set();
             events.RolesChanged(activations.Values.Select(a => a.PrincipalId));
+        }
+
+        if (lapsed > 0)
+        {
+            events.ApprovalsChanged();
         }
 
         return new ReviewApplication(removed, lines.Count - removed);
@@ -422,6 +482,12 @@ public sealed partial class AccessReviewProcessor(
         ReviewDefaultDecision.Recommendation => "take the recommendation",
         _ => "no change",
     };
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Access reviews: {Step} failed; it runs again at the next pass")]
+    private static partial void LogStepFailed(ILogger logger, Exception exception, string step);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Access review {Review} could not open its run; the next pass tries again")]
+    private static partial void LogOpenFailed(ILogger logger, Exception exception, string review);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Access review {Review} run {Run}: {Lines} lines, {Status}")]
     private static partial void LogOpened(ILogger logger, string review, int run, int lines, ReviewInstanceStatus status);

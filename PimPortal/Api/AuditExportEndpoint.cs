@@ -40,13 +40,21 @@ internal static class AuditExportEndpoint
             return await DownloadAsync(http, "application/x-ndjson; charset=utf-8", $"pimportal-audit-digest-{DateTime.UtcNow:yyyyMMdd-HHmmss}.jsonl",
                 body => sender.Send(new ExportAuditDigest(body), http.RequestAborted).AsTask());
         }).RequireAuthorization(HostSetup.AuditReaders);
+
+        // GET /reviews/instances/{id}/report: an access review instance's report as CSV.
+        app.MapGet("/reviews/instances/{id:guid}/report", async (Guid id, HttpContext http, ISender sender, AuthenticationStateProvider authentication, ClientContext client) =>
+        {
+            ActAsRequestUser(http, authentication, client);
+            return await DownloadAsync(http, "text/csv; charset=utf-8", $"pimportal-access-review-{id:N}-{DateTime.UtcNow:yyyyMMdd-HHmmss}.csv",
+                body => sender.Send(new Core.Features.Reviews.ExportReviewReport(id, body), http.RequestAborted).AsTask());
+        }).RequireAuthorization(PortalPermissions.GovernanceLead);
     }
 
     /// <summary>
-    /// Streams what <paramref name="write"/> writes as a file download (unbuffered); a refusal before anything was
-    /// written is a 403 with the reason, not an empty file.
+    /// Streams what <paramref name="write"/> writes as a file download (unbuffered); a refusal (or an unknown id) before
+    /// anything was written is a 403 (404) with the reason, not an empty file.
     /// </summary>
-    private static async Task<IResult> DownloadAsync(HttpContext http, string contentType, string fileName, Func<Stream, Task> write)
+    internal static async Task<IResult> DownloadAsync(HttpContext http, string contentType, string fileName, Func<Stream, Task> write)
     {
         http.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
         http.Response.ContentType = contentType;
@@ -60,12 +68,17 @@ internal static class AuditExportEndpoint
             http.Response.Headers.ContentDisposition = default;
             return Results.Problem(ex.Message, statusCode: StatusCodes.Status403Forbidden);
         }
+        catch (NotFoundException ex) when (!http.Response.HasStarted)
+        {
+            http.Response.Headers.ContentDisposition = default;
+            return Results.Problem(ex.Message, statusCode: StatusCodes.Status404NotFound);
+        }
 
         return Results.Empty;
     }
 
     /// <summary>Outside a circuit: the HTTP request's user and address are who and where the command comes from.</summary>
-    private static void ActAsRequestUser(HttpContext http, AuthenticationStateProvider authentication, ClientContext client)
+    internal static void ActAsRequestUser(HttpContext http, AuthenticationStateProvider authentication, ClientContext client)
     {
         if (authentication is IHostEnvironmentAuthenticationStateProvider host)
         {

@@ -3,7 +3,7 @@ namespace PimPortal.Benchmarks;
 /// <summary>
 /// Scenario benchmarks for docs/performance.md. From the repository root:
 /// <c>dotnet run -c Release --project benchmarks/PimPortal.Benchmarks -- all</c>, or one of
-/// <c>activation [count]</c>, <c>expiry [count]</c>, <c>myroles [roles]</c>, <c>coldstart [runs]</c>, <c>approvals [pending]</c>, <c>graph [grants]</c>, <c>administration [eligibilities]</c>, <c>audit [events]</c> (not in <c>all</c>: it generates ten million events).
+/// <c>activation [count]</c>, <c>expiry [count]</c>, <c>myroles [roles]</c>, <c>coldstart [runs]</c>, <c>approvals [pending]</c>, <c>graph [grants]</c>, <c>administration [eligibilities]</c>, <c>reviews [eligibilities]</c>, <c>audit [events]</c> (not in <c>all</c>: it generates ten million events).
 /// </summary>
 internal static class BenchmarkMain
 {
@@ -39,6 +39,9 @@ internal static class BenchmarkMain
             case "administration":
                 await AdministrationBenchmark.RunAsync(Arg(100_000));
                 break;
+            case "reviews":
+                await AccessReviewBenchmark.RunAsync(Arg(100_000));
+                break;
             case "all":
                 await ActivationBenchmark.RunAsync(2000);
                 await ExpiryBenchmark.RunAsync(1000);
@@ -47,9 +50,10 @@ internal static class BenchmarkMain
                 await ApprovalBenchmark.RunAsync(5000);
                 await GraphLoadBenchmark.RunAsync(1000);
                 await AdministrationBenchmark.RunAsync(100_000);
+                await AccessReviewBenchmark.RunAsync(100_000);
                 break;
             default:
-                Console.Error.WriteLine("usage: activation [count] | expiry [count] | myroles [roles] | coldstart [runs] | approvals [pending] | graph [grants] | administration [eligibilities] | audit [events] | all");
+                Console.Error.WriteLine("usage: activation [count] | expiry [count] | myroles [roles] | coldstart [runs] | approvals [pending] | graph [grants] | administration [eligibilities] | reviews [eligibilities] | audit [events] | all");
                 return 2;
         }
 

@@ -98,8 +98,12 @@ public sealed class ExportAuditHandler(IDbContextFactory<PimDbContext> dbFactory
         return written;
     }
 
-    /// <summary>One CSV record (RFC 4180): a field with a comma, quote, CR or LF is quoted, its quotes doubled.</summary>
-    internal static void WriteCsvRow(TextWriter writer, IReadOnlyList<string?> fields)
+    /// <summary>
+    /// One CSV record (RFC 4180): a field with a comma, quote, CR or LF is quoted, its quotes doubled. With
+    /// <paramref name="neutralizeFormulas"/> (a report people open in a spreadsheet), a field someone typed that starts
+    /// like a formula (<c>= + - @</c>, tab, CR) is prefixed with an apostrophe, so the spreadsheet shows it as text.
+    /// </summary>
+    internal static void WriteCsvRow(TextWriter writer, IReadOnlyList<string?> fields, bool neutralizeFormulas = false)
     {
         for (var i = 0; i < fields.Count; i++)
         {
@@ -112,6 +116,11 @@ public sealed class ExportAuditHandler(IDbContextFactory<PimDbContext> dbFactory
             if (string.IsNullOrEmpty(field))
             {
                 continue;
+            }
+
+            if (neutralizeFormulas && field[0] is '=' or '+' or '-' or '@' or '\t' or '\r')
+            {
+                field = "'" + field;
             }
 
             if (field.AsSpan().IndexOfAny(",\"\r\n") < 0)

@@ -67,6 +67,8 @@ public sealed class CreateAccessReviewValidator : AbstractValidator<CreateAccess
         RuleFor(x => x.Review.RecommendationDays).InclusiveBetween(1, 730).WithMessage("The recommendations look back between 1 and 730 days.");
         RuleFor(x => x.Review.ReviewerIds).Must(r => r is { Count: > 0 }).When(x => x.Review.ReviewerKind == ReviewerKind.Named)
             .WithMessage("Name at least one reviewer (a user or a group).");
+        RuleFor(x => x.Review.ReviewerIds).Must(r => r is { Count: > 0 }).When(x => x.Review.ReviewerKind != ReviewerKind.Named)
+            .WithMessage("Name a fallback reviewer: it decides the lines of groups, disabled accounts and principals without an enabled manager.");
         RuleFor(x => x.Review.ReviewerIds).Must(r => r is null || r.Count <= 50).WithMessage("At most 50 reviewers.");
         RuleFor(x => x.Review).Must(r => r.Schedule.Problems().Count == 0).WithName("Schedule")
             .WithMessage(x => string.Join(" ", x.Review.Schedule.Problems())).When(x => x.Review is not null);
@@ -166,7 +168,27 @@ public sealed class AccessReviewCommandHandlers(
             requireReasonOnApprove = definition.RequireReasonOnApprove, defaultDecision = definition.DefaultDecision.ToString(), autoApply = definition.AutoApply, reminders = definition.Reminders,
         }));
         await db.SaveChangesAsync(cancellationToken);
-        signals.Reviews.Set();
+
+        // A review that starts now opens now, so its page shows the first run; should that fail, the worker (woken
+        // here) opens it on its next pass — the definition is saved either way.
+        if (schedule.Start <= now)
+        {
+            try
+            {
+                await processor.OpenDueAsync(cancellationToken);
+            }
+#pragma warning disable CA1031 // Opening is the worker's job too; the command has done its own (the definition is committed).
+            catch (Exception ex) when (ex is not OperationCanceledException)
+#pragma warning restore CA1031
+            {
+                signals.Reviews.Set();
+            }
+        }
+        else
+        {
+            signals.Reviews.Set();
+        }
+
         return definition.Id;
     }
 
@@ -259,7 +281,18 @@ public sealed class AccessReviewCommandHandlers(
             }, line.PrincipalId, line.RoleId));
         }
 
+        // The decisions count only if the instance is still open once they are written: an end (or "End now") that
+        // committed meanwhile wins and they are undone; one that commits after waits for these lines and leaves them
+        // decided (it defaults only lines still undecided), so a decision never lands after the default or the removal.
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
+        if (await db.AccessReviewInstances.AsNoTracking().Where(i => i.Id == instance.Id).Select(i => i.Status).SingleAsync(cancellationToken) != ReviewInstanceStatus.Active)
+        {
+            await transaction.RollbackAsync(cancellationToken);
+            throw new DomainRuleException("This review closed at the same moment; decisions can no longer be changed.");
+        }
+
+        await transaction.CommitAsync(cancellationToken);
         return lines.Count;
     }
 }

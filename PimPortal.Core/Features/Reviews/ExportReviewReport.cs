@@ -11,7 +11,8 @@ namespace PimPortal.Core.Features.Reviews;
 
 /// <summary>
 /// Writes an instance's report as CSV (RFC 4180) to <paramref name="Output"/>, streamed: every line with its
-/// recommendation, decision, reviewer, reason and what applying it did. Audited. Returns how many lines were written.
+/// recommendation, decision, reviewer, reason and what applying it did (a reason typed like a spreadsheet formula is
+/// prefixed with an apostrophe). Audited. Returns how many lines were written.
 /// </summary>
 [RequirePermission(PortalPermissions.GovernanceLead)]
 public sealed record ExportReviewReport(Guid InstanceId, Stream Output) : ICommand<long>;
@@ -68,7 +69,7 @@ public sealed class ExportReviewReportHandler(IDbContextFactory<PimDbContext> db
                 fields[16] = Time(i.AppliedAt);
                 fields[17] = i.Outcome;
                 line.Clear();
-                ExportAuditHandler.WriteCsvRow(lineWriter, fields);
+                ExportAuditHandler.WriteCsvRow(lineWriter, fields, neutralizeFormulas: true);
                 await writer.WriteAsync(line, cancellationToken);
                 written++;
             }

@@ -10,7 +10,7 @@ namespace PimPortal.Core.Features.Settings;
 /// Every managed role with the gist of its settings (PIM administrators); with <paramref name="WithCounts"/> also how
 /// many are eligible for it and hold it now (a pass over the eligibilities: leave it out where only names are needed).
 /// </summary>
-[RequirePermission(PortalPermissions.PimAdministrator, PortalPermissions.Auditor)]
+[RequirePermission(PortalPermissions.PimAdministrator, PortalPermissions.Auditor, PortalPermissions.GovernanceLead)]
 public sealed record ListRoleSettings(bool WithCounts = true) : IQuery<IReadOnlyList<RoleSummary>>;
 
 public sealed record RoleSummary(

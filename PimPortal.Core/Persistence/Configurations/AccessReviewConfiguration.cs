@@ -87,9 +87,10 @@ internal sealed class AccessReviewItemConfiguration : IEntityTypeConfiguration<A
         builder.Property(i => i.Outcome).HasMaxLength(500);
         builder.HasOne<AccessReviewInstance>().WithMany().HasForeignKey(i => i.InstanceId).OnDelete(DeleteBehavior.Restrict);
 
-        // A reviewer's page: their lines of one instance in name order; progress counts decisions per instance.
+        // A reviewer's page: their lines of one instance in name order; progress counts decisions per instance and
+        // reviewer (and, scanning the instance's entries, the instance's tally).
         builder.HasIndex(i => new { i.InstanceId, i.ReviewerId, i.PrincipalName, i.Id });
-        builder.HasIndex(i => new { i.InstanceId, i.Decision });
+        builder.HasIndex(i => new { i.InstanceId, i.ReviewerId, i.Decision });
         builder.HasIndex(i => new { i.InstanceId, i.PrincipalName, i.Id });
     }
 }

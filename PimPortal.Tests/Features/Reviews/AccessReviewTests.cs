@@ -91,7 +91,12 @@ public abstract class AccessReviewTests(DatabaseKind kind) : HandlerTests(kind)
     [Fact]
     public async Task TwoPortalInstances_OpenEachRunExactlyOnce()
     {
-        await App.SendAs(Carol, new CreateAccessReview(App.Review(GlobalAdmin, Exchange) with { Frequency = ReviewFrequency.Weekly, DurationDays = 3 }));
+        await App.SendAs(Carol, new CreateAccessReview(App.Review(GlobalAdmin, Exchange) with
+        {
+            Start = App.Time.GetUtcNow().AddHours(1), Frequency = ReviewFrequency.Weekly, DurationDays = 3,
+        }));
+        Assert.Equal(0, await App.Reviews().OpenDueAsync(CancellationToken.None));
+        App.Time.Advance(TimeSpan.FromHours(1));
         await using var second = App.SecondInstance();
         second.Time.SetUtcNow(App.Time.GetUtcNow());
 
@@ -152,6 +157,30 @@ public abstract class AccessReviewTests(DatabaseKind kind) : HandlerTests(kind)
     }
 
     [Fact]
+    public async Task ADeniedActiveAssignment_IsEnded_AndRemovedFromTheDirectory()
+    {
+        var assignment = await App.SendAs(Erin, new AssignActive(Dave.Id, Exchange.Id, App.Time.GetUtcNow().AddDays(60), "Migration"));
+        await App.Outbox.ProcessBatchAsync(CancellationToken.None);
+        Assert.True(await App.Db(db => db.DirectoryAssignments.AnyAsync(a => a.PrincipalId == Dave.Id && a.RoleId == Exchange.Id)));
+        var id = await App.StartReviewAsync(App.Review(Exchange) with { Assignments = ReviewAssignments.Active });
+        var instance = await App.LatestInstanceAsync(id);
+        var line = Assert.Single(await App.LinesAsync(instance.Id));
+        Assert.Equal((ReviewItemKind.Active, (Guid?)assignment, (Guid?)null), (line.Kind, line.ActivationId, line.EligibilityId));
+
+        await App.SendAs(Bob, new DecideReviewItems(instance.Id, [new ReviewChoice(line.Id, ReviewDecision.Deny)], "Migration finished"));
+        await App.SendAs(Carol, new EndReviewInstance(instance.Id, "Done"));
+        await App.Reviews().RunAsync(CancellationToken.None);
+        await App.Outbox.ProcessBatchAsync(CancellationToken.None);
+
+        var ended = await App.ActivationAsync(assignment);
+        Assert.Equal(ActivationStatus.Revoked, ended.Status);
+        Assert.Null(ended.EndedBy);
+        var audit = Assert.Single(await App.AuditAsync(AuditActions.ActiveAssignmentRemoved));
+        Assert.Contains("Migration finished", audit.Details, StringComparison.Ordinal);
+        Assert.False(await App.Db(db => db.DirectoryAssignments.AnyAsync(a => a.PrincipalId == Dave.Id && a.RoleId == Exchange.Id)));
+    }
+
+    [Fact]
     public async Task OnlyInactive_ReviewsOnlyLinesNotActivatedForThatLong()
     {
         await App.ActivateAsync(Alice, Exchange);
@@ -174,7 +203,6 @@ public abstract class AccessReviewTests(DatabaseKind kind) : HandlerTests(kind)
         Assert.Contains("Say why", noReason.Message, StringComparison.Ordinal);
         await Assert.ThrowsAsync<ValidationFailedException>(() => App.SendAs(Bob, new DecideReviewItems(instance.Id, [new ReviewChoice(alice.Id, ReviewDecision.Approve)], null)));
         await Assert.ThrowsAsync<ForbiddenException>(() => App.SendAs(Dave, new DecideReviewItems(instance.Id, [new ReviewChoice(alice.Id, ReviewDecision.Approve)], "Fine")));
-        await Assert.ThrowsAsync<NotFoundException>(() => App.SendAs(Bob, new DecideReviewItems(instance.Id, [new ReviewChoice(alice.Id + 1000, ReviewDecision.Approve)], "Fine")));
 
         await App.SendAs(Bob, new DecideReviewItems(instance.Id, [new ReviewChoice(alice.Id, ReviewDecision.Deny)], "Not needed"));
         await App.SendAs(Bob, new DecideReviewItems(instance.Id, [new ReviewChoice(alice.Id, ReviewDecision.Approve)], "Needed after all"));
@@ -220,25 +248,92 @@ public abstract class AccessReviewTests(DatabaseKind kind) : HandlerTests(kind)
     [Fact]
     public async Task Applying_FromTwoPortalInstancesAtOnce_RemovesEachLineOnce()
     {
-        var id = await App.StartReviewAsync(App.Review(GlobalAdmin, Exchange) with { DefaultDecision = ReviewDefaultDecision.Remove });
+        // More lines than one batch, and the run already being applied (as after a restart): both instances resume it.
+        await App.Db(async db =>
+        {
+            for (var i = 0; i < AccessReviewProcessor.ApplyBatch * 2 + 50; i++)
+            {
+                var user = new Principal(Guid.NewGuid(), PrincipalKind.User, $"Operator {i:D3}", $"operator{i}@contoso.test");
+                db.AddRange(user, new RoleEligibility(Guid.NewGuid(), user.Id, Exchange.Id, Exchange.Scope, App.Time.GetUtcNow(), null, Erin.Id, App.Time.GetUtcNow()));
+            }
+
+            await db.SaveChangesAsync();
+        });
+        var id = await App.StartReviewAsync(App.Review(GlobalAdmin, Exchange) with { DefaultDecision = ReviewDefaultDecision.Remove, AutoApply = false });
         var instance = await App.LatestInstanceAsync(id);
         App.Time.Advance(TimeSpan.FromDays(15));
         await App.Reviews().CompleteEndedAsync(CancellationToken.None);
+        await App.Db(async db =>
+        {
+            (await db.AccessReviewInstances.SingleAsync(i => i.Id == instance.Id)).BeginApplying();
+            await db.SaveChangesAsync();
+        });
         await using var second = App.SecondInstance();
         second.Time.SetUtcNow(App.Time.GetUtcNow());
 
         await Task.WhenAll(App.Reviews().ApplyPendingAsync(CancellationToken.None), second.Reviews().ApplyPendingAsync(CancellationToken.None));
 
         var lines = await App.LinesAsync(instance.Id);
+        Assert.True(lines.Count > AccessReviewProcessor.ApplyBatch * 2);
         Assert.All(lines, l => Assert.Equal("Removed", l.Outcome));
-        Assert.Equal(lines.Count, (await App.AuditAsync(AuditActions.EligibilityRemoved)).Count);
+        var removals = await App.AuditAsync(AuditActions.EligibilityRemoved);
+        Assert.Equal(lines.Count, removals.Count);
+        Assert.Equal(lines.Count, removals.Select(e => e.TargetId).Distinct().Count());
         Assert.Equal(ReviewInstanceStatus.Applied, (await App.LatestInstanceAsync(id)).Status);
+        Assert.Single(await App.AuditAsync(AuditActions.ReviewApplied));
+    }
+
+    [Fact]
+    public async Task AGroupsLine_IsDecidedByAReviewerOutsideIt_AndADisabledPrincipalsOwnLine_GoesToTheFallback()
+    {
+        var group = DemoOrganisation.ProdDbOperatorsGroupId;
+        await App.SendAs(Erin, new AssignEligibility(group, Exchange.Id, null, null, "Operators"));
+        await App.SendAs(Erin, new AssignEligibility(Dave.Id, Exchange.Id, null, null, "Messaging"));
+        await App.Db(async db =>
+        {
+            db.GroupMemberships.Add(new GroupMembership(group, Bob.Id));
+            (await db.Principals.SingleAsync(p => p.Id == Dave.Id)).Disable();
+            await db.SaveChangesAsync();
+        });
+
+        var id = await App.StartReviewAsync(App.Review(Exchange) with { ReviewerKind = ReviewerKind.Self, ReviewerIds = [Bob.Id, Erin.Id] });
+
+        var instance = await App.LatestInstanceAsync(id);
+        var lines = await App.LinesAsync(instance.Id);
+        Assert.Equal((Guid?)Alice.Id, lines.Single(l => l.PrincipalId == Alice.Id).ReviewerId);
+        Assert.Null(lines.Single(l => l.PrincipalId == Dave.Id).ReviewerId);
+        var groupLine = lines.Single(l => l.PrincipalId == group);
+        Assert.Null(groupLine.ReviewerId);
+        var own = await Assert.ThrowsAsync<ForbiddenException>(() => App.SendAs(Bob, new DecideReviewItems(instance.Id, [new ReviewChoice(groupLine.Id, ReviewDecision.Approve)], null)));
+        Assert.Contains("your own access", own.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain((await App.QueryAs(Bob, new GetMyReviewLines(instance.Id))).Page, l => l.PrincipalId == group);
+        await App.SendAs(Erin, new DecideReviewItems(instance.Id, [new ReviewChoice(groupLine.Id, ReviewDecision.Approve)], null));
+        Assert.Equal(ReviewDecision.Approve, (await App.LinesAsync(instance.Id)).Single(l => l.PrincipalId == group).Decision);
+    }
+
+    [Fact]
+    public async Task ALineOfAnotherReview_CannotBeDecidedThroughThisOne_NorAfterItEnded()
+    {
+        var first = await App.LatestInstanceAsync(await App.StartReviewAsync(App.Review(GlobalAdmin)));
+        var second = await App.LatestInstanceAsync(await App.StartReviewAsync(App.Review(Exchange) with { ReviewerIds = [Erin.Id] }));
+        var foreign = await App.LineAsync(second.Id, Alice, Exchange);
+
+        await Assert.ThrowsAsync<NotFoundException>(() => App.SendAs(Bob, new DecideReviewItems(first.Id, [new ReviewChoice(foreign.Id, ReviewDecision.Deny)], "Not needed")));
+
+        var line = await App.LineAsync(first.Id, Alice, GlobalAdmin);
+        await App.SendAs(Carol, new EndReviewInstance(first.Id, "Audit moved"));
+        await Assert.ThrowsAsync<DomainRuleException>(() => App.SendAs(Bob, new DecideReviewItems(first.Id, [new ReviewChoice(line.Id, ReviewDecision.Deny)], "Late")));
+        Assert.Equal(ReviewDecision.None, (await App.LineAsync(first.Id, Alice, GlobalAdmin)).Decision);
+        Assert.Equal(ReviewDecision.None, (await App.LineAsync(second.Id, Alice, Exchange)).Decision);
     }
 
     [Fact]
     public async Task RunsWhoseWholeWindowPassed_AreRecordedAsMissed_NotOpenedLate()
     {
-        var id = await App.SendAs(Carol, new CreateAccessReview(App.Review(GlobalAdmin) with { Frequency = ReviewFrequency.Weekly, DurationDays = 2 }));
+        var id = await App.SendAs(Carol, new CreateAccessReview(App.Review(GlobalAdmin) with
+        {
+            Start = App.Time.GetUtcNow().AddHours(1), Frequency = ReviewFrequency.Weekly, DurationDays = 2,
+        }));
         App.Time.Advance(TimeSpan.FromDays(15));
 
         await App.Reviews().RunAsync(CancellationToken.None);
@@ -279,18 +374,21 @@ public abstract class AccessReviewTests(DatabaseKind kind) : HandlerTests(kind)
         Assert.Contains("Choose at least one role", bad.Message, StringComparison.Ordinal);
         Assert.Contains("Name at least one reviewer", bad.Message, StringComparison.Ordinal);
         Assert.Contains("must end before the next one starts", bad.Message, StringComparison.Ordinal);
+        var noFallback = await Assert.ThrowsAsync<ValidationFailedException>(() => App.SendAs(Carol, new CreateAccessReview(review with { ReviewerKind = ReviewerKind.Manager, ReviewerIds = [] })));
+        Assert.Contains("Name a fallback reviewer", noFallback.Message, StringComparison.Ordinal);
         await Assert.ThrowsAsync<DomainRuleException>(() => App.SendAs(Carol, new CreateAccessReview(review with { Start = App.Time.GetUtcNow().AddDays(-2) })));
         await Assert.ThrowsAsync<NotFoundException>(() => App.SendAs(Carol, new CreateAccessReview(review with { RoleIds = [Guid.NewGuid()] })));
         Assert.Equal(0, await App.CountAsync<AccessReviewDefinition>());
     }
 
     [Fact]
-    public async Task Report_ListsEveryLine_WithItsDecision_AsCsv()
+    public async Task Report_ListsEveryLine_WithItsDecision_AsCsv_AndFormulasAsText()
     {
-        var id = await App.StartReviewAsync(App.Review(GlobalAdmin));
+        var id = await App.StartReviewAsync(App.Review(GlobalAdmin) with { ReviewerIds = [Bob.Id, Erin.Id] });
         var instance = await App.LatestInstanceAsync(id);
         var alice = await App.LineAsync(instance.Id, Alice, GlobalAdmin);
         await App.SendAs(Bob, new DecideReviewItems(instance.Id, [new ReviewChoice(alice.Id, ReviewDecision.Deny)], "Left, \"finance\""));
+        await App.SendAs(Erin, new DecideReviewItems(instance.Id, [new ReviewChoice((await App.LineAsync(instance.Id, Bob, GlobalAdmin)).Id, ReviewDecision.Deny)], "=HYPERLINK(\"http://x\")"));
         using var output = new MemoryStream();
 
         var rows = await App.SendAs(Carol, new ExportReviewReport(instance.Id, output));
@@ -301,7 +399,7 @@ public abstract class AccessReviewTests(DatabaseKind kind) : HandlerTests(kind)
         Assert.StartsWith($"Alice Adams,{Alice.Id},Eligible,Global Administrator,", csv[1], StringComparison.Ordinal);
         Assert.Contains(",Deny,Bob Brown,", csv[1], StringComparison.Ordinal);
         Assert.Contains("\"Left, \"\"finance\"\"\"", csv[1], StringComparison.Ordinal);
-        Assert.Contains(",NotReviewed,", csv[2], StringComparison.Ordinal);
+        Assert.Contains(",\"'=HYPERLINK(\"\"http://x\"\")\",", csv[2], StringComparison.Ordinal);
         Assert.Single(await App.AuditAsync(AuditActions.ReviewReportExported));
     }
 }

@@ -208,10 +208,10 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
             runtimeEntityType.SetPrimaryKey(key);
 
             var index = runtimeEntityType.AddIndex(
-                new[] { instanceId, decision });
+                new[] { instanceId, principalName, id });
 
             var index0 = runtimeEntityType.AddIndex(
-                new[] { instanceId, principalName, id });
+                new[] { instanceId, reviewerId, decision });
 
             var index1 = runtimeEntityType.AddIndex(
                 new[] { instanceId, reviewerId, principalName, id });

@@ -11,7 +11,7 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
     public partial class SqlitePimDbContextModel
     {
         private SqlitePimDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("3e487be8-4cfe-4d4b-9b00-b0f960fe9047"), entityTypeCount: 32)
+            : base(skipDetectChanges: false, modelId: new Guid("e59e822d-60df-4662-9f48-5e0b83807405"), entityTypeCount: 32)
         {
         }
 

@@ -382,9 +382,9 @@ namespace PimPortal.Core.Persistence.Migrations.PostgreSql
 
                     b.HasKey("Id");
 
-                    b.HasIndex("InstanceId", "Decision");
-
                     b.HasIndex("InstanceId", "PrincipalName", "Id");
+
+                    b.HasIndex("InstanceId", "ReviewerId", "Decision");
 
                     b.HasIndex("InstanceId", "ReviewerId", "PrincipalName", "Id");
 

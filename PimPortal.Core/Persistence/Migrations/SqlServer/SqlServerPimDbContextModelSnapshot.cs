@@ -383,9 +383,9 @@ namespace PimPortal.Core.Persistence.Migrations.SqlServer
 
                     b.HasKey("Id");
 
-                    b.HasIndex("InstanceId", "Decision");
-
                     b.HasIndex("InstanceId", "PrincipalName", "Id");
+
+                    b.HasIndex("InstanceId", "ReviewerId", "Decision");
 
                     b.HasIndex("InstanceId", "ReviewerId", "PrincipalName", "Id");
 

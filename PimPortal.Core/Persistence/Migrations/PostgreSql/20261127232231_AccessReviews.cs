@@ -172,14 +172,14 @@ namespace PimPortal.Core.Persistence.Migrations.PostgreSql
                 columns: new[] { "Status", "EndsAt" });
 
             migrationBuilder.CreateIndex(
-                name: "IX_AccessReviewItems_InstanceId_Decision",
-                table: "AccessReviewItems",
-                columns: new[] { "InstanceId", "Decision" });
-
-            migrationBuilder.CreateIndex(
                 name: "IX_AccessReviewItems_InstanceId_PrincipalName_Id",
                 table: "AccessReviewItems",
                 columns: new[] { "InstanceId", "PrincipalName", "Id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_AccessReviewItems_InstanceId_ReviewerId_Decision",
+                table: "AccessReviewItems",
+                columns: new[] { "InstanceId", "ReviewerId", "Decision" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_AccessReviewItems_InstanceId_ReviewerId_PrincipalName_Id",

@@ -12,7 +12,7 @@ using PimPortal.Core.Persistence;
 namespace PimPortal.Core.Persistence.Migrations.PostgreSql
 {
     [DbContext(typeof(PostgresPimDbContext))]
-    [Migration("20261127224511_AccessReviews")]
+    [Migration("20261127232231_AccessReviews")]
     partial class AccessReviews
     {
         /// <inheritdoc />
@@ -385,9 +385,9 @@ namespace PimPortal.Core.Persistence.Migrations.PostgreSql
 
                     b.HasKey("Id");
 
-                    b.HasIndex("InstanceId", "Decision");
-
                     b.HasIndex("InstanceId", "PrincipalName", "Id");
+
+                    b.HasIndex("InstanceId", "ReviewerId", "Decision");
 
                     b.HasIndex("InstanceId", "ReviewerId", "PrincipalName", "Id");
 
