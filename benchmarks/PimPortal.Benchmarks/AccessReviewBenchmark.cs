@@ -63,9 +63,9 @@ internal static class AccessReviewBenchmark
 
         var manager = managers[0];
         var instance = instances[0];
-        var firstPage = await TimeAsync(() => SendAsync(host, manager, new GetMyReviewLines(instance)), page => page.Page.Count == 50 && page.Lines >= eligibilities / Managers);
-        var undecided = await TimeAsync(() => SendAsync(host, manager, new GetMyReviewLines(instance, UndecidedOnly: true)), page => page.Page.Count == 50);
-        var myReviews = await TimeAsync(() => SendAsync(host, manager, new GetMyReviews()), list => list.Count == 5);
+        var firstPage = await Stats.TimeAsync(() => SendAsync(host, manager, new GetMyReviewLines(instance)), page => page.Page.Count == 50 && page.Lines >= eligibilities / Managers);
+        var undecided = await Stats.TimeAsync(() => SendAsync(host, manager, new GetMyReviewLines(instance, UndecidedOnly: true)), page => page.Page.Count == 50);
+        var myReviews = await Stats.TimeAsync(() => SendAsync(host, manager, new GetMyReviews()), list => list.Count == 5);
 
         // Deciding: a page of 50 at once, 200 times (10,000 denials), then closing and applying them.
         var decide = new List<double>();
@@ -99,28 +99,6 @@ internal static class AccessReviewBenchmark
     private static AccessReviewInput Review(string name, DateTimeOffset start) => new(
         name, null, [.. DemoOrganisation.Roles.Select(r => r.Id)], ReviewAssignments.Eligible, null, 90, ReviewerKind.Manager, [DemoOrganisation.Erin.Id],
         start, ReviewFrequency.Quarterly, 14, ReviewEnd.Never, null, null, false, ReviewDefaultDecision.NoChange, AutoApply: false, Reminders: true);
-
-    private static async Task<List<double>> TimeAsync<T>(Func<Task<T>> run, Func<T, bool> check)
-    {
-        var times = new List<double>();
-        for (var i = 0; i < 130; i++)
-        {
-            var watch = Stopwatch.StartNew();
-            var result = await run();
-            watch.Stop();
-            if (!check(result))
-            {
-                throw new InvalidOperationException("The result is not what was seeded.");
-            }
-
-            if (i >= 30)
-            {
-                times.Add(watch.Elapsed.TotalMilliseconds);
-            }
-        }
-
-        return times;
-    }
 
     private static async Task<T> SendAsync<T>(BenchHost host, Guid who, IQuery<T> query)
     {

@@ -29,9 +29,9 @@ internal static partial class AdministrationBenchmark
         using var client = await server.SignedInClientAsync(DemoOrganisation.Erin.Email);
         var erin = DemoOrganisation.Erin.Id;
 
-        var list = await TimeAsync(() => SendAsync(server, erin, new ListAssignments(AssignmentKind.Eligible)), page => page.Rows.Count == 50);
-        var filtered = await TimeAsync(() => SendAsync(server, erin, new ListAssignments(AssignmentKind.Eligible, DemoOrganisation.GlobalAdministrator.Id, "user 12")), page => page.Rows.Count > 0);
-        var dashboard = await TimeAsync(() => SendAsync(server, erin, new GetDashboard(30)), view => view.Eligible >= eligibilities);
+        var list = await Stats.TimeAsync(() => SendAsync(server, erin, new ListAssignments(AssignmentKind.Eligible)), page => page.Rows.Count == 50);
+        var filtered = await Stats.TimeAsync(() => SendAsync(server, erin, new ListAssignments(AssignmentKind.Eligible, DemoOrganisation.GlobalAdministrator.Id, "user 12")), page => page.Rows.Count > 0);
+        var dashboard = await Stats.TimeAsync(() => SendAsync(server, erin, new GetDashboard(30)), view => view.Eligible >= eligibilities);
 
         var http = new List<double>();
         var rows = 0;
@@ -63,28 +63,6 @@ internal static partial class AdministrationBenchmark
         Console.WriteLine($"- assignments page served, GET /assignments over HTTP ({rows} rows rendered): {Stats.Summary(http)}");
         Console.WriteLine($"- dashboard (GetDashboard, 30 days): {Stats.Summary(dashboard)}");
         Console.WriteLine($"- alert evaluation: first pass {first.Elapsed.TotalMilliseconds:0} ms ({open} alerts raised), second pass {second.Elapsed.TotalMilliseconds:0} ms");
-    }
-
-    private static async Task<List<double>> TimeAsync<T>(Func<Task<T>> run, Func<T, bool> check)
-    {
-        var times = new List<double>();
-        for (var i = 0; i < 130; i++)
-        {
-            var watch = Stopwatch.StartNew();
-            var result = await run();
-            watch.Stop();
-            if (!check(result))
-            {
-                throw new InvalidOperationException("The result is not what was seeded.");
-            }
-
-            if (i >= 30)
-            {
-                times.Add(watch.Elapsed.TotalMilliseconds);
-            }
-        }
-
-        return times;
     }
 
     private static async Task<T> SendAsync<T>(BenchWebServer server, Guid who, IQuery<T> query)
