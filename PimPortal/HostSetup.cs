@@ -164,7 +164,7 @@ internal static class HostSetup
             app.MapEntraEndpoints();
         }
 
-        app.MapAuditExport();
+        app.MapDownloads();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
     }
 }

@@ -53,8 +53,8 @@ public sealed partial class AccessReviewProcessor(
         Dictionary<Guid, int> opened;
         await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
         {
-            definitions = await db.AccessReviewDefinitions.AsNoTracking().Include(d => d.Roles).Include(d => d.Reviewers).AsSplitQuery()
-                .Where(d => d.StoppedAt == null && d.Start <= now).ToListAsync(cancellationToken);
+            // The lines' SQL reads the roles and the worker the reviewers from their tables: the definition alone is enough.
+            definitions = await db.AccessReviewDefinitions.AsNoTracking().Where(d => d.StoppedAt == null && d.Start <= now).ToListAsync(cancellationToken);
             opened = await db.AccessReviewInstances.AsNoTracking().GroupBy(i => i.DefinitionId)
                 .Select(g => new { g.Key, Next = g.Max(i => i.Run) + 1 }).ToDictionaryAsync(g => g.Key, g => g.Next, cancellationToken);
         }
@@ -201,14 +201,15 @@ public sealed partial class AccessReviewProcessor(
 
     /// <summary>
     /// Closes the instance: the default decision for the lines nobody decided, and its audit event with the tally, in one
-    /// transaction. False when it was not open (another portal instance closed it).
+    /// transaction. False when it was not open (ended already, or another portal instance closed it at the same moment).
     /// </summary>
     internal async Task<bool> CompleteAsync(Guid instanceId, Actor actor, ClientInfo client, string? endedEarlyBecause, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var instance = await db.AccessReviewInstances.Include(i => i.Definition).SingleAsync(i => i.Id == instanceId, cancellationToken);
+        var instance = await db.AccessReviewInstances.Include(i => i.Definition).SingleOrDefaultAsync(i => i.Id == instanceId, cancellationToken)
+            ?? throw new NotFoundException("That review does not exist.");
         if (instance.Status != ReviewInstanceStatus.Active)
         {
             return false;
@@ -226,7 +227,7 @@ public sealed partial class AccessReviewProcessor(
                 + await DefaultAsync(undecided.Where(i => i.Recommendation == ReviewDecision.Approve), ReviewDecision.Approve, "No decision by the end: the recommendation (approve) was taken.", now, cancellationToken),
             _ => 0,
         };
-        var tally = await TallyAsync(db, instance.Id, cancellationToken);
+        var (tally, _) = (await ReviewCounts.ReadAsync(db, [instance.Id], cancellationToken))[instance.Id];
         db.AuditEvents.Add(AuditFactory.Create(actor, client, now, AuditActions.ReviewCompleted, "review-instance", instance.Id.ToString(), AuditOutcome.Success,
             new
             {
@@ -251,15 +252,6 @@ public sealed partial class AccessReviewProcessor(
         lines.ExecuteUpdateAsync(
             s => s.SetProperty(i => i.Decision, decision).SetProperty(i => i.DecidedByName, "(default)").SetProperty(i => i.DecidedAt, now).SetProperty(i => i.Reason, reason),
             cancellationToken);
-
-    internal static async Task<ReviewTally> TallyAsync(PimDbContext db, Guid instanceId, CancellationToken cancellationToken)
-    {
-        var counts = await db.AccessReviewItems.AsNoTracking().Where(i => i.InstanceId == instanceId).GroupBy(i => i.Decision)
-            .Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, cancellationToken);
-        return new ReviewTally(
-            counts.GetValueOrDefault(ReviewDecision.Approve), counts.GetValueOrDefault(ReviewDecision.Deny),
-            counts.GetValueOrDefault(ReviewDecision.DontKnow), counts.GetValueOrDefault(ReviewDecision.None));
-    }
 
     /// <summary>Applies the closed instances of auto-applying definitions, and resumes any application left half done.</summary>
     public async Task<int> ApplyPendingAsync(CancellationToken cancellationToken)
@@ -505,6 +497,26 @@ public sealed record ReviewTally(int Approved, int Denied, int DontKnow, int Not
     public int Decided => Approved + Denied + DontKnow;
 
     public int Total => Decided + NotReviewed;
+}
+
+/// <summary>How runs stand: their tallies and how many lines applying removed, in one grouped read.</summary>
+internal static class ReviewCounts
+{
+    public static async Task<Dictionary<Guid, (ReviewTally Tally, int Removed)>> ReadAsync(PimDbContext db, IReadOnlyCollection<Guid> instanceIds, CancellationToken cancellationToken)
+    {
+        var ids = instanceIds.ToList();
+        var counts = await db.AccessReviewItems.AsNoTracking().Where(i => ids.Contains(i.InstanceId))
+            .GroupBy(i => new { i.InstanceId, i.Decision, Removed = i.Outcome == Outcomes.Removed })
+            .Select(g => new { g.Key.InstanceId, g.Key.Decision, g.Key.Removed, Count = g.Count() })
+            .ToListAsync(cancellationToken);
+        return ids.ToDictionary(id => id, id =>
+        {
+            var of = counts.Where(c => c.InstanceId == id).ToList();
+            int Count(ReviewDecision decision) => of.Where(c => c.Decision == decision).Sum(c => c.Count);
+            return (new ReviewTally(Count(ReviewDecision.Approve), Count(ReviewDecision.Deny), Count(ReviewDecision.DontKnow), Count(ReviewDecision.None)),
+                of.Where(c => c.Removed).Sum(c => c.Count));
+        });
+    }
 }
 
 /// <summary>What applying did: denied access removed, or already gone by then.</summary>

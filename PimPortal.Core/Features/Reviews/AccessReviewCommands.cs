@@ -215,19 +215,9 @@ public sealed class AccessReviewCommandHandlers(
 
     public async ValueTask<Unit> Handle(EndReviewInstance command, CancellationToken cancellationToken)
     {
-        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
-        {
-            var status = await db.AccessReviewInstances.Where(i => i.Id == command.InstanceId).Select(i => (ReviewInstanceStatus?)i.Status).SingleOrDefaultAsync(cancellationToken)
-                ?? throw new NotFoundException("That review does not exist.");
-            if (status != ReviewInstanceStatus.Active)
-            {
-                throw new DomainRuleException("This review has ended already.");
-            }
-        }
-
         if (!await processor.CompleteAsync(command.InstanceId, context.Actor, context.Client, command.Reason?.Trim(), cancellationToken))
         {
-            throw new ConflictException("This review ended at the same moment; reload to see it.");
+            throw new DomainRuleException("This review has ended already.");
         }
 
         signals.Reviews.Set();
@@ -311,22 +301,24 @@ internal sealed record ReviewerRules(Guid Me, IReadOnlySet<Guid> Groups, bool Is
     public IQueryable<AccessReviewItem> Lines(IQueryable<AccessReviewItem> items)
     {
         var me = Me;
-        if (!IsListReviewer)
-        {
-            return items.Where(i => i.ReviewerId == me);
-        }
-
+        var listed = IsListReviewer;
         var groups = Groups.ToList();
-        return groups.Count == 0
-            ? items.Where(i => i.ReviewerId == me || (i.ReviewerId == null && i.PrincipalId != me))
-            : items.Where(i => i.ReviewerId == me || (i.ReviewerId == null && i.PrincipalId != me && !groups.Contains(i.PrincipalId)));
+        return items.Where(i => i.ReviewerId == me || (listed && i.ReviewerId == null && i.PrincipalId != me && !groups.Contains(i.PrincipalId)));
     }
 
-    public static async Task<ReviewerRules> ForAsync(PimDbContext db, Guid definitionId, Guid me, CancellationToken cancellationToken)
+    /// <summary>The groups <paramref name="me"/> is a member of (lines of those are theirs too, so not theirs to decide).</summary>
+    public static async Task<IReadOnlySet<Guid>> GroupsOfAsync(PimDbContext db, Guid me, CancellationToken cancellationToken) =>
+        (await db.GroupMemberships.AsNoTracking().Where(m => m.MemberId == me).Select(m => m.GroupId).ToListAsync(cancellationToken)).ToHashSet();
+
+    public static async Task<ReviewerRules> ForAsync(PimDbContext db, Guid definitionId, Guid me, CancellationToken cancellationToken) =>
+        await ForAsync(db, definitionId, me, await GroupsOfAsync(db, me, cancellationToken), cancellationToken);
+
+    /// <summary>The rules for <paramref name="me"/> in one definition: on its reviewer list directly or through a group.</summary>
+    public static async Task<ReviewerRules> ForAsync(PimDbContext db, Guid definitionId, Guid me, IReadOnlySet<Guid> groups, CancellationToken cancellationToken)
     {
-        var groups = (await db.GroupMemberships.AsNoTracking().Where(m => m.MemberId == me).Select(m => m.GroupId).ToListAsync(cancellationToken)).ToHashSet();
+        var memberOf = groups.ToList();
         var listed = await db.Set<AccessReviewReviewer>().AsNoTracking()
-            .AnyAsync(r => r.DefinitionId == definitionId && (r.PrincipalId == me || db.GroupMemberships.Any(m => m.GroupId == r.PrincipalId && m.MemberId == me)), cancellationToken);
+            .AnyAsync(r => r.DefinitionId == definitionId && (r.PrincipalId == me || memberOf.Contains(r.PrincipalId)), cancellationToken);
         return new ReviewerRules(me, groups, listed);
     }
 

@@ -75,14 +75,10 @@ public sealed class AccessReviewQueryHandlers(IDbContextFactory<PimDbContext> db
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var definitions = await db.AccessReviewDefinitions.AsNoTracking().Include(d => d.Roles).AsSplitQuery().OrderByDescending(d => d.CreatedAt).ToListAsync(cancellationToken);
         var roleNames = await RoleNamesAsync(db, cancellationToken);
-        var latest = new Dictionary<Guid, ReviewInstanceView>();
-        foreach (var definition in definitions)
-        {
-            if (await db.AccessReviewInstances.AsNoTracking().Where(i => i.DefinitionId == definition.Id).OrderByDescending(i => i.Run).FirstOrDefaultAsync(cancellationToken) is { } instance)
-            {
-                latest[definition.Id] = await ViewAsync(db, instance, definition, cancellationToken);
-            }
-        }
+        var latestRuns = db.AccessReviewInstances.GroupBy(i => i.DefinitionId).Select(g => new { DefinitionId = g.Key, Run = g.Max(i => i.Run) });
+        var instances = await db.AccessReviewInstances.AsNoTracking()
+            .Where(i => latestRuns.Any(l => l.DefinitionId == i.DefinitionId && l.Run == i.Run)).ToListAsync(cancellationToken);
+        var latest = (await ViewsAsync(db, instances, definitions.ToDictionary(d => d.Id), cancellationToken)).ToDictionary(v => v.DefinitionId);
 
         return [.. definitions.Select(d => new AccessReviewSummary(
             d.Id, d.Name, Names(d, roleNames), d.ReviewerKind, d.Frequency, NextStart(d, latest.GetValueOrDefault(d.Id)?.Run), d.StoppedAt is not null, latest.GetValueOrDefault(d.Id)))];
@@ -95,12 +91,7 @@ public sealed class AccessReviewQueryHandlers(IDbContextFactory<PimDbContext> db
             .SingleOrDefaultAsync(d => d.Id == query.DefinitionId, cancellationToken)
             ?? throw new NotFoundException("That review does not exist.");
         var instances = await db.AccessReviewInstances.AsNoTracking().Where(i => i.DefinitionId == definition.Id).OrderByDescending(i => i.Run).ToListAsync(cancellationToken);
-        var views = new List<ReviewInstanceView>();
-        foreach (var instance in instances)
-        {
-            views.Add(await ViewAsync(db, instance, definition, cancellationToken));
-        }
-
+        var views = await ViewsAsync(db, instances, new Dictionary<Guid, AccessReviewDefinition> { [definition.Id] = definition }, cancellationToken);
         var reviewers = await RoleSettingsQueryHandlers.PrincipalsAsync(db, [.. definition.Reviewers.Select(r => r.PrincipalId)], cancellationToken);
         return new AccessReviewDetail(
             definition.Id, definition.Name, definition.Description, Names(definition, await RoleNamesAsync(db, cancellationToken)), definition.Assignments,
@@ -121,7 +112,8 @@ public sealed class AccessReviewQueryHandlers(IDbContextFactory<PimDbContext> db
 
         lines = Search(lines, query.Filter.Search);
         var (page, matching) = await PageAsync(db, lines, query.Page, cancellationToken);
-        return new ReviewInstancePage(await ViewAsync(db, instance, instance.Definition, cancellationToken), page, matching, PageSize);
+        var view = (await ViewsAsync(db, [instance], new Dictionary<Guid, AccessReviewDefinition> { [instance.DefinitionId] = instance.Definition }, cancellationToken))[0];
+        return new ReviewInstancePage(view, page, matching, PageSize);
     }
 
     public async ValueTask<IReadOnlyList<MyReview>> Handle(GetMyReviews query, CancellationToken cancellationToken)
@@ -131,9 +123,10 @@ public sealed class AccessReviewQueryHandlers(IDbContextFactory<PimDbContext> db
         var open = await db.AccessReviewInstances.AsNoTracking().Include(i => i.Definition)
             .Where(i => i.Status == ReviewInstanceStatus.Active && i.EndsAt > now).OrderBy(i => i.EndsAt).ToListAsync(cancellationToken);
         var mine = new List<MyReview>();
+        var groups = await ReviewerRules.GroupsOfAsync(db, context.Actor.PrincipalId, cancellationToken);
         foreach (var instance in open)
         {
-            var reviewer = await ReviewerRules.ForAsync(db, instance.DefinitionId, context.Actor.PrincipalId, cancellationToken);
+            var reviewer = await ReviewerRules.ForAsync(db, instance.DefinitionId, context.Actor.PrincipalId, groups, cancellationToken);
             var (lines, decided) = await ProgressAsync(reviewer.Lines(db.AccessReviewItems.AsNoTracking().Where(i => i.InstanceId == instance.Id)), cancellationToken);
             if (lines > 0)
             {
@@ -196,14 +189,18 @@ public sealed class AccessReviewQueryHandlers(IDbContextFactory<PimDbContext> db
         return ([.. rows.Select(r => r with { Reviewer = r.ReviewerId is { } id ? names.GetValueOrDefault(id) : null })], matching);
     }
 
-    private static async Task<ReviewInstanceView> ViewAsync(PimDbContext db, AccessReviewInstance instance, AccessReviewDefinition definition, CancellationToken cancellationToken)
+    /// <summary>The runs with their tallies and (once applied) how many lines were removed.</summary>
+    private static async Task<List<ReviewInstanceView>> ViewsAsync(
+        PimDbContext db, IReadOnlyList<AccessReviewInstance> instances, IReadOnlyDictionary<Guid, AccessReviewDefinition> definitions, CancellationToken cancellationToken)
     {
-        var tally = await AccessReviewProcessor.TallyAsync(db, instance.Id, cancellationToken);
-        var removed = instance.Status is ReviewInstanceStatus.Applying or ReviewInstanceStatus.Applied
-            ? await db.AccessReviewItems.CountAsync(i => i.InstanceId == instance.Id && i.Outcome == Outcomes.Removed, cancellationToken)
-            : 0;
-        return new ReviewInstanceView(instance.Id, instance.DefinitionId, definition.Name, instance.Run, instance.StartsAt, instance.EndsAt, instance.Status, tally,
-            instance.ReminderSentAt, instance.CompletedAt, instance.AppliedAt, removed, definition.AutoApply);
+        var counts = await ReviewCounts.ReadAsync(db, [.. instances.Select(i => i.Id)], cancellationToken);
+        return [.. instances.Select(instance =>
+        {
+            var (tally, removed) = counts[instance.Id];
+            var definition = definitions[instance.DefinitionId];
+            return new ReviewInstanceView(instance.Id, instance.DefinitionId, definition.Name, instance.Run, instance.StartsAt, instance.EndsAt, instance.Status, tally,
+                instance.ReminderSentAt, instance.CompletedAt, instance.AppliedAt, removed, definition.AutoApply);
+        })];
     }
 
     private static Task<Dictionary<Guid, string>> RoleNamesAsync(PimDbContext db, CancellationToken cancellationToken) =>

@@ -80,8 +80,9 @@ internal static class ReviewLines
         };
 
         // The recommendation: remove what a disabled account holds, and eligibilities not activated in the window.
+        var since = sql.P(Stored(db, instance.StartsAt.AddDays(-definition.RecommendationDays)));
         var disabled = $"p.{Q("IsEnabled")} = {sql.P(false)}";
-        var stale = $"(a.{Q("LastAt")} IS NULL OR a.{Q("LastAt")} < {sql.P(Stored(db, instance.StartsAt.AddDays(-definition.RecommendationDays)))})";
+        var stale = $"(a.{Q("LastAt")} IS NULL OR a.{Q("LastAt")} < {since})";
         var deny = sql.P(nameof(ReviewDecision.Deny));
         columns.Add(("Recommendation", eligible
             ? $"CASE WHEN {disabled} THEN {deny} WHEN {stale} THEN {deny} ELSE {sql.P(nameof(ReviewDecision.Approve))} END"
@@ -109,7 +110,6 @@ internal static class ReviewLines
         var definitionId = sql.P(definition.Id);
         var atValue = sql.P(Stored(db, at));
         var scopeRoles = $"SELECT dr.{Q("RoleId")} FROM {Q("AccessReviewRoles")} dr WHERE dr.{Q("DefinitionId")} = {definitionId}";
-        var since = sql.P(Stored(db, instance.StartsAt.AddDays(-definition.RecommendationDays)));
         var activations =
             $"SELECT y.{Q("PrincipalId")}, y.{Q("RoleId")}, y.{Q("Scope")}, MAX(y.{Q("CreatedAt")}) AS {Q("LastAt")}, " +
             $"SUM(CASE WHEN y.{Q("CreatedAt")} >= {since} THEN 1 ELSE 0 END) AS {Q("Recent")} " +

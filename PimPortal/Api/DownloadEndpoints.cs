@@ -10,13 +10,13 @@ using PimPortal.Core.Features.Audit;
 namespace PimPortal.Api;
 
 /// <summary>
-/// <c>GET /audit/export?format=csv|jsonl&amp;from=…&amp;to=…&amp;actor=…&amp;subject=…&amp;role=…&amp;action=…&amp;outcome=…&amp;text=…</c>: the
-/// filtered audit trail as a download, streamed. The same command as everywhere (<see cref="ExportAudit"/>), so Core
-/// checks the permission; the request's user is the actor.
+/// The downloads, streamed, each through the same command as everywhere (so Core checks the permission; the request's
+/// user is the actor): <c>GET /audit/export?format=csv|jsonl&amp;from=…&amp;to=…&amp;actor=…&amp;subject=…&amp;role=…&amp;action=…&amp;outcome=…&amp;text=…</c>
+/// (<see cref="ExportAudit"/>), <c>GET /audit/digest</c> and <c>GET /reviews/instances/{id}/report</c>.
 /// </summary>
-internal static class AuditExportEndpoint
+internal static class DownloadEndpoints
 {
-    public static void MapAuditExport(this WebApplication app)
+    public static void MapDownloads(this WebApplication app)
     {
         app.MapGet("/audit/export", async (HttpContext http, ISender sender, AuthenticationStateProvider authentication, ClientContext client) =>
         {
@@ -54,7 +54,7 @@ internal static class AuditExportEndpoint
     /// Streams what <paramref name="write"/> writes as a file download (unbuffered); a refusal (or an unknown id) before
     /// anything was written is a 403 (404) with the reason, not an empty file.
     /// </summary>
-    internal static async Task<IResult> DownloadAsync(HttpContext http, string contentType, string fileName, Func<Stream, Task> write)
+    private static async Task<IResult> DownloadAsync(HttpContext http, string contentType, string fileName, Func<Stream, Task> write)
     {
         http.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
         http.Response.ContentType = contentType;
@@ -78,7 +78,7 @@ internal static class AuditExportEndpoint
     }
 
     /// <summary>Outside a circuit: the HTTP request's user and address are who and where the command comes from.</summary>
-    internal static void ActAsRequestUser(HttpContext http, AuthenticationStateProvider authentication, ClientContext client)
+    private static void ActAsRequestUser(HttpContext http, AuthenticationStateProvider authentication, ClientContext client)
     {
         if (authentication is IHostEnvironmentAuthenticationStateProvider host)
         {
