@@ -1,16 +1,18 @@
 using FluentValidation;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.DependencyInjection;
+using PimPortal.Core.Audit;
 using PimPortal.Core.Common.Behaviours;
-using PimPortal.Core.Directory;
 using PimPortal.Core.Directory.Local;
+using PimPortal.Core.Directory;
 using PimPortal.Core.Jobs;
 using PimPortal.Core.Notifications;
 using PimPortal.Core.Persistence;
 using PimPortal.Core.Security;
 using PimPortal.Core.Seed;
+using PimPortal.Core.Signals;
 
 namespace PimPortal.Core;
 
@@ -69,7 +71,7 @@ public static class DependencyInjection
         services.AddSingleton<BreakGlassSignInWatcher>();
         services.AddSingleton<EligibilityNotices>();
         services.AddSingleton<DirectorySyncer>();
-        services.AddSingleton<Features.Audit.AuditTrail>();
+        services.AddSingleton<Audit.AuditTrail>();
         services.AddScoped<DatabaseInitializer>();
         services.AddScoped<DemoSeeder>();
         return services;

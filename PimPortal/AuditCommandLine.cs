@@ -1,8 +1,9 @@
 using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
-using PimPortal.Core;
+using PimPortal.Core.Audit;
 using PimPortal.Core.Features.Audit;
 using PimPortal.Core.Persistence;
+using PimPortal.Core;
 
 namespace PimPortal;
 

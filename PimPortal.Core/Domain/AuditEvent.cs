@@ -64,7 +64,7 @@ public sealed class AuditEvent
     /// <summary>
     /// The hash chain through this event (SHA-256 of the previous event's chain hash and this event's content), set
     /// once when the event is sealed into a checkpoint and never changed after; null until then. See
-    /// <see cref="AuditChain"/>.
+    /// the audit chain (<c>Audit/AuditChain.cs</c>).
     /// </summary>
 #pragma warning disable CA1819 // A hash is bytes; EF maps the array as it is.
     public byte[]? ChainHash { get; private set; }

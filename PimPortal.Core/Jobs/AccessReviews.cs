@@ -6,6 +6,7 @@ using PimPortal.Core.Features.Assignments;
 using PimPortal.Core.Features.Reviews;
 using PimPortal.Core.Notifications;
 using PimPortal.Core.Persistence;
+using PimPortal.Core.Signals;
 
 namespace PimPortal.Core.Jobs;
 

@@ -5,6 +5,7 @@ using PimPortal.Core.Directory;
 using PimPortal.Core.Domain;
 using PimPortal.Core.Notifications;
 using PimPortal.Core.Persistence;
+using PimPortal.Core.Signals;
 
 namespace PimPortal.Core.Jobs;
 

@@ -4,6 +4,7 @@ using PimPortal.Core.Domain;
 using PimPortal.Core.Features.Approvals;
 using PimPortal.Core.Notifications;
 using PimPortal.Core.Persistence;
+using PimPortal.Core.Signals;
 
 namespace PimPortal.Core.Jobs;
 

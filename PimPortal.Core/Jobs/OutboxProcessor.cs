@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using PimPortal.Core.Directory;
 using PimPortal.Core.Domain;
 using PimPortal.Core.Persistence;
+using PimPortal.Core.Signals;
 
 namespace PimPortal.Core.Jobs;
 

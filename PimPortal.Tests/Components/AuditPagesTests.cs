@@ -1,8 +1,9 @@
 using Bunit;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.AspNetCore.Components;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using PimPortal.Components.Pages.Audit;
+using PimPortal.Core.Audit;
 using PimPortal.Core.Domain;
 using PimPortal.Core.Features.Activation;
 using PimPortal.Core.Seed;
@@ -36,7 +37,7 @@ public sealed class AuditPagesTests : PortalComponentTest
     {
         SignIn(DemoOrganisation.Dave);
         await ActivateExchangeAsync("Mailbox migration for legal");
-        var trail = Context.Services.GetRequiredService<PimPortal.Core.Features.Audit.AuditTrail>();
+        var trail = Context.Services.GetRequiredService<PimPortal.Core.Audit.AuditTrail>();
         await trail.SealAsync(CancellationToken.None);
         var page = RenderPage<AuditPage>();
 

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using PimPortal.Core.Jobs;
 using PimPortal.Core.Seed;
+using PimPortal.Core.Signals;
 using PimPortal.Tests.Infrastructure;
 
 namespace PimPortal.Tests.Jobs;

@@ -8,6 +8,7 @@ using PimPortal.Core.Domain;
 using PimPortal.Core.Jobs;
 using PimPortal.Core.Persistence;
 using PimPortal.Core.Seed;
+using PimPortal.Core.Signals;
 using PimPortal.Tests.Infrastructure;
 
 namespace PimPortal.Tests.Jobs;

@@ -1,9 +1,10 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using PimPortal.Core.Directory;
 using PimPortal.Core.Directory.Local;
+using PimPortal.Core.Directory;
 using PimPortal.Core.Domain;
 using PimPortal.Core.Seed;
+using PimPortal.Core.Signals;
 using PimPortal.Tests.Infrastructure;
 
 namespace PimPortal.Tests.Jobs;
@@ -151,7 +152,7 @@ public abstract class OutboxProcessorTests(DatabaseKind kind) : IAsyncLifetime
 
         var second = new Core.Jobs.OutboxProcessor(
             app.Services.GetRequiredService<IDbContextFactory<Core.Persistence.PimDbContext>>(), app.Services.GetRequiredService<LocalDirectoryGateway>(), app.Time,
-            app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Core.PimOptions>>(), app.Services.GetRequiredService<Core.Jobs.PortalEvents>(),
+            app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Core.PimOptions>>(), app.Services.GetRequiredService<Core.Signals.PortalEvents>(),
             Microsoft.Extensions.Logging.Abstractions.NullLogger<Core.Jobs.OutboxProcessor>.Instance);
 
         var claimed = await Task.WhenAll(Task.Run(() => app.Outbox.ProcessBatchAsync(CancellationToken.None)), Task.Run(() => second.ProcessBatchAsync(CancellationToken.None)));

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using PimPortal.Core.Audit;
 using PimPortal.Core.Features.Audit;
 using PimPortal.Core.Seed;
 using PimPortal.Tests.Infrastructure;

@@ -2,11 +2,12 @@ using System.Diagnostics;
 using Mediator;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using PimPortal.Core;
+using PimPortal.Core.Audit;
 using PimPortal.Core.Domain;
 using PimPortal.Core.Features.Audit;
 using PimPortal.Core.Persistence;
 using PimPortal.Core.Seed;
+using PimPortal.Core;
 
 namespace PimPortal.Benchmarks;
 

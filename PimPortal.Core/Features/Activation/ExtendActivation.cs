@@ -8,6 +8,7 @@ using PimPortal.Core.Notifications;
 using PimPortal.Core.Persistence;
 using PimPortal.Core.Policy;
 using PimPortal.Core.Security;
+using PimPortal.Core.Signals;
 
 namespace PimPortal.Core.Features.Activation;
 

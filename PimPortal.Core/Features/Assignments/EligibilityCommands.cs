@@ -6,6 +6,7 @@ using PimPortal.Core.Domain;
 using PimPortal.Core.Jobs;
 using PimPortal.Core.Notifications;
 using PimPortal.Core.Persistence;
+using PimPortal.Core.Signals;
 
 namespace PimPortal.Core.Features.Assignments;
 

@@ -1,10 +1,11 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using PimPortal.Core;
 using PimPortal.Core.Domain;
 using PimPortal.Core.Features.Activation;
 using PimPortal.Core.Features.Approvals;
 using PimPortal.Core.Seed;
+using PimPortal.Core.Signals;
+using PimPortal.Core;
 using PimPortal.Tests.Infrastructure;
 
 namespace PimPortal.Tests.Features.Approvals;
@@ -388,8 +389,8 @@ public abstract class DecideRequestTests(DatabaseKind kind) : HandlerTests(kind)
     [Fact]
     public async Task ARequest_AndItsDecision_TellOpenPages_WhoseViewChanged()
     {
-        var seen = new List<Core.Jobs.PortalEvent>();
-        App.Services.GetRequiredService<Core.Jobs.PortalEvents>().Raised += e =>
+        var seen = new List<Core.Signals.PortalEvent>();
+        App.Services.GetRequiredService<Core.Signals.PortalEvents>().Raised += e =>
         {
             lock (seen)
             {
@@ -399,17 +400,17 @@ public abstract class DecideRequestTests(DatabaseKind kind) : HandlerTests(kind)
 
         var id = await App.RequestAsync(Alice, GlobalAdmin);
 
-        Assert.Contains(new Core.Jobs.PortalEvent(Guid.Empty, Core.Jobs.PortalEventKind.ApprovalsChanged), seen);
-        Assert.Contains(new Core.Jobs.PortalEvent(Bob.Id, Core.Jobs.PortalEventKind.NotificationsChanged), seen);
-        Assert.Contains(new Core.Jobs.PortalEvent(Erin.Id, Core.Jobs.PortalEventKind.NotificationsChanged), seen);
-        Assert.DoesNotContain(new Core.Jobs.PortalEvent(Alice.Id, Core.Jobs.PortalEventKind.NotificationsChanged), seen);
+        Assert.Contains(new Core.Signals.PortalEvent(Guid.Empty, Core.Signals.PortalEventKind.ApprovalsChanged), seen);
+        Assert.Contains(new Core.Signals.PortalEvent(Bob.Id, Core.Signals.PortalEventKind.NotificationsChanged), seen);
+        Assert.Contains(new Core.Signals.PortalEvent(Erin.Id, Core.Signals.PortalEventKind.NotificationsChanged), seen);
+        Assert.DoesNotContain(new Core.Signals.PortalEvent(Alice.Id, Core.Signals.PortalEventKind.NotificationsChanged), seen);
         seen.Clear();
 
         await App.ApproveAsync(Bob, id);
 
-        Assert.Contains(new Core.Jobs.PortalEvent(Alice.Id), seen);
-        Assert.Contains(new Core.Jobs.PortalEvent(Alice.Id, Core.Jobs.PortalEventKind.NotificationsChanged), seen);
-        Assert.Contains(new Core.Jobs.PortalEvent(Guid.Empty, Core.Jobs.PortalEventKind.ApprovalsChanged), seen);
+        Assert.Contains(new Core.Signals.PortalEvent(Alice.Id), seen);
+        Assert.Contains(new Core.Signals.PortalEvent(Alice.Id, Core.Signals.PortalEventKind.NotificationsChanged), seen);
+        Assert.Contains(new Core.Signals.PortalEvent(Guid.Empty, Core.Signals.PortalEventKind.ApprovalsChanged), seen);
     }
 
     [Fact]

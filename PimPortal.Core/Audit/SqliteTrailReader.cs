@@ -4,7 +4,7 @@ using System.Text;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
 
-namespace PimPortal.Core.Features.Audit;
+namespace PimPortal.Core.Audit;
 
 /// <summary>
 /// Feeds SQLite's audit events to a <see cref="AuditChainWalker"/> through SQLite's own API: each event's canonical

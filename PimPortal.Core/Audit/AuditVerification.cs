@@ -1,7 +1,7 @@
 using System.Globalization;
 using PimPortal.Core.Domain;
 
-namespace PimPortal.Core.Features.Audit;
+namespace PimPortal.Core.Audit;
 
 /// <summary>What a verification of the audit trail found.</summary>
 /// <param name="Intact">Every sealed event and checkpoint matches.</param>

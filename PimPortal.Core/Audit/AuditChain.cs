@@ -4,7 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using PimPortal.Core.Domain;
 
-namespace PimPortal.Core.Features.Audit;
+namespace PimPortal.Core.Audit;
 
 /// <summary>
 /// The audit trail's hash chain. The chain hash through an event is <c>SHA-256(previous chain hash ‖ canonical bytes of

@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using PimPortal.Core.Domain;
 
-namespace PimPortal.Core.Features.Audit;
+namespace PimPortal.Core.Audit;
 
 /// <summary>
 /// The files the trail leaves the database in, both JSON lines with a <c>type</c> on each line: the digest

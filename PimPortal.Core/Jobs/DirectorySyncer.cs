@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using PimPortal.Core.Directory;
 using PimPortal.Core.Domain;
 using PimPortal.Core.Persistence;
+using PimPortal.Core.Signals;
 
 namespace PimPortal.Core.Jobs;
 
@@ -113,12 +114,4 @@ public sealed partial class DirectorySyncer(IDbContextFactory<PimDbContext> dbFa
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Directory sync: {Count} principals changed")]
     private static partial void LogSynced(ILogger logger, int count);
-}
-
-/// <summary>Runs the directory sync every <see cref="JobOptions.DirectorySyncInterval"/> (Entra mode).</summary>
-public sealed class DirectorySyncWorker(DirectorySyncer syncer, TimeProvider time, IOptions<PimOptions> options, ILogger<DirectorySyncWorker> logger) : IntervalWorker(time, logger)
-{
-    protected override TimeSpan Interval => options.Value.Jobs.DirectorySyncInterval;
-
-    protected override Task RunOnceAsync(CancellationToken cancellationToken) => syncer.SyncAsync(cancellationToken);
 }

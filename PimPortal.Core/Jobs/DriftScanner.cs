@@ -56,11 +56,3 @@ public sealed partial class DriftScanner(IDbContextFactory<PimDbContext> dbFacto
     [LoggerMessage(Level = LogLevel.Warning, Message = "Assigned outside the portal: {Holder} holds {Role}")]
     private static partial void LogDetected(ILogger logger, string holder, string role);
 }
-
-/// <summary>Runs the drift scan every <see cref="JobOptions.DriftInterval"/>.</summary>
-public sealed class DriftWorker(DriftScanner scanner, TimeProvider time, IOptions<PimOptions> options, ILogger<DriftWorker> logger) : IntervalWorker(time, logger)
-{
-    protected override TimeSpan Interval => options.Value.Jobs.DriftInterval;
-
-    protected override Task RunOnceAsync(CancellationToken cancellationToken) => scanner.ScanAsync(cancellationToken);
-}

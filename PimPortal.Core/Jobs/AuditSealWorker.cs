@@ -1,0 +1,19 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using PimPortal.Core.Audit;
+
+namespace PimPortal.Core.Jobs;
+
+/// <summary>Seals new audit events every <c>Pim:Audit:SealInterval</c>, then prunes what the retention period lets go of.</summary>
+public sealed class AuditSealWorker(AuditTrail trail, TimeProvider time, IOptions<PimOptions> options, ILogger<AuditSealWorker> logger)
+    : IntervalWorker(time, logger)
+{
+    protected override TimeSpan Interval => options.Value.Audit.SealInterval;
+
+    protected override async Task RunOnceAsync(CancellationToken cancellationToken)
+    {
+        await trail.SealAsync(cancellationToken);
+        await trail.PruneAsync(cancellationToken);
+    }
+}

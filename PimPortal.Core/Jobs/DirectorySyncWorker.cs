@@ -1,0 +1,16 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using PimPortal.Core.Directory;
+using PimPortal.Core.Domain;
+using PimPortal.Core.Persistence;
+
+namespace PimPortal.Core.Jobs;
+
+/// <summary>Runs the directory sync every <see cref="JobOptions.DirectorySyncInterval"/> (Entra mode).</summary>
+public sealed class DirectorySyncWorker(DirectorySyncer syncer, TimeProvider time, IOptions<PimOptions> options, ILogger<DirectorySyncWorker> logger) : IntervalWorker(time, logger)
+{
+    protected override TimeSpan Interval => options.Value.Jobs.DirectorySyncInterval;
+
+    protected override Task RunOnceAsync(CancellationToken cancellationToken) => syncer.SyncAsync(cancellationToken);
+}

@@ -1,0 +1,16 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using PimPortal.Core.Directory;
+using PimPortal.Core.Domain;
+using PimPortal.Core.Persistence;
+
+namespace PimPortal.Core.Jobs;
+
+/// <summary>Runs the drift scan every <see cref="JobOptions.DriftInterval"/>.</summary>
+public sealed class DriftWorker(DriftScanner scanner, TimeProvider time, IOptions<PimOptions> options, ILogger<DriftWorker> logger) : IntervalWorker(time, logger)
+{
+    protected override TimeSpan Interval => options.Value.Jobs.DriftInterval;
+
+    protected override Task RunOnceAsync(CancellationToken cancellationToken) => scanner.ScanAsync(cancellationToken);
+}
