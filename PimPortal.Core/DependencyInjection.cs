@@ -8,6 +8,9 @@ using PimPortal.Core.Common.Behaviours;
 using PimPortal.Core.Directory.Local;
 using PimPortal.Core.Directory;
 using PimPortal.Core.Jobs;
+using PimPortal.Core.Lifecycle;
+using PimPortal.Core.Lifecycle.Alerts;
+using PimPortal.Core.Lifecycle.Reviews;
 using PimPortal.Core.Notifications;
 using PimPortal.Core.Persistence;
 using PimPortal.Core.Security;
@@ -57,21 +60,35 @@ public static class DependencyInjection
         services.TryAddSingleton<IMfaStepUp, TotpStepUp>();
         services.AddSingleton<JobSignals>();
         services.AddSingleton<PortalEvents>();
-        services.AddSingleton<OutboxProcessor>();
-        services.AddSingleton<ExpiryProcessor>();
+        services.AddSingleton<Announcer>();
         services.AddSingleton<SignInAudit>();
-        services.AddSingleton<Notifier>();
         services.TryAddSingleton<IMailSender, SmtpMailSender>();
         services.AddSingleton<MailProcessor>();
+        services.AddSingleton<AuditTrail>();
+
+        // The lifecycle: the operations every handler and worker goes through.
+        services.AddSingleton<Notifier>();
+        services.AddSingleton<RequestLapses>();
+        services.AddSingleton<Grants>();
+        services.AddSingleton<ApprovedRequests>();
+        services.AddSingleton<EligibilityRemoval>();
+        services.AddSingleton<OutboxProcessor>();
+        services.AddSingleton<AlertEvaluator>();
+        services.AddSingleton<BreakGlassAlarm>();
+        services.AddSingleton<ReviewerNotices>();
+        services.AddSingleton<ReviewOpening>();
+        services.AddSingleton<ReviewReminders>();
+        services.AddSingleton<ReviewCompletion>();
+        services.AddSingleton<ReviewResults>();
+
+        // The workers' passes (what is due, what to claim), run by the hosted workers of AddPimPortalJobs.
+        services.AddSingleton<ExpiryProcessor>();
         services.AddSingleton<ChangeFeedProcessor>();
         services.AddSingleton<DriftScanner>();
-        services.AddSingleton<AlertEvaluator>();
         services.AddSingleton<AccessReviewProcessor>();
-        services.AddSingleton<BreakGlassAlarm>();
         services.AddSingleton<BreakGlassSignInWatcher>();
         services.AddSingleton<EligibilityNotices>();
         services.AddSingleton<DirectorySyncer>();
-        services.AddSingleton<Audit.AuditTrail>();
         services.AddScoped<DatabaseInitializer>();
         services.AddScoped<DemoSeeder>();
         return services;

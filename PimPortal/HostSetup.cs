@@ -1,15 +1,16 @@
-using PimPortal.Api;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Identity;
 using MudBlazor.Services;
+using PimPortal.Api;
 using PimPortal.Auth;
 using PimPortal.Components;
-using PimPortal.Core;
 using PimPortal.Core.Persistence;
 using PimPortal.Core.Security;
+using PimPortal.Core.Seed;
+using PimPortal.Core;
 
 namespace PimPortal;
 

@@ -12,6 +12,15 @@ public sealed class AccessReviewDefinition
     /// <summary>The default look-back for recommendations: a line not activated for this many days is recommended for removal.</summary>
     public const int DefaultInactiveDays = 90;
 
+    /// <summary>The furthest back "inactive for" and the recommendations may look, in days.</summary>
+    public const int MaxLookBackDays = 730;
+
+    /// <summary>The most roles one review covers.</summary>
+    public const int MaxRoles = 100;
+
+    /// <summary>The most named (or fallback) reviewers, users or groups.</summary>
+    public const int MaxReviewers = 50;
+
     private readonly List<AccessReviewRole> _roles = [];
     private readonly List<AccessReviewReviewer> _reviewers = [];
 

@@ -43,7 +43,7 @@ public sealed class AccessReviewInstance
 
     public DateTimeOffset? AppliedAt { get; private set; }
 
-    /// <summary>Who applied the results (null: the portal, automatically).</summary>
+    /// <summary>Who asked for the results to be applied (null: the portal, automatically); the removals are made in their name.</summary>
     public Guid? AppliedBy { get; private set; }
 
     /// <summary>When the reminder is due: halfway through.</summary>
@@ -84,22 +84,50 @@ public sealed class AccessReviewInstance
         Touch();
     }
 
-    public void BeginApplying()
+    /// <summary>
+    /// A governance lead asks for the closed instance's results to be applied: Completed → Applying, in
+    /// <paramref name="by"/>'s name; the review worker then applies them. Refused while they are being applied.
+    /// </summary>
+    public void RequestApplying(Guid by)
+    {
+        if (Status == ReviewInstanceStatus.Applying)
+        {
+            throw new DomainRuleException("These results are being applied already.");
+        }
+
+        BeginApplying(by);
+    }
+
+    /// <summary>
+    /// Completed → Applying (or stays Applying: an application cut short resumes). <paramref name="requestedBy"/>: who
+    /// asked (null: the portal, for a review that applies itself).
+    /// </summary>
+    public void BeginApplying(Guid? requestedBy = null)
     {
         if (Status is not (ReviewInstanceStatus.Completed or ReviewInstanceStatus.Applying))
         {
             throw new DomainRuleException(Status == ReviewInstanceStatus.Applied ? "The results were applied already." : "The results can be applied once the review has ended.");
         }
 
+        if (Status == ReviewInstanceStatus.Completed)
+        {
+            AppliedBy = requestedBy;
+        }
+
         Status = ReviewInstanceStatus.Applying;
         Touch();
     }
 
-    public void MarkApplied(DateTimeOffset now, Guid? by)
+    /// <summary>Every denied line has been applied: Applying → Applied.</summary>
+    public void MarkApplied(DateTimeOffset now)
     {
+        if (Status != ReviewInstanceStatus.Applying)
+        {
+            throw new DomainRuleException("Only results being applied can be marked applied.");
+        }
+
         Status = ReviewInstanceStatus.Applied;
         AppliedAt = now;
-        AppliedBy = by;
         Touch();
     }
 

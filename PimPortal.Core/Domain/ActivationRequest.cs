@@ -1,3 +1,5 @@
+using System.Linq.Expressions;
+
 namespace PimPortal.Core.Domain;
 
 /// <summary>
@@ -9,6 +11,9 @@ public sealed class ActivationRequest
 {
     /// <summary>The longest justification accepted.</summary>
     public const int MaxJustificationLength = 500;
+
+    /// <summary>The longest ticket number or ticket system accepted.</summary>
+    public const int MaxTicketLength = 100;
 
     /// <summary>The longest reason kept for a lapsed request.</summary>
     public const int MaxClosedReasonLength = 300;
@@ -48,7 +53,7 @@ public sealed class ActivationRequest
         Justification = details.Justification;
         TicketNumber = details.TicketNumber;
         TicketSystem = details.TicketSystem;
-        RequestedStart = (start is { } requested && requested > now ? requested : now).ToUniversalTime();
+        RequestedStart = Starts.Effective(start, now).ToUniversalTime();
         Duration = duration;
         CreatedAt = now;
         MfaVerifiedAt = mfaVerifiedAt;
@@ -113,6 +118,22 @@ public sealed class ActivationRequest
 
     public IReadOnlyList<ApprovalDecision> Decisions => _decisions;
 
+    /// <summary>
+    /// A waiting request — Pending (for approvers) or Scheduled (approved, for its start): it may still produce a grant.
+    /// The one definition for queries; the unique index's filter lists <see cref="WaitingStatuses"/>.
+    /// </summary>
+    public static readonly Expression<Func<ActivationRequest, bool>> Waiting =
+        r => r.Status == ActivationRequestStatus.Pending || r.Status == ActivationRequestStatus.Scheduled;
+
+    private static readonly Func<ActivationRequest, bool> WaitingNow = Waiting.Compile();
+
+    /// <summary>The statuses of a waiting request, for SQL written by hand.</summary>
+    public static readonly IReadOnlyList<ActivationRequestStatus> WaitingStatuses =
+        [.. Enum.GetValues<ActivationRequestStatus>().Where(status => WaitingNow(new ActivationRequest { Status = status }))];
+
+    /// <summary>Whether the request still waits (<see cref="Waiting"/>).</summary>
+    public bool IsWaiting => WaitingNow(this);
+
     /// <summary>A request the policy allowed outright: approved at once, by nobody.</summary>
     public static ActivationRequest ApprovedByPolicy(
         Guid id, ActivationRequestKind kind, RoleEligibility eligibility, Guid requesterId, TimeSpan duration,
@@ -155,7 +176,7 @@ public sealed class ActivationRequest
     public bool Decide(Guid approverId, ApprovalVerdict verdict, string? reason, DateTimeOffset now)
     {
         RequireStatus(ActivationRequestStatus.Pending, "decided");
-        if (approverId == RequesterId)
+        if (SeparationOfDuties.IsOwn(approverId, [], RequesterId))
         {
             throw new DomainRuleException("Nobody can approve or deny their own request.");
         }
@@ -199,7 +220,7 @@ public sealed class ActivationRequest
             throw new DomainRuleException("Only the requester can cancel a request.");
         }
 
-        if (Status is not (ActivationRequestStatus.Pending or ActivationRequestStatus.Scheduled))
+        if (!IsWaiting)
         {
             RequireStatus(ActivationRequestStatus.Pending, "cancelled");
         }

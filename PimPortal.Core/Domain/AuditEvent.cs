@@ -148,7 +148,12 @@ public static class AuditActions
     public const string GroupMemberAdded = "group.member-added";
     public const string GroupMemberRemoved = "group.member-removed";
     public const string DriftResolved = "drift.resolved";
+    public const string DriftConverted = "drift.converted";
+
+    /// <summary>Written by versions before standing removals went through the outbox; kept for the trail they wrote.</summary>
     public const string DriftConversionFailed = "drift.conversion-failed";
+    public const string StandingRemoved = "directory.standing-removed";
+    public const string StandingRemovalFailed = "directory.standing-removal-failed";
     public const string EligibilityCreated = "eligibility.created";
     public const string EligibilityRemoved = "eligibility.removed";
     public const string EligibilityExtended = "eligibility.extended";
@@ -180,6 +185,7 @@ public static class AuditActions
     public const string ReviewReminded = "review.reminded";
     public const string ReviewDecided = "review.decided";
     public const string ReviewCompleted = "review.completed";
+    public const string ReviewApplyRequested = "review.apply-requested";
     public const string ReviewApplied = "review.applied";
     public const string ReviewReportExported = "review.report-exported";
 }

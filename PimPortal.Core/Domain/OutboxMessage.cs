@@ -2,7 +2,8 @@ namespace PimPortal.Core.Domain;
 
 /// <summary>
 /// Work for the directory, recorded in the same transaction as the decision that needs it and performed after
-/// commit by the outbox worker, with retries. The activation id is the idempotency key.
+/// commit by the outbox, with retries. <see cref="TargetId"/> — the grant, or the standing removal — is the
+/// idempotency key: every directory write of the portal goes through here.
 /// </summary>
 public sealed class OutboxMessage
 {
@@ -10,11 +11,11 @@ public sealed class OutboxMessage
     {
     }
 
-    public OutboxMessage(Guid id, OutboxMessageType type, Guid activationId, DateTimeOffset now)
+    public OutboxMessage(Guid id, OutboxMessageType type, Guid targetId, DateTimeOffset now)
     {
         Id = id;
         Type = type;
-        ActivationId = activationId;
+        TargetId = targetId;
         CreatedAt = now;
         DueAt = now;
     }
@@ -23,7 +24,8 @@ public sealed class OutboxMessage
 
     public OutboxMessageType Type { get; private set; }
 
-    public Guid ActivationId { get; private set; }
+    /// <summary>What the message is about: the activation (grant messages) or the <see cref="StandingRemoval"/>.</summary>
+    public Guid TargetId { get; private set; }
 
     public DateTimeOffset CreatedAt { get; private set; }
 
@@ -80,4 +82,7 @@ public enum OutboxMessageType
 
     /// <summary>Make the assignment of the activation not exist.</summary>
     RemoveGrant,
+
+    /// <summary>Make a standing assignment — one the portal did not grant — not exist (a <see cref="StandingRemoval"/>).</summary>
+    RemoveStandingAssignment,
 }

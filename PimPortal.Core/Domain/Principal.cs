@@ -24,6 +24,9 @@ public sealed class Principal
 
     public string DisplayName { get; private set; } = "";
 
+    /// <summary>The name as audit details and notices give an assignee: "Name", or "Name (group)".</summary>
+    public string Label => Kind == PrincipalKind.Group ? $"{DisplayName} (group)" : DisplayName;
+
     /// <summary>Sign-in name of a user (e.g. alice@contoso.test); null for groups.</summary>
     public string? UserPrincipalName { get; private set; }
 

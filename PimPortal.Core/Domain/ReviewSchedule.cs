@@ -30,6 +30,9 @@ public sealed record ReviewSchedule(DateTimeOffset Start, ReviewFrequency Freque
     /// <summary>The longest an instance may stay open.</summary>
     public const int MaxDurationDays = 180;
 
+    /// <summary>The most runs a review that ends after a number of runs may have.</summary>
+    public const int MaxRuns = 1000;
+
     /// <summary>The problems with this schedule, in words an administrator can act on; empty when it is sound.</summary>
     public IReadOnlyList<string> Problems()
     {
@@ -53,8 +56,8 @@ public sealed record ReviewSchedule(DateTimeOffset Start, ReviewFrequency Freque
             case ReviewEnd.OnDate when EndDate is not { } end || end < Start:
                 problems.Add("The end date must be on or after the start.");
                 break;
-            case ReviewEnd.AfterRuns when Runs is not (>= 1 and <= 1000):
-                problems.Add("The number of runs must be between 1 and 1000.");
+            case ReviewEnd.AfterRuns when Runs is not (>= 1 and <= MaxRuns):
+                problems.Add($"The number of runs must be between 1 and {MaxRuns}.");
                 break;
         }
 

@@ -1,3 +1,5 @@
+using System.Linq.Expressions;
+
 namespace PimPortal.Core.Domain;
 
 /// <summary>
@@ -122,8 +124,22 @@ public sealed class RoleActivation
     /// <summary>Changes on every transition, so two workers or two clicks cannot both make the same one.</summary>
     public Guid Version { get; private set; }
 
-    /// <summary>Provisioning or Active: the principal holds, or is about to hold, the role.</summary>
-    public bool IsOpen => Status is ActivationStatus.Provisioning or ActivationStatus.Active;
+    /// <summary>
+    /// An open grant — Provisioning or Active: the principal holds, or is about to hold, the role. The one definition:
+    /// queries filter with it (<c>db.Activations.Where(RoleActivation.Open)</c>), code asks <see cref="IsOpen"/>, and
+    /// raw SQL and index filters list <see cref="OpenStatuses"/> — both read off this expression.
+    /// </summary>
+    public static readonly Expression<Func<RoleActivation, bool>> Open =
+        a => a.Status == ActivationStatus.Provisioning || a.Status == ActivationStatus.Active;
+
+    private static readonly Func<RoleActivation, bool> OpenNow = Open.Compile();
+
+    /// <summary>The statuses of an open grant, for SQL written by hand (the lines of a review, the unique index's filter).</summary>
+    public static readonly IReadOnlyList<ActivationStatus> OpenStatuses =
+        [.. Enum.GetValues<ActivationStatus>().Where(status => OpenNow(new RoleActivation { Status = status }))];
+
+    /// <summary>Whether this grant is open (<see cref="Open"/>).</summary>
+    public bool IsOpen => OpenNow(this);
 
     /// <summary>The directory confirmed the assignment: Provisioning → Active.</summary>
     public void ConfirmProvisioned(DateTimeOffset now)

@@ -1,3 +1,7 @@
+using System.Linq.Expressions;
+using PimPortal.Core.Lifecycle;
+using PimPortal.Core.Policy;
+
 namespace PimPortal.Core.Domain;
 
 /// <summary>
@@ -54,12 +58,22 @@ public sealed class RoleEligibility
 
     public bool IsPermanent => NotAfter is null;
 
-    /// <summary>Whether activation may start from this eligibility at <paramref name="now"/>.</summary>
-    public bool IsValidAt(DateTimeOffset now) =>
-        RemovedAt is null && NotBefore <= now && (NotAfter is null || now < NotAfter);
+    /// <summary>
+    /// A current eligibility: not removed, and not ended at the moment (it may start later). The one definition:
+    /// queries filter with <c>Current.At(now)</c>, code asks <see cref="IsCurrentAt"/>. Whether it may be used now (its
+    /// holder enabled and still in its group, its window begun) is decided in Policy/EligibilityUse.cs.
+    /// </summary>
+    public static readonly Rule<RoleEligibility, DateTimeOffset> Current =
+        new((e, now) => e.RemovedAt == null && (e.NotAfter == null || e.NotAfter > now));
 
-    /// <summary>Whether it still counts at <paramref name="now"/>: not removed and not ended (it may start later).</summary>
-    public bool IsCurrentAt(DateTimeOffset now) => RemovedAt is null && (NotAfter is null || now < NotAfter);
+    /// <summary>Whether it still counts at <paramref name="now"/> (<see cref="Current"/>).</summary>
+    public bool IsCurrentAt(DateTimeOffset now) => Current.Holds(this, now);
+
+    /// <summary>Whether it is inside its window at <paramref name="at"/>: current and begun (who may use it is Policy/EligibilityUse.cs's question).</summary>
+    public bool IsValidAt(DateTimeOffset at) => IsCurrentAt(at) && HasStartedBy(at);
+
+    /// <summary>Whether its window has begun at <paramref name="at"/>.</summary>
+    public bool HasStartedBy(DateTimeOffset at) => NotBefore <= at;
 
     /// <summary>When the principal was told the eligibility ends soon; cleared when it is extended.</summary>
     public DateTimeOffset? EndingNoticeSentAt { get; private set; }
@@ -115,15 +129,29 @@ public sealed class RoleEligibility
 
     private void Touch() => Version = Guid.NewGuid();
 
-    public void Remove(DateTimeOffset now, Guid? by = null)
+    /// <summary>
+    /// Which eligibilities may be removed: those not removed already. The one definition: <see cref="Remove"/> asks it
+    /// of one, and the set-based removal (Lifecycle/EligibilityRemoval.cs) filters many with it.
+    /// </summary>
+    public static readonly Expression<Func<RoleEligibility, bool>> Removable = e => e.RemovedAt == null;
+
+    private static readonly Func<RoleEligibility, bool> RemovableNow = Removable.Compile();
+
+    /// <summary>What a removal writes — when, by whom, a new version — for one row or for many at once.</summary>
+    public static (DateTimeOffset RemovedAt, Guid? RemovedBy, Guid Version) Removal(DateTimeOffset now, Guid? by) => (now, by, Guid.NewGuid());
+
+    /// <summary>Refuses to remove an eligibility that is not <see cref="Removable"/>.</summary>
+    public void CheckRemovable()
     {
-        if (RemovedAt is not null)
+        if (!RemovableNow(this))
         {
             throw new DomainRuleException("This eligibility was already removed.");
         }
+    }
 
-        RemovedAt = now;
-        RemovedBy = by;
-        Touch();
+    public void Remove(DateTimeOffset now, Guid? by = null)
+    {
+        CheckRemovable();
+        (RemovedAt, RemovedBy, Version) = Removal(now, by);
     }
 }

@@ -1,3 +1,5 @@
+using PimPortal.Core.Lifecycle;
+
 namespace PimPortal.Core.Domain;
 
 /// <summary>The rules of one privileged role: what an activation of it requires and how long it may last.</summary>
@@ -16,6 +18,9 @@ public sealed class RoleSettings
 
     /// <summary>The longest time-bound eligibility or active assignment any role may allow.</summary>
     public const int MaximumAssignmentDays = 3650;
+
+    /// <summary>The most approvers (users or groups) a role may name — and so the most approvals it may need.</summary>
+    public const int MaxApprovers = 50;
 
     private readonly List<RoleApprover> _approvers = [];
 

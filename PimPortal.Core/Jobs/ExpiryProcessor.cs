@@ -1,8 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using PimPortal.Core.Domain;
-using PimPortal.Core.Features.Approvals;
-using PimPortal.Core.Notifications;
+using PimPortal.Core.Lifecycle;
 using PimPortal.Core.Persistence;
 using PimPortal.Core.Signals;
 
@@ -18,9 +17,10 @@ namespace PimPortal.Core.Jobs;
 public sealed partial class ExpiryProcessor(
     IDbContextFactory<PimDbContext> dbFactory,
     TimeProvider time,
-    JobSignals signals,
-    PortalEvents events,
+    Grants grants,
+    ApprovedRequests approvedRequests,
     Notifier notifier,
+    Announcer announcer,
     ILogger<ExpiryProcessor> logger)
 {
     /// <summary>Most rows ended in one transaction.</summary>
@@ -61,7 +61,7 @@ public sealed partial class ExpiryProcessor(
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var activation = await db.Activations.AsNoTracking()
-            .Where(a => a.Status == ActivationStatus.Provisioning || a.Status == ActivationStatus.Active)
+            .Where(RoleActivation.Open)
             .OrderBy(a => a.NotAfter)
             .Select(a => (DateTimeOffset?)a.NotAfter)
             .FirstOrDefaultAsync(cancellationToken);
@@ -84,15 +84,14 @@ public sealed partial class ExpiryProcessor(
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var now = time.GetUtcNow();
         var due = await (
-                from a in db.Activations
+                from a in db.Activations.Where(RoleActivation.Open)
                 join p in db.Principals on a.PrincipalId equals p.Id
                 join eligibilities in db.Eligibilities on a.EligibilityId equals (Guid?)eligibilities.Id into found
                 from e in found.DefaultIfEmpty()
                 let viaGroup = e != null && e.PrincipalId != a.PrincipalId
                 let leftGroup = viaGroup && !db.GroupMemberships.Any(m => m.GroupId == e!.PrincipalId && m.MemberId == a.PrincipalId
                     && db.Principals.Any(g => g.Id == e.PrincipalId && g.IsEnabled))
-                where (a.Status == ActivationStatus.Provisioning || a.Status == ActivationStatus.Active)
-                      && (a.NotAfter <= now || !p.IsEnabled || (e != null && (e.RemovedAt != null || e.NotAfter <= now)) || leftGroup)
+                where a.NotAfter <= now || !p.IsEnabled || (e != null && (e.RemovedAt != null || e.NotAfter <= now)) || leftGroup
                 orderby a.NotAfter
                 select new { Activation = a, p.IsEnabled, RemovedAt = e == null ? null : e.RemovedAt, LeftGroup = leftGroup })
             .Take(BatchSize)
@@ -102,43 +101,21 @@ public sealed partial class ExpiryProcessor(
             return 0;
         }
 
-        foreach (var row in due)
-        {
-            var activation = row.Activation;
-            string action, reason;
-            if (now >= activation.NotAfter)
+        var work = LifecycleContext.System(db, now);
+        await grants.EndAsync(work, [.. due.Select(row => now >= row.Activation.NotAfter
+            ? new GrantEnd(row.Activation, GrantEnding.Expired, new { notAfter = row.Activation.NotAfter, reason = "time is up" })
+            : new GrantEnd(row.Activation, GrantEnding.RevokedByPortal, new
             {
-                activation.Expire(now);
-                (action, reason) = (AuditActions.ActivationExpired, "time is up");
-            }
-            else
-            {
-                activation.Revoke(null, now);
-                (action, reason) = (AuditActions.ActivationRevoked,
-                    !row.IsEnabled ? "account disabled" : row.RemovedAt is not null ? "eligibility removed"
-                    : row.LeftGroup ? "no longer a member of the eligible group" : "eligibility ended");
-            }
-
-            db.AuditEvents.Add(AuditFactory.Create(Actor.System, ClientInfo.Unknown, now, action, "activation", activation.Id.ToString(), AuditOutcome.Success,
-                new { notAfter = activation.NotAfter, reason }, activation.PrincipalId, activation.RoleId));
-            db.Outbox.Add(new OutboxMessage(Guid.NewGuid(), OutboxMessageType.RemoveGrant, activation.Id, now));
-        }
-
-        // A pending extension of an activation that has ended can no longer be carried out.
-        var lapsed = await ApprovedRequests.LapsePendingExtensionsAsync(db, [.. due.Select(r => r.Activation.Id)], Actor.System, ClientInfo.Unknown, now, cancellationToken);
-
+                notAfter = row.Activation.NotAfter,
+                reason = !row.IsEnabled ? "account disabled" : row.RemovedAt is not null ? "eligibility removed"
+                    : row.LeftGroup ? "no longer a member of the eligible group" : "eligibility ended",
+            }))], cancellationToken);
         if (!await TrySaveAsync(db, due.Count, cancellationToken))
         {
             return 0;
         }
 
-        signals.Outbox.Set();
-        events.RolesChanged(due.Select(r => r.Activation.PrincipalId));
-        if (lapsed > 0)
-        {
-            events.ApprovalsChanged();
-        }
-
+        announcer.Announce(work.Announce);
         LogEnded(logger, due.Count, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return due.Count;
     }
@@ -152,24 +129,29 @@ public sealed partial class ExpiryProcessor(
             .OrderBy(r => r.ExpiresAt)
             .Take(BatchSize)
             .ToListAsync(cancellationToken);
-        foreach (var request in due)
-        {
-            request.Expire(now);
-            db.AuditEvents.Add(AuditFactory.Create(Actor.System, ClientInfo.Unknown, now, AuditActions.RequestExpired, "request", request.Id.ToString(), AuditOutcome.Success,
-                new { role = request.Role.DisplayName, scope = request.Scope, kind = request.Kind.ToString(), reason = "nobody decided in time" }, request.RequesterId, request.RoleId));
-            await notifier.RequestClosedAsync(db, request, request.Role.DisplayName, "not decided in time", "It expired; ask again if you still need the role.", cancellationToken);
-        }
-
-        var retired = due.Count == 0 ? [] : await Notifier.RetireApprovalRequestsAsync(db, [.. due.Select(r => r.Id)], now, cancellationToken);
-        if (due.Count == 0 || !await TrySaveAsync(db, due.Count, cancellationToken))
+        if (due.Count == 0)
         {
             return 0;
         }
 
-        signals.Mail.Set();
-        events.RolesChanged(due.Select(r => r.RequesterId));
-        events.ApprovalsChanged();
-        events.NotificationsChanged([.. due.Select(r => r.RequesterId), .. retired]);
+        var work = LifecycleContext.System(db, now);
+        foreach (var request in due)
+        {
+            request.Expire(now);
+            work.Audit(AuditActions.RequestExpired, "request", request.Id.ToString(), AuditOutcome.Success,
+                new { role = request.Role.DisplayName, scope = request.Scope, kind = request.Kind.ToString(), reason = "nobody decided in time" }, request.RequesterId, request.RoleId);
+            await notifier.RequestClosedAsync(db, request, request.Role.DisplayName, "not decided in time", "It expired; ask again if you still need the role.", cancellationToken);
+        }
+
+        await RequestLapses.RetireAsync(work, [.. due.Select(r => r.Id)], cancellationToken);
+        work.Announce.RolesOf(due.Select(r => r.RequesterId));
+        work.Announce.NotificationsOf(due.Select(r => r.RequesterId));
+        if (!await TrySaveAsync(db, due.Count, cancellationToken))
+        {
+            return 0;
+        }
+
+        announcer.Announce(work.Announce);
         return due.Count;
     }
 
@@ -188,14 +170,15 @@ public sealed partial class ExpiryProcessor(
         }
 
         // Scheduled starts are few: each in its own transaction, so one that cannot be carried out holds up no other.
-        var started = new List<Guid>();
+        // Only what started counts: a request that failed is looked at again on the next pass, not in a tight loop.
+        var started = 0;
         foreach (var id in due)
         {
             try
             {
-                if (await StartOneAsync(id, cancellationToken) is { } requester)
+                if (await StartOneAsync(id, cancellationToken))
                 {
-                    started.Add(requester);
+                    started++;
                 }
             }
             catch (Exception ex) when (ex is DomainRuleException or DbUpdateException)
@@ -204,21 +187,11 @@ public sealed partial class ExpiryProcessor(
             }
         }
 
-        // Only what started counts: a request that failed is looked at again on the next pass, not in a tight loop.
-
-        if (started.Count > 0)
-        {
-            signals.Outbox.Set();
-            signals.Mail.Set();
-            events.RolesChanged(started);
-            events.NotificationsChanged(started);
-        }
-
-        return started.Count;
+        return started;
     }
 
-    /// <summary>Starts one scheduled request; returns its requester, or null when another instance got there first.</summary>
-    private async Task<Guid?> StartOneAsync(Guid id, CancellationToken cancellationToken)
+    /// <summary>Starts one scheduled request; false when another instance got there first.</summary>
+    private async Task<bool> StartOneAsync(Guid id, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var now = time.GetUtcNow();
@@ -226,20 +199,29 @@ public sealed partial class ExpiryProcessor(
             .SingleAsync(r => r.Id == id, cancellationToken);
         if (request.Status != ActivationRequestStatus.Scheduled)
         {
-            return null;
+            return false;
         }
 
+        var work = LifecycleContext.System(db, now);
         request.Start(now);
-        db.AuditEvents.Add(AuditFactory.Create(Actor.System, ClientInfo.Unknown, now, AuditActions.RequestStarted, "request", request.Id.ToString(), AuditOutcome.Success,
-            new { role = request.Role.DisplayName, scheduledStart = request.RequestedStart }, request.RequesterId, request.RoleId));
+        work.Audit(AuditActions.RequestStarted, "request", request.Id.ToString(), AuditOutcome.Success,
+            new { role = request.Role.DisplayName, scheduledStart = request.RequestedStart }, request.RequesterId, request.RoleId);
         var approvedBy = await ApprovedRequests.ApprovedByAsync(db, request, cancellationToken);
-        var outcome = await ApprovedRequests.CarryOutAsync(db, request, Actor.System, ClientInfo.Unknown, now, approvedBy, notifier, cancellationToken);
+        var outcome = await approvedRequests.CarryOutAsync(work, request, approvedBy, cancellationToken);
         if (outcome.LapsedBecause is { } lapsed)
         {
             await notifier.RequestClosedAsync(db, request, request.Role.DisplayName, "not carried out", lapsed, cancellationToken);
         }
 
-        return await TrySaveAsync(db, 1, cancellationToken) ? request.RequesterId : null;
+        work.Announce.RolesOf(request.RequesterId);
+        work.Announce.NotificationsOf([request.RequesterId]);
+        if (!await TrySaveAsync(db, 1, cancellationToken))
+        {
+            return false;
+        }
+
+        announcer.Announce(work.Announce);
+        return true;
     }
 
     private async Task<bool> TrySaveAsync(PimDbContext db, int count, CancellationToken cancellationToken)

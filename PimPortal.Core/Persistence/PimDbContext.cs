@@ -2,7 +2,6 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using PimPortal.Core.Domain;
-using PimPortal.Core.Security;
 
 namespace PimPortal.Core.Persistence;
 
@@ -35,6 +34,8 @@ public abstract class PimDbContext(DbContextOptions options)
 
     public DbSet<DriftFinding> DriftFindings => Set<DriftFinding>();
 
+    public DbSet<StandingRemoval> StandingRemovals => Set<StandingRemoval>();
+
     public DbSet<RoleActivation> Activations => Set<RoleActivation>();
 
     public DbSet<Alert> Alerts => Set<Alert>();
@@ -59,6 +60,14 @@ public abstract class PimDbContext(DbContextOptions options)
 
     public DbSet<AccessReviewItem> AccessReviewItems => Set<AccessReviewItem>();
 
+    /// <summary>
+    /// The enabled groups <paramref name="principalId"/> is a member of, as a query to compose (capture it in a variable,
+    /// then use it inside another query): through them a principal holds what the group is eligible for, and approves
+    /// what the group is named to approve. A disabled group gives nothing.
+    /// </summary>
+    public IQueryable<Guid> EnabledGroupsOf(Guid principalId) =>
+        GroupMemberships.Where(m => m.MemberId == principalId && Principals.Any(g => g.Id == m.GroupId && g.IsEnabled)).Select(m => m.GroupId);
+
     /// <summary>Quotes an identifier for raw SQL (index filters) in this provider's dialect.</summary>
     internal abstract string Quote(string identifier);
 
@@ -77,7 +86,7 @@ public abstract class PimDbContext(DbContextOptions options)
 
         // Partial unique indexes: at most one open grant, and one waiting (pending or scheduled) request of each kind,
         // per principal, role and scope. They make a double click or two racing tabs produce exactly one.
-        var openStatuses = $"'{ActivationStatus.Provisioning}', '{ActivationStatus.Active}'";
+        var openStatuses = string.Join(", ", RoleActivation.OpenStatuses.Select(s => $"'{s}'"));
         builder.Entity<RoleActivation>()
             .HasIndex(a => new { a.PrincipalId, a.RoleId, a.Scope })
             .IsUnique()
@@ -86,7 +95,7 @@ public abstract class PimDbContext(DbContextOptions options)
         builder.Entity<ActivationRequest>()
             .HasIndex(r => new { r.RequesterId, r.RoleId, r.Scope, r.Kind })
             .IsUnique()
-            .HasFilter($"{Quote(nameof(ActivationRequest.Status))} IN ('{ActivationRequestStatus.Pending}', '{ActivationRequestStatus.Scheduled}')")
+            .HasFilter($"{Quote(nameof(ActivationRequest.Status))} IN ({string.Join(", ", ActivationRequest.WaitingStatuses.Select(s => $"'{s}'"))})")
             .HasDatabaseName("UX_Requests_OnePendingPerRoleAndScope");
 
         // One current eligibility per principal, role and scope (not removed, its end not yet recorded): two

@@ -14,9 +14,6 @@ public static class ActivationPolicy
     /// <summary>How far ahead an activation may be scheduled.</summary>
     public static readonly TimeSpan MaxScheduleAhead = TimeSpan.FromDays(30);
 
-    /// <summary>How far in the past a start may lie and still mean "now" (a form that sat open for a moment).</summary>
-    public static readonly TimeSpan StartTolerance = TimeSpan.FromMinutes(5);
-
     public static PolicyDecision Evaluate(ActivationPolicyInput input)
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -69,9 +66,9 @@ public static class ActivationPolicy
         {
             violations.Add(new(PolicyViolationCode.StartInvalid, "An extension starts when it is granted; it cannot be scheduled."));
         }
-        else if (start < input.Now - StartTolerance)
+        else if (Starts.InThePast(start, input.Now) is { } past)
         {
-            violations.Add(new(PolicyViolationCode.StartInvalid, $"The start {start:u} is in the past; choose now or a later time."));
+            violations.Add(new(PolicyViolationCode.StartInvalid, past));
         }
         else if (start > input.Now + MaxScheduleAhead)
         {
@@ -81,23 +78,17 @@ public static class ActivationPolicy
 
     private static void CheckPrincipalAndEligibility(ActivationPolicyInput input, List<PolicyViolation> violations)
     {
-        if (!input.PrincipalEnabled)
+        // Loaded eligibilities are the principal's own or a group's it is in now, so a loaded one is held.
+        foreach (var problem in EligibilityUse.Problems(input.Eligibility, input.PrincipalEnabled, held: true, input.EffectiveStart))
         {
-            violations.Add(new(PolicyViolationCode.PrincipalDisabled, "Your account is disabled."));
-        }
-
-        var eligibility = input.Eligibility;
-        if (eligibility is null || eligibility.RemovedAt is not null)
-        {
-            violations.Add(new(PolicyViolationCode.NotEligible, "You are not eligible for this role."));
-        }
-        else if (input.EffectiveStart < eligibility.NotBefore)
-        {
-            violations.Add(new(PolicyViolationCode.EligibilityNotStarted, $"Your eligibility starts at {eligibility.NotBefore:u}."));
-        }
-        else if (eligibility.NotAfter is { } end && input.EffectiveStart >= end)
-        {
-            violations.Add(new(PolicyViolationCode.EligibilityEnded, $"Your eligibility ended at {end:u}."));
+            var code = problem switch
+            {
+                EligibilityProblem.AccountDisabled => PolicyViolationCode.PrincipalDisabled,
+                EligibilityProblem.NotStarted => PolicyViolationCode.EligibilityNotStarted,
+                EligibilityProblem.Ended => PolicyViolationCode.EligibilityEnded,
+                _ => PolicyViolationCode.NotEligible,
+            };
+            violations.Add(new(code, EligibilityUse.ToRequester(problem, input.Eligibility)));
         }
     }
 
@@ -263,7 +254,7 @@ public sealed record ActivationPolicyInput(
     bool HasStandingAssignment = false)
 {
     /// <summary>When the grant would begin: the scheduled start, or now.</summary>
-    public DateTimeOffset EffectiveStart => Start is { } start && start > Now ? start : Now;
+    public DateTimeOffset EffectiveStart => Starts.Effective(Start, Now);
 }
 
 /// <summary>The policy's answer.</summary>

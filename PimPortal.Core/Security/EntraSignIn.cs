@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Microsoft.EntityFrameworkCore;
 using PimPortal.Core.Domain;
+using PimPortal.Core.Lifecycle.Alerts;
 using PimPortal.Core.Persistence;
 
 namespace PimPortal.Core.Security;
@@ -9,7 +10,7 @@ namespace PimPortal.Core.Security;
 /// Entra mode's sign-in: the signed-in user becomes (or stays) a principal of the portal's directory, keyed by their
 /// object id, with their name as the token says; a principal disabled in the portal is refused. Audited.
 /// </summary>
-public sealed class EntraSignIn(IDbContextFactory<PimDbContext> dbFactory, TimeProvider time, Jobs.BreakGlassAlarm breakGlass)
+public sealed class EntraSignIn(IDbContextFactory<PimDbContext> dbFactory, TimeProvider time, Lifecycle.Alerts.BreakGlassAlarm breakGlass)
 {
     /// <summary>Why the sign-in is refused, or null when the user may go on.</summary>
     public async Task<string?> AdmitAsync(ClaimsPrincipal token, ClientInfo client, CancellationToken cancellationToken)

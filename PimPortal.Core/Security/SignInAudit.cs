@@ -1,11 +1,12 @@
 using Microsoft.EntityFrameworkCore;
 using PimPortal.Core.Domain;
+using PimPortal.Core.Lifecycle.Alerts;
 using PimPortal.Core.Persistence;
 
 namespace PimPortal.Core.Security;
 
 /// <summary>Audits sign-ins and sign-outs (which happen before there is an actor to send a command as).</summary>
-public sealed class SignInAudit(IDbContextFactory<PimDbContext> dbFactory, TimeProvider time, Jobs.BreakGlassAlarm breakGlass)
+public sealed class SignInAudit(IDbContextFactory<PimDbContext> dbFactory, TimeProvider time, Lifecycle.Alerts.BreakGlassAlarm breakGlass)
 {
     public async Task SucceededAsync(Guid principalId, string name, ClientInfo client, CancellationToken cancellationToken)
     {

@@ -17,4 +17,7 @@ public enum PortalEventKind
 
     /// <summary>Alerts for PIM administrators changed.</summary>
     AlertsChanged,
+
+    /// <summary>Access review runs changed: opened, closed, applying (with its progress), applied.</summary>
+    ReviewsChanged,
 }

@@ -44,6 +44,9 @@ public sealed class PortalEvents
     /// <summary>An alert was raised, seen again or resolved: open alert lists and dashboards re-read.</summary>
     public void AlertsChanged() => Publish(new PortalEvent(Guid.Empty, PortalEventKind.AlertsChanged));
 
+    /// <summary>An access review's runs changed (opened, decided, closed, applying, applied): open review pages re-read.</summary>
+    public void ReviewsChanged() => Publish(new PortalEvent(Guid.Empty, PortalEventKind.ReviewsChanged));
+
     public void NotificationsChanged(IEnumerable<Guid> principalIds)
     {
         foreach (var id in principalIds.Distinct())

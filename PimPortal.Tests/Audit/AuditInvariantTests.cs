@@ -2,7 +2,6 @@ using System.Data.Common;
 using Mediator;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using PimPortal.Core;
 using PimPortal.Core.Domain;
 using PimPortal.Core.Features.Activation;
 using PimPortal.Core.Features.Alerts;
@@ -13,7 +12,9 @@ using PimPortal.Core.Features.Notifications;
 using PimPortal.Core.Features.Reviews;
 using PimPortal.Core.Features.Settings;
 using PimPortal.Core.Jobs;
+using PimPortal.Core.Lifecycle.Alerts;
 using PimPortal.Core.Seed;
+using PimPortal.Core;
 using PimPortal.Tests.Infrastructure;
 
 namespace PimPortal.Tests.Audit;

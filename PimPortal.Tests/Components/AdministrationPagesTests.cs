@@ -1,6 +1,6 @@
 using Bunit;
-using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Web;
+using Microsoft.AspNetCore.Components;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using PimPortal.Components.Pages.Alerts;
@@ -12,6 +12,8 @@ using PimPortal.Core.Domain;
 using PimPortal.Core.Features.Assignments;
 using PimPortal.Core.Features.Settings;
 using PimPortal.Core.Jobs;
+using PimPortal.Core.Lifecycle.Alerts;
+using PimPortal.Core.Lifecycle;
 using PimPortal.Core.Seed;
 using PimPortal.Tests.Infrastructure;
 

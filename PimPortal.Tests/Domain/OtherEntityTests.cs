@@ -1,4 +1,5 @@
 using PimPortal.Core.Domain;
+using PimPortal.Core.Lifecycle;
 
 namespace PimPortal.Tests.Domain;
 

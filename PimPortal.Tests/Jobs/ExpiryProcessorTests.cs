@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using PimPortal.Core.Domain;
 using PimPortal.Core.Jobs;
+using PimPortal.Core.Lifecycle;
 using PimPortal.Core.Seed;
 using PimPortal.Core.Signals;
 using PimPortal.Tests.Infrastructure;
@@ -109,7 +110,8 @@ public abstract class ExpiryProcessorTests(DatabaseKind kind) : HandlerTests(kin
         await SeedActivationsAsync(300, TestApp.Start.AddMinutes(10));
         App.Time.Advance(TimeSpan.FromMinutes(10));
         var other = new ExpiryProcessor(
-            App.Services.GetRequiredService<IDbContextFactory<Core.Persistence.PimDbContext>>(), App.Time, new JobSignals(), new PortalEvents(), App.Services.GetRequiredService<Core.Notifications.Notifier>(),
+            App.Services.GetRequiredService<IDbContextFactory<Core.Persistence.PimDbContext>>(), App.Time, App.Services.GetRequiredService<Core.Lifecycle.Grants>(),
+            App.Services.GetRequiredService<Core.Lifecycle.ApprovedRequests>(), App.Services.GetRequiredService<Core.Lifecycle.Notifier>(), new Announcer(new JobSignals(), new PortalEvents()),
             Microsoft.Extensions.Logging.Abstractions.NullLogger<ExpiryProcessor>.Instance);
 
         var ended = await Task.WhenAll(Task.Run(() => App.Expiry.ExpireDueAsync(CancellationToken.None)), Task.Run(() => other.ExpireDueAsync(CancellationToken.None)));

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using PimPortal.Core.Directory.Local;
 using PimPortal.Core.Directory;
 using PimPortal.Core.Domain;
+using PimPortal.Core.Lifecycle;
 using PimPortal.Core.Seed;
 using PimPortal.Core.Signals;
 using PimPortal.Tests.Infrastructure;
@@ -150,10 +151,10 @@ public abstract class OutboxProcessorTests(DatabaseKind kind) : IAsyncLifetime
             await app.ActivateAsync(Alice, role);
         }
 
-        var second = new Core.Jobs.OutboxProcessor(
+        var second = new Core.Lifecycle.OutboxProcessor(
             app.Services.GetRequiredService<IDbContextFactory<Core.Persistence.PimDbContext>>(), app.Services.GetRequiredService<LocalDirectoryGateway>(), app.Time,
-            app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Core.PimOptions>>(), app.Services.GetRequiredService<Core.Signals.PortalEvents>(),
-            Microsoft.Extensions.Logging.Abstractions.NullLogger<Core.Jobs.OutboxProcessor>.Instance);
+            app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Core.PimOptions>>(), app.Services.GetRequiredService<Core.Signals.Announcer>(),
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<Core.Lifecycle.OutboxProcessor>.Instance);
 
         var claimed = await Task.WhenAll(Task.Run(() => app.Outbox.ProcessBatchAsync(CancellationToken.None)), Task.Run(() => second.ProcessBatchAsync(CancellationToken.None)));
 

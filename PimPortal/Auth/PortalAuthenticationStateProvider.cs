@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Components.Server;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
+using PimPortal.Core.Persistence;
 using PimPortal.Core.Security;
 
 namespace PimPortal.Auth;

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Mediator;
 using Microsoft.EntityFrameworkCore;
+using PimPortal.Core.Lifecycle.Alerts;
 using PimPortal.Core.Persistence;
 
 namespace PimPortal.Core.Common.Behaviours;
@@ -14,7 +15,7 @@ public sealed class AuthorizationBehaviour<TMessage, TResponse>(
     ICurrentUser currentUser,
     IDbContextFactory<PimDbContext> dbFactory,
     RequestContext context,
-    Jobs.BreakGlassAlarm breakGlass)
+    Lifecycle.Alerts.BreakGlassAlarm breakGlass)
     : IPipelineBehavior<TMessage, TResponse>
     where TMessage : IMessage
 {

@@ -2,8 +2,7 @@ using Mediator;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using PimPortal.Core.Domain;
-using PimPortal.Core.Jobs;
-using PimPortal.Core.Notifications;
+using PimPortal.Core.Lifecycle;
 using PimPortal.Core.Persistence;
 using PimPortal.Core.Policy;
 using PimPortal.Core.Security;
@@ -46,9 +45,9 @@ public sealed class ActivateRolesHandler(
     IMfaStepUp stepUp,
     TimeProvider time,
     IOptions<PimOptions> options,
-    JobSignals signals,
-    PortalEvents events,
-    Notifier notifier)
+    Grants grants,
+    Notifier notifier,
+    Announcer announcer)
     : ICommandHandler<ActivateRoles, ActivationResult>
 {
     public ValueTask<ActivationResult> Handle(ActivateRoles command, CancellationToken cancellationToken) =>
@@ -76,20 +75,11 @@ public sealed class ActivateRolesHandler(
             await RefuseAsync(db, command, contexts, decisions, now, cancellationToken);
         }
 
+        var work = context.Begin(db, now);
         var outcomes = new List<ActivationOutcome>();
-        var notified = new List<Guid>();
         for (var i = 0; i < command.Items.Count; i++)
         {
-            var (outcome, request) = Stage(db, contexts[i], command.Items[i].Duration, decisions[i], details, mfaVerifiedAt, command.StartAt, now);
-            outcomes.Add(outcome);
-            if (request.Status == ActivationRequestStatus.Pending)
-            {
-                notified.AddRange(await notifier.ApprovalRequestedAsync(db, request, context.Actor.DisplayName, contexts[i].RoleName, cancellationToken));
-            }
-            else if (outcome.ActivationId is not null)
-            {
-                notified.AddRange(await notifier.RoleActivatedAsync(db, request, context.Actor.DisplayName, contexts[i].RoleName, outcome.NotAfter!.Value, cancellationToken));
-            }
+            outcomes.Add(await StageAsync(work, contexts[i], command.Items[i].Duration, decisions[i], details, mfaVerifiedAt, command.StartAt, cancellationToken));
         }
 
         try
@@ -105,37 +95,30 @@ public sealed class ActivateRolesHandler(
             throw new RefusedException(raced);
         }
 
-        signals.Outbox.Set();
-        signals.Expiry.Set();
-        events.RolesChanged([me]);
-        if (outcomes.Any(o => o.RequestStatus == ActivationRequestStatus.Pending))
-        {
-            events.ApprovalsChanged();
-        }
-
-        if (notified.Count > 0 || outcomes.Any(o => o.ActivationId is not null))
-        {
-            signals.Mail.Set();
-            events.NotificationsChanged(notified);
-        }
-
+        announcer.Announce(work.Announce);
         return new ActivationResult(outcomes);
     }
 
-    private (ActivationOutcome Outcome, ActivationRequest Request) Stage(
-        PimDbContext db, PolicyContext ctx, TimeSpan duration, PolicyDecision decision, RequestDetails details, DateTimeOffset? mfaVerifiedAt, DateTimeOffset? start, DateTimeOffset now)
+    /// <summary>
+    /// The request for one role and, when the policy allowed it outright and it starts now, its grant; a request that
+    /// waits for approval tells its approvers.
+    /// </summary>
+    private async Task<ActivationOutcome> StageAsync(
+        LifecycleContext work, PolicyContext ctx, TimeSpan duration, PolicyDecision decision, RequestDetails details, DateTimeOffset? mfaVerifiedAt, DateTimeOffset? start,
+        CancellationToken cancellationToken)
     {
         var eligibility = ctx.Eligibility!;
         var settings = eligibility.Role.Settings;
-        var me = context.Actor.PrincipalId;
+        var me = work.Actor.PrincipalId;
+        var now = work.Now;
         var mfa = settings.RequireMfa ? mfaVerifiedAt : null;
         var request = decision.Verdict == PolicyVerdict.Allow
             ? ActivationRequest.ApprovedByPolicy(Guid.NewGuid(), ActivationRequestKind.Activate, eligibility, me, duration, details, now, mfa, start: start,
                 requesterGroups: ctx.RequesterGroups)
             : ActivationRequest.AwaitingApproval(Guid.NewGuid(), ActivationRequestKind.Activate, eligibility, me, duration, details, now, mfa, settings.ApprovalsNeeded,
                 settings.ApprovalTimeout, start: start, requesterGroups: ctx.RequesterGroups);
-        db.ActivationRequests.Add(request);
-        db.AuditEvents.Add(context.Audit(now, AuditActions.ActivationRequested, "request", request.Id.ToString(), AuditOutcome.Success, new
+        work.Db.ActivationRequests.Add(request);
+        work.Audit(AuditActions.ActivationRequested, "request", request.Id.ToString(), AuditOutcome.Success, new
         {
             role = ctx.RoleName,
             scope = request.Scope,
@@ -146,19 +129,22 @@ public sealed class ActivateRolesHandler(
             status = request.Status.ToString(),
             start = request.RequestedStart,
             approvalsNeeded = request.ApprovalsNeeded,
-        }, me, request.RoleId));
+        }, me, request.RoleId);
+        work.Announce.RolesOf(me);
+        work.Announce.WakeExpiry();
+        if (request.Status == ActivationRequestStatus.Pending)
+        {
+            work.Announce.ApprovalsChanged();
+            work.Announce.NotificationsOf(await notifier.ApprovalRequestedAsync(work.Db, request, work.Actor.DisplayName, ctx.RoleName, cancellationToken));
+        }
 
         if (request.Status != ActivationRequestStatus.Approved)
         {
-            return (new ActivationOutcome(ctx.EligibilityId, ctx.RoleName, request.Id, request.Status, null, null), request);
+            return new ActivationOutcome(ctx.EligibilityId, ctx.RoleName, request.Id, request.Status, null, null);
         }
 
-        var activation = new RoleActivation(Guid.NewGuid(), request, now);
-        db.Activations.Add(activation);
-        db.Outbox.Add(new OutboxMessage(Guid.NewGuid(), OutboxMessageType.ProvisionGrant, activation.Id, now));
-        db.AuditEvents.Add(context.Audit(now, AuditActions.ActivationGranted, "activation", activation.Id.ToString(), AuditOutcome.Success,
-            new { request = request.Id, notBefore = activation.NotBefore, notAfter = activation.NotAfter, approvedBy = "policy" }, me, activation.RoleId));
-        return (new ActivationOutcome(ctx.EligibilityId, ctx.RoleName, request.Id, request.Status, activation.Id, activation.NotAfter), request);
+        var activation = await grants.GrantAsync(work, request, work.Actor.DisplayName, ctx.RoleName, "policy", null, cancellationToken);
+        return new ActivationOutcome(ctx.EligibilityId, ctx.RoleName, request.Id, request.Status, activation.Id, activation.NotAfter);
     }
 
     private async Task RefuseAsync(PimDbContext db, ActivateRoles command, IReadOnlyList<PolicyContext> contexts, IReadOnlyList<PolicyDecision> decisions, DateTimeOffset now, CancellationToken cancellationToken)
@@ -174,20 +160,4 @@ public sealed class ActivateRolesHandler(
 
     private static string TargetOf(ActivateRoles command) => string.Join(",", command.Items.Select(i => i.EligibilityId));
 
-}
-
-/// <summary>Writes the audit event of a refused activation or extension — the only thing a refusal writes.</summary>
-internal static class ActivationRefusals
-{
-    public static async Task RecordAsync(PimDbContext db, RequestContext context, DateTimeOffset now, string targetType, string targetId, IReadOnlyList<string> reasons, Guid? roleId, CancellationToken cancellationToken)
-    {
-        db.ChangeTracker.Clear();
-        var target = targetId.Length > 128 ? targetId[..128] : targetId;
-        db.AuditEvents.Add(context.Audit(now, AuditActions.ActivationRefused, targetType, target, AuditOutcome.Refused, new { reasons }, context.Actor.PrincipalId, roleId));
-        await db.SaveChangesAsync(cancellationToken);
-    }
-
-    /// <summary>The refusal to throw: one reason as it is, several after <paramref name="lead"/>.</summary>
-    public static RefusedException Refused(string lead, IReadOnlyList<string> reasons) =>
-        new(reasons.Count == 1 ? reasons[0] : $"{lead} {string.Join(" ", reasons)}", reasons);
 }

@@ -13,8 +13,6 @@ public abstract class ActivationInputValidator<T> : AbstractValidator<T>
     /// <summary>Most roles activated in one go.</summary>
     public const int MaxItems = 25;
 
-    public const int MaxTicketLength = 100;
-
     protected void AddItemRules(Expression<Func<T, IEnumerable<ActivationItem>>> items)
     {
         RuleFor(items).NotEmpty().WithMessage("Select at least one role.")
@@ -35,8 +33,8 @@ public abstract class ActivationInputValidator<T> : AbstractValidator<T>
     {
         RuleFor(justification).MaximumLength(ActivationRequest.MaxJustificationLength)
             .WithMessage($"The justification can be at most {ActivationRequest.MaxJustificationLength} characters.");
-        RuleFor(ticketNumber).MaximumLength(MaxTicketLength).WithMessage($"The ticket number can be at most {MaxTicketLength} characters.");
-        RuleFor(ticketSystem).MaximumLength(MaxTicketLength).WithMessage($"The ticket system can be at most {MaxTicketLength} characters.");
+        RuleFor(ticketNumber).MaximumLength(ActivationRequest.MaxTicketLength).WithMessage($"The ticket number can be at most {ActivationRequest.MaxTicketLength} characters.");
+        RuleFor(ticketSystem).MaximumLength(ActivationRequest.MaxTicketLength).WithMessage($"The ticket system can be at most {ActivationRequest.MaxTicketLength} characters.");
     }
 
     protected void AddCodeRule(Expression<Func<T, string?>> code) =>

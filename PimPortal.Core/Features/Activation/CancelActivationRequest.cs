@@ -2,7 +2,7 @@ using FluentValidation;
 using Mediator;
 using Microsoft.EntityFrameworkCore;
 using PimPortal.Core.Domain;
-using PimPortal.Core.Jobs;
+using PimPortal.Core.Lifecycle;
 using PimPortal.Core.Persistence;
 using PimPortal.Core.Signals;
 
@@ -17,7 +17,7 @@ public sealed class CancelActivationRequestValidator : AbstractValidator<CancelA
         RuleFor(x => x.RequestId).NotEmpty().WithMessage("Choose the request to cancel.");
 }
 
-public sealed class CancelActivationRequestHandler(IDbContextFactory<PimDbContext> dbFactory, RequestContext context, TimeProvider time, PortalEvents events)
+public sealed class CancelActivationRequestHandler(IDbContextFactory<PimDbContext> dbFactory, RequestContext context, TimeProvider time, Announcer announcer)
     : ICommandHandler<CancelActivationRequest>
 {
     public ValueTask<Unit> Handle(CancelActivationRequest command, CancellationToken cancellationToken) =>
@@ -31,15 +31,14 @@ public sealed class CancelActivationRequestHandler(IDbContextFactory<PimDbContex
         var request = await db.ActivationRequests.Include(r => r.Role)
             .SingleOrDefaultAsync(r => r.Id == command.RequestId && r.RequesterId == me, cancellationToken)
             ?? throw new NotFoundException("That request is not one of yours.");
+        var work = context.Begin(db, now);
         request.Cancel(me, now);
-        var retired = await PimPortal.Core.Notifications.Notifier.RetireApprovalRequestsAsync(db, [request.Id], now, cancellationToken);
-        db.AuditEvents.Add(context.Audit(now, AuditActions.RequestCancelled, "request", request.Id.ToString(), AuditOutcome.Success,
-            new { role = request.Role.DisplayName, scope = request.Scope, kind = request.Kind.ToString() }, me, request.RoleId));
+        await RequestLapses.RetireAsync(work, [request.Id], cancellationToken);
+        work.Audit(AuditActions.RequestCancelled, "request", request.Id.ToString(), AuditOutcome.Success,
+            new { role = request.Role.DisplayName, scope = request.Scope, kind = request.Kind.ToString() }, me, request.RoleId);
+        work.Announce.RolesOf(me);
         await db.SaveChangesAsync(cancellationToken);
-
-        events.RolesChanged([me]);
-        events.ApprovalsChanged();
-        events.NotificationsChanged(retired);
+        announcer.Announce(work.Announce);
         return Unit.Value;
     }
 }

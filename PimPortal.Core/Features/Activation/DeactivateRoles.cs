@@ -2,7 +2,7 @@ using FluentValidation;
 using Mediator;
 using Microsoft.EntityFrameworkCore;
 using PimPortal.Core.Domain;
-using PimPortal.Core.Jobs;
+using PimPortal.Core.Lifecycle;
 using PimPortal.Core.Persistence;
 using PimPortal.Core.Signals;
 
@@ -21,7 +21,7 @@ public sealed class DeactivateRolesValidator : AbstractValidator<DeactivateRoles
     }
 }
 
-public sealed class DeactivateRolesHandler(IDbContextFactory<PimDbContext> dbFactory, RequestContext context, TimeProvider time, JobSignals signals, PortalEvents events)
+public sealed class DeactivateRolesHandler(IDbContextFactory<PimDbContext> dbFactory, RequestContext context, TimeProvider time, Grants grants, Announcer announcer)
     : ICommandHandler<DeactivateRoles, int>
 {
     public ValueTask<int> Handle(DeactivateRoles command, CancellationToken cancellationToken) =>
@@ -47,24 +47,11 @@ public sealed class DeactivateRolesHandler(IDbContextFactory<PimDbContext> dbFac
             throw new RefusedException(string.Join(" ", ended.Select(a => $"{a.Role.DisplayName} is already {a.Status.ToString().ToLowerInvariant()}.")));
         }
 
-        foreach (var activation in activations)
-        {
-            activation.Deactivate(me, now);
-            db.Outbox.Add(new OutboxMessage(Guid.NewGuid(), OutboxMessageType.RemoveGrant, activation.Id, now));
-            db.AuditEvents.Add(context.Audit(now, AuditActions.ActivationDeactivated, "activation", activation.Id.ToString(), AuditOutcome.Success,
-                new { role = activation.Role.DisplayName, scope = activation.Scope, notAfter = activation.NotAfter }, me, activation.RoleId));
-        }
-
-        var lapsed = await Approvals.ApprovedRequests.LapsePendingExtensionsAsync(db, [.. activations.Select(a => a.Id)], context.Actor, context.Client, now, cancellationToken);
+        var work = context.Begin(db, now);
+        await grants.EndAsync(work, [.. activations.Select(a => new GrantEnd(a, GrantEnding.Deactivated,
+            new { role = a.Role.DisplayName, scope = a.Scope, notAfter = a.NotAfter }))], cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
-
-        signals.Outbox.Set();
-        events.RolesChanged([me]);
-        if (lapsed > 0)
-        {
-            events.ApprovalsChanged();
-        }
-
+        announcer.Announce(work.Announce);
         return activations.Count;
     }
 }

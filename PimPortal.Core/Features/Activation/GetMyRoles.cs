@@ -102,14 +102,14 @@ public sealed class GetMyRolesHandler(IDbContextFactory<PimDbContext> dbFactory,
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
 
         var active = await db.Activations.AsNoTracking()
-            .Where(a => a.PrincipalId == me && (a.Status == ActivationStatus.Provisioning || a.Status == ActivationStatus.Active))
+            .Where(RoleActivation.Open).Where(a => a.PrincipalId == me)
             .OrderBy(a => a.NotAfter)
             .Select(a => new
             {
                 a.Id, a.EligibilityId, a.RoleId, a.Role.DisplayName, a.Role.Kind, a.Scope, a.Status, a.NotBefore, a.NotAfter, a.ConfirmedAt,
                 a.Role.Settings.MaxActivationDuration, a.Role.Settings.RequireApproval, a.AssignedBy,
                 Justification = db.ActivationRequests.Where(r => r.Id == a.RequestId).Select(r => r.Justification).FirstOrDefault(),
-                Write = db.Outbox.Where(m => m.ActivationId == a.Id && m.ProcessedAt == null && m.Attempts > 0)
+                Write = db.Outbox.Where(m => m.TargetId == a.Id && m.ProcessedAt == null && m.Attempts > 0)
                     .OrderByDescending(m => m.CreatedAt)
                     .Select(m => new { m.Attempts, m.LastError, m.DueAt })
                     .FirstOrDefault(),
@@ -117,21 +117,21 @@ public sealed class GetMyRolesHandler(IDbContextFactory<PimDbContext> dbFactory,
             .ToListAsync(cancellationToken);
 
         var pending = await db.ActivationRequests.AsNoTracking()
-            .Where(r => r.RequesterId == me && (r.Status == ActivationRequestStatus.Pending || r.Status == ActivationRequestStatus.Scheduled))
+            .Where(ActivationRequest.Waiting).Where(r => r.RequesterId == me)
             .OrderBy(r => r.CreatedAt)
             .Select(r => new PendingRequest(
                 r.Id, r.RoleId, r.Role.DisplayName, r.Role.Kind, r.Scope, r.Kind, r.Duration, r.Justification, r.CreatedAt, r.ExpiresAt,
                 r.ApprovalsNeeded, r.Decisions.Count(d => d.Verdict == ApprovalVerdict.Approve), r.Status, r.RequestedStart))
             .ToListAsync(cancellationToken);
 
-        // Own eligibilities and those of the (enabled) groups the user is a member of.
+        // Own eligibilities and those of the (enabled) groups the user is a member of, current now (some may start later).
+        var groups = db.EnabledGroupsOf(me);
         var eligible = await db.Eligibilities.AsNoTracking()
-            .Where(e => (e.PrincipalId == me || db.GroupMemberships.Any(m => m.GroupId == e.PrincipalId && m.MemberId == me
-                    && db.Principals.Any(g => g.Id == e.PrincipalId && g.IsEnabled)))
-                && e.RemovedAt == null && (e.NotAfter == null || e.NotAfter > now))
+            .Where(RoleEligibility.Current.At(now))
+            .Where(e => e.PrincipalId == me || groups.Contains(e.PrincipalId))
             .Select(e => new
             {
-                e.Id, e.RoleId, e.Role.DisplayName, e.Role.Kind, e.Scope, e.NotBefore, e.NotAfter,
+                Eligibility = e, e.Id, e.RoleId, e.Role.DisplayName, e.Role.Kind, e.Scope, e.NotBefore, e.NotAfter,
                 ViaGroup = e.PrincipalId == me ? null : db.Principals.Where(g => g.Id == e.PrincipalId).Select(g => g.DisplayName).FirstOrDefault(),
                 e.Role.Settings.MaxActivationDuration, e.Role.Settings.RequireMfa, e.Role.Settings.RequireJustification,
                 e.Role.Settings.RequireTicket, e.Role.Settings.RequireApproval, e.Role.Settings.ApprovalsNeeded,
@@ -149,14 +149,16 @@ public sealed class GetMyRolesHandler(IDbContextFactory<PimDbContext> dbFactory,
                 // The same role and scope directly and through a group (or two groups): one row — one that can be used
                 // now before one that starts later, then one's own before a group's, then the one lasting longest.
                 .GroupBy(e => (e.RoleId, e.Scope))
-                .Select(g => g.OrderBy(e => e.NotBefore <= now ? 0 : 1).ThenBy(e => e.ViaGroup is null ? 0 : 1)
+                .Select(g => g.OrderBy(e => e.Eligibility.HasStartedBy(now) ? 0 : 1).ThenBy(e => e.ViaGroup is null ? 0 : 1)
                     .ThenByDescending(e => e.NotAfter ?? DateTimeOffset.MaxValue).First())
                 .Select(e => new EligibleRole(
                     e.Id, e.RoleId, e.DisplayName, e.Kind, e.Scope, e.MaxActivationDuration, e.RequireMfa, e.RequireJustification,
                     e.RequireTicket, e.RequireApproval, e.ApprovalsNeeded, e.NotBefore, e.NotAfter,
                     IsActive(e.RoleId, e.Scope), IsPending(e.RoleId, e.Scope, ActivationRequestKind.Activate))
                 {
-                    CanActivate = e.NotBefore <= now && !IsActive(e.RoleId, e.Scope) && !IsPending(e.RoleId, e.Scope, ActivationRequestKind.Activate),
+                    // The account is enabled (the authorization behaviour checked it), and a listed eligibility is held.
+                    CanActivate = EligibilityUse.MayUse(e.Eligibility, accountEnabled: true, held: true, now)
+                        && !IsActive(e.RoleId, e.Scope) && !IsPending(e.RoleId, e.Scope, ActivationRequestKind.Activate),
                     ViaGroup = e.ViaGroup,
                 })
                 .OrderBy(e => e.RoleName, StringComparer.CurrentCultureIgnoreCase).ThenBy(e => e.Scope, StringComparer.Ordinal)],

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using PimPortal.Core.Domain;
+using PimPortal.Core.Lifecycle;
 using PimPortal.Core.Persistence;
 using PimPortal.Core.Policy;
 using PimPortal.Core.Security;
@@ -39,6 +40,8 @@ internal sealed record PolicyContext(
 
     // One round trip, compiled once (every activation runs it): the eligibilities with their roles and settings
     // (approvers are read apart, only for roles that need approval), and whether each already has an open grant or a pending request (correlated subqueries).
+    // The rules' expressions (RoleActivation.Open, ActivationRequest.Waiting) are static and inline here; a compiled query
+    // cannot call PimDbContext.EnabledGroupsOf with its own parameters, so "held through an enabled group" is written out.
     private static readonly CompiledQuery<Func<PimDbContext, Guid, Guid[], IAsyncEnumerable<EligibilityRow>>> LoadRows = new(() =>
         EF.CompileAsyncQuery((PimDbContext db, Guid principalId, Guid[] ids) =>
             db.Eligibilities.AsNoTracking()
@@ -48,10 +51,9 @@ internal sealed record PolicyContext(
                 .Select(e => new EligibilityRow(
                     e,
                     db.Principals.Where(p => p.Id == principalId).Select(p => p.IsEnabled).FirstOrDefault(),
-                    db.Activations.Any(a => a.PrincipalId == principalId && a.RoleId == e.RoleId && a.Scope == e.Scope
-                        && (a.Status == ActivationStatus.Provisioning || a.Status == ActivationStatus.Active)),
-                    db.ActivationRequests.Any(r => r.RequesterId == principalId && r.RoleId == e.RoleId && r.Scope == e.Scope
-                        && (r.Status == ActivationRequestStatus.Pending || r.Status == ActivationRequestStatus.Scheduled) && r.Kind == ActivationRequestKind.Activate),
+                    db.Activations.Where(RoleActivation.Open).Any(a => a.PrincipalId == principalId && a.RoleId == e.RoleId && a.Scope == e.Scope),
+                    db.ActivationRequests.Where(ActivationRequest.Waiting).Any(r => r.RequesterId == principalId && r.RoleId == e.RoleId && r.Scope == e.Scope
+                        && r.Kind == ActivationRequestKind.Activate),
                     db.ActivationRequests.Any(r => r.RequesterId == principalId && r.RoleId == e.RoleId && r.Scope == e.Scope
                         && r.Status == ActivationRequestStatus.Pending && r.Kind == ActivationRequestKind.Extend),
                     db.DirectoryAssignments.Any(a => a.PrincipalId == principalId && a.RoleId == e.RoleId && a.Scope == e.Scope && a.ActivationId == null)
@@ -101,7 +103,7 @@ internal sealed record PolicyContext(
         var approvalRoles = eligibilities.Values.Where(e => e.Role.Settings.RequireApproval).Select(e => e.RoleId).Distinct().ToList();
         var approvers = approvalRoles.Count == 0
             ? new Dictionary<Guid, (IReadOnlyList<string> Names, int Available)>()
-            : await Features.Approvals.Approvers.DescribeAsync(db, approvalRoles, principalId, cancellationToken);
+            : await Approvers.DescribeAsync(db, approvalRoles, principalId, cancellationToken);
 
         // Eligibilities of groups: the requester's memberships, as the directory tables say now (the domain checks them again).
         IReadOnlyCollection<Guid> groups = eligibilities.Values.Any(e => e.PrincipalId != principalId)

@@ -2,8 +2,7 @@ using FluentValidation;
 using Mediator;
 using Microsoft.EntityFrameworkCore;
 using PimPortal.Core.Domain;
-using PimPortal.Core.Jobs;
-using PimPortal.Core.Notifications;
+using PimPortal.Core.Lifecycle;
 using PimPortal.Core.Persistence;
 using PimPortal.Core.Signals;
 
@@ -39,8 +38,8 @@ public sealed class DecideRequestHandler(
     RequestContext context,
     TimeProvider time,
     Notifier notifier,
-    JobSignals signals,
-    PortalEvents events)
+    ApprovedRequests approvedRequests,
+    Announcer announcer)
     : ICommandHandler<DecideRequest, DecisionResult>
 {
     /// <summary>The same words whether the request does not exist or is not the actor's to decide: nothing about it leaks.</summary>
@@ -77,22 +76,23 @@ public sealed class DecideRequestHandler(
             throw;
         }
 
+        var work = context.Begin(db, now);
         var given = request.Decisions.Count(d => d.Verdict == ApprovalVerdict.Approve);
-        db.AuditEvents.Add(context.Audit(now, command.Verdict == ApprovalVerdict.Approve ? AuditActions.ApprovalGiven : AuditActions.ApprovalDenied,
+        work.Audit(command.Verdict == ApprovalVerdict.Approve ? AuditActions.ApprovalGiven : AuditActions.ApprovalDenied,
             "request", request.Id.ToString(), AuditOutcome.Success,
             new { role = request.Role.DisplayName, scope = request.Scope, reason = command.Reason?.Trim(), approvalsGiven = given, approvalsNeeded = request.ApprovalsNeeded },
-            request.RequesterId, request.RoleId));
+            request.RequesterId, request.RoleId);
 
         ApprovedRequests.Outcome? outcome = null;
         if (request.Status is ActivationRequestStatus.Approved or ActivationRequestStatus.Scheduled)
         {
             var approvedBy = await ApprovedRequests.ApprovedByAsync(db, request, cancellationToken);
-            db.AuditEvents.Add(context.Audit(now, AuditActions.RequestApproved, "request", request.Id.ToString(), AuditOutcome.Success,
+            work.Audit(AuditActions.RequestApproved, "request", request.Id.ToString(), AuditOutcome.Success,
                 new { role = request.Role.DisplayName, approvedBy, start = request.RequestedStart, scheduled = request.Status == ActivationRequestStatus.Scheduled },
-                request.RequesterId, request.RoleId));
+                request.RequesterId, request.RoleId);
             if (request.Status == ActivationRequestStatus.Approved)
             {
-                outcome = await ApprovedRequests.CarryOutAsync(db, request, context.Actor, context.Client, now, approvedBy, notifier, cancellationToken);
+                outcome = await approvedRequests.CarryOutAsync(work, request, approvedBy, cancellationToken);
             }
 
             var detail = outcome?.LapsedBecause
@@ -101,14 +101,16 @@ public sealed class DecideRequestHandler(
         }
         else if (request.Status == ActivationRequestStatus.Denied)
         {
-            db.AuditEvents.Add(context.Audit(now, AuditActions.RequestDenied, "request", request.Id.ToString(), AuditOutcome.Success,
-                new { role = request.Role.DisplayName, deniedBy = context.Actor.DisplayName, reason = command.Reason?.Trim() }, request.RequesterId, request.RoleId));
+            work.Audit(AuditActions.RequestDenied, "request", request.Id.ToString(), AuditOutcome.Success,
+                new { role = request.Role.DisplayName, deniedBy = context.Actor.DisplayName, reason = command.Reason?.Trim() }, request.RequesterId, request.RoleId);
             await notifier.RequestClosedAsync(db, request, request.Role.DisplayName, "denied", $"{context.Actor.DisplayName}: {command.Reason?.Trim()}", cancellationToken);
         }
 
-        var retired = request.Status == ActivationRequestStatus.Pending
-            ? []
-            : await Notifier.RetireApprovalRequestsAsync(db, [request.Id], now, cancellationToken);
+        if (request.Status != ActivationRequestStatus.Pending)
+        {
+            await RequestLapses.RetireAsync(work, [request.Id], cancellationToken);
+            work.Announce.NotificationsOf([request.RequesterId]);
+        }
 
         try
         {
@@ -123,12 +125,10 @@ public sealed class DecideRequestHandler(
             throw new DbUpdateConcurrencyException("A concurrent decision was saved first.", ex);
         }
 
-        signals.Outbox.Set();
-        signals.Expiry.Set();
-        signals.Mail.Set();
-        events.RolesChanged([request.RequesterId]);
-        events.ApprovalsChanged();
-        events.NotificationsChanged([request.RequesterId, .. retired]);
+        work.Announce.RolesOf(request.RequesterId);
+        work.Announce.ApprovalsChanged();
+        work.Announce.WakeExpiry();
+        announcer.Announce(work.Announce);
         return new DecisionResult(request.Id, request.Status, given, request.ApprovalsNeeded, outcome?.ActivationId, outcome?.LapsedBecause);
     }
 

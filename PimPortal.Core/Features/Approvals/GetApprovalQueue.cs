@@ -2,6 +2,7 @@ using FluentValidation;
 using Mediator;
 using Microsoft.EntityFrameworkCore;
 using PimPortal.Core.Domain;
+using PimPortal.Core.Lifecycle;
 using PimPortal.Core.Persistence;
 
 namespace PimPortal.Core.Features.Approvals;

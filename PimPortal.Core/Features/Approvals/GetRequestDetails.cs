@@ -1,6 +1,7 @@
 using Mediator;
 using Microsoft.EntityFrameworkCore;
 using PimPortal.Core.Domain;
+using PimPortal.Core.Lifecycle;
 using PimPortal.Core.Persistence;
 
 namespace PimPortal.Core.Features.Approvals;
@@ -75,7 +76,7 @@ public sealed class GetRequestDetailsHandler(IDbContextFactory<PimDbContext> dbF
         return new RequestDetailsView(
             item, request.Status, request.DecidedAt, request.ClosedReason, request.ActivationId, isMine,
             CanDecide: pending && isApprover && !isMine && item.MyVerdict is null,
-            CanCancel: isMine && request.Status is ActivationRequestStatus.Pending or ActivationRequestStatus.Scheduled,
+            CanCancel: isMine && request.IsWaiting,
             events, now);
     }
 }

@@ -83,7 +83,7 @@ public sealed class ListAssignmentsHandler(IDbContextFactory<PimDbContext> dbFac
 
             if (!query.IncludeEnded)
             {
-                eligibilities = eligibilities.Where(e => e.RemovedAt == null && (e.NotAfter == null || e.NotAfter > now));
+                eligibilities = eligibilities.Where(RoleEligibility.Current.At(now));
             }
 
             if (query.NotActivatedForDays is { } days)
@@ -121,7 +121,7 @@ public sealed class ListAssignmentsHandler(IDbContextFactory<PimDbContext> dbFac
 
         activations = query.IncludeEnded
             ? activations
-            : activations.Where(a => a.Status == ActivationStatus.Provisioning || a.Status == ActivationStatus.Active);
+            : activations.Where(RoleActivation.Open);
         if (holder.Length > 0)
         {
             activations = from a in activations join p in matching on a.PrincipalId equals p.Id select a;

@@ -34,7 +34,7 @@ public sealed class ExportAuditHandler(IDbContextFactory<PimDbContext> dbFactory
     {
         ArgumentNullException.ThrowIfNull(command.Output);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var filtered = await AuditQueryHandlers.FilteredAsync(db, command.Filter, cancellationToken);
+        var filtered = await SearchAuditHandler.FilteredAsync(db, command.Filter, cancellationToken);
         var rows =
             from e in filtered
             join p in db.Principals on e.SubjectId equals (Guid?)p.Id into subjects

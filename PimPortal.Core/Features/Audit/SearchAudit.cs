@@ -13,9 +13,6 @@ namespace PimPortal.Core.Features.Audit;
 [RequirePermission(PortalPermissions.Auditor, PortalPermissions.PimAdministrator)]
 public sealed record SearchAudit(AuditFilter Filter, long? Before = null, int PageSize = 50) : IQuery<AuditPage>;
 
-/// <summary>The signed-in user's own events: what they did, and what was done to them.</summary>
-public sealed record GetMyAudit(long? Before = null, int PageSize = 50) : IQuery<AuditPage>;
-
 /// <summary>
 /// What to look for: a time range, who acted, whom it concerned, which role, which kind of event, its outcome, and
 /// text in its details (justifications, tickets, reasons).
@@ -32,8 +29,7 @@ public sealed record AuditRow(
     long Id, DateTimeOffset OccurredAt, string ActorName, string Action, string TargetType, string TargetId, string? SubjectName, string? RoleName,
     AuditOutcome Outcome, string? Details, string? ClientAddress, Guid? RequestId);
 
-public sealed class AuditQueryHandlers(IDbContextFactory<PimDbContext> dbFactory, RequestContext context)
-    : IQueryHandler<SearchAudit, AuditPage>, IQueryHandler<GetMyAudit, AuditPage>
+public sealed class SearchAuditHandler(IDbContextFactory<PimDbContext> dbFactory) : IQueryHandler<SearchAudit, AuditPage>
 {
     public const int MaxPageSize = 200;
 
@@ -42,14 +38,6 @@ public sealed class AuditQueryHandlers(IDbContextFactory<PimDbContext> dbFactory
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var events = await FilteredAsync(db, query.Filter, cancellationToken);
         return await PageAsync(db, events, query.Before, query.PageSize, cancellationToken);
-    }
-
-    public async ValueTask<AuditPage> Handle(GetMyAudit query, CancellationToken cancellationToken)
-    {
-        var me = context.Actor.PrincipalId;
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var mine = db.AuditEvents.AsNoTracking().Where(e => e.ActorId == me || e.SubjectId == me);
-        return await PageAsync(db, mine, query.Before, query.PageSize, cancellationToken);
     }
 
     /// <summary>
@@ -181,7 +169,7 @@ public sealed class AuditQueryHandlers(IDbContextFactory<PimDbContext> dbFactory
         return words.Count == 0 ? null : string.Join(" AND ", words);
     }
 
-    private static async Task<AuditPage> PageAsync(PimDbContext db, IQueryable<AuditEvent> events, long? before, int pageSize, CancellationToken cancellationToken)
+    internal static async Task<AuditPage> PageAsync(PimDbContext db, IQueryable<AuditEvent> events, long? before, int pageSize, CancellationToken cancellationToken)
     {
         var size = Math.Clamp(pageSize, 1, MaxPageSize);
         if (before is { } last)

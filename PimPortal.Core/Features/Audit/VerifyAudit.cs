@@ -14,12 +14,8 @@ namespace PimPortal.Core.Features.Audit;
 [RequirePermission(PortalPermissions.Auditor, PortalPermissions.PimAdministrator)]
 public sealed record VerifyAudit : ICommand<AuditVerification>;
 
-/// <summary>Writes the checkpoints (and prunings) as a digest file to keep away from the database; audited.</summary>
-[RequirePermission(PortalPermissions.Auditor, PortalPermissions.PimAdministrator)]
-public sealed record ExportAuditDigest(Stream Output) : ICommand<long>;
-
-public sealed class AuditIntegrityHandlers(AuditTrail trail, IDbContextFactory<PimDbContext> dbFactory, RequestContext context, TimeProvider time)
-    : ICommandHandler<VerifyAudit, AuditVerification>, ICommandHandler<ExportAuditDigest, long>
+public sealed class VerifyAuditHandler(AuditTrail trail, IDbContextFactory<PimDbContext> dbFactory, RequestContext context, TimeProvider time)
+    : ICommandHandler<VerifyAudit, AuditVerification>
 {
     public async ValueTask<AuditVerification> Handle(VerifyAudit command, CancellationToken cancellationToken)
     {
@@ -29,15 +25,5 @@ public sealed class AuditIntegrityHandlers(AuditTrail trail, IDbContextFactory<P
             new { result.Intact, result.EventsVerified, result.CheckpointsVerified, result.Unsealed, broken = result.Break }));
         await db.SaveChangesAsync(CancellationToken.None);
         return result;
-    }
-
-    public async ValueTask<long> Handle(ExportAuditDigest command, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(command.Output);
-        var checkpoints = await trail.WriteDigestAsync(command.Output, cancellationToken);
-        await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
-        db.AuditEvents.Add(context.Audit(time.GetUtcNow(), AuditActions.AuditDigestExported, "audit", "digest", AuditOutcome.Success, new { checkpoints }));
-        await db.SaveChangesAsync(CancellationToken.None);
-        return checkpoints;
     }
 }

@@ -5,6 +5,7 @@ using PimPortal.Core.Common.Behaviours;
 using PimPortal.Core.Directory;
 using PimPortal.Core.Domain;
 using PimPortal.Core.Jobs;
+using PimPortal.Core.Lifecycle;
 using PimPortal.Core.Persistence;
 using PimPortal.Core.Signals;
 
@@ -13,7 +14,7 @@ namespace PimPortal.Core.Features.Directory;
 /// <summary>
 /// A PIM administrator turns an "assigned outside the portal" alert into an eligibility: the holder becomes eligible
 /// for the role (permanently, unless they already were) and the standing assignment is removed from the directory —
-/// standing access becomes just-in-time access. Audited.
+/// standing access becomes just-in-time access. The removal goes through the outbox (retried until done). Audited.
 /// </summary>
 [RequirePermission(PortalPermissions.PimAdministrator)]
 public sealed record ConvertDriftToEligibility(Guid FindingId, string? Justification) : ICommand<ConversionResult>;
@@ -33,41 +34,29 @@ public sealed class ConvertDriftToEligibilityValidator : AbstractValidator<Conve
 }
 
 public sealed class ConvertDriftToEligibilityHandler(
-    IDbContextFactory<PimDbContext> dbFactory,
-    RequestContext context,
-    IDirectoryGateway gateway,
-    TimeProvider time,
-    PortalEvents events)
+    IDbContextFactory<PimDbContext> dbFactory, RequestContext context, TimeProvider time, OutboxProcessor outbox, Announcer announcer)
     : ICommandHandler<ConvertDriftToEligibility, ConversionResult>
 {
     public async ValueTask<ConversionResult> Handle(ConvertDriftToEligibility command, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var me = context.Actor.PrincipalId;
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var finding = await db.DriftFindings.SingleOrDefaultAsync(f => f.Id == command.FindingId && f.ResolvedAt == null, cancellationToken)
+        var finding = await db.DriftFindings.AsNoTracking().SingleOrDefaultAsync(f => f.Id == command.FindingId && f.ResolvedAt == null, cancellationToken)
             ?? throw new NotFoundException("That alert does not exist or is already resolved.");
         var role = await db.PrivilegedRoles.AsNoTracking().Include(r => r.Settings).SingleAsync(r => r.Id == finding.RoleId, cancellationToken);
+        var work = context.Begin(db, now);
 
         // The alert may be older than the last activation: never remove what a grant of the portal holds now.
-        await StandingAccess.RefuseIfActivatedAsync(db, finding.PrincipalId, finding.RoleId, finding.Scope, cancellationToken);
-        var holder = new StandingAccess.Holder(finding.Id, finding.PrincipalId, role, finding.Scope, finding.FirstSeenAt);
-        var eligibility = await StandingAccess.EnsureEligibleAsync(db, context, holder, null, command.Justification, "converted from a standing assignment", now, cancellationToken);
+        await StandingAccess.RefuseIfActivatedAsync(work, finding.PrincipalId, finding.RoleId, finding.Scope, cancellationToken);
+        var (eligibility, removal) = await StandingAccess.ConvertAsync(work, new StandingAccess.Holder(finding.PrincipalId, role, finding.Scope, finding.FirstSeenAt, finding),
+            StandingRemovalSource.Drift, null, command.Justification?.Trim(), cancellationToken);
+
+        // The eligibility, its audit event and the removal's intent in one transaction; then the outbox removes it now,
+        // and retries what the directory did not do yet.
         await db.SaveChangesAsync(cancellationToken);
-
-        // Then the standing assignment goes (keyed by the alert: a removal of a grant the portal never made).
-        var result = (await StandingAccess.RemoveAsync(gateway, [holder], now)).Single();
-        var removed = result.Outcome == DirectoryChangeOutcome.Done;
-        if (removed)
-        {
-            finding.Resolve(now, $"converted to an eligibility by {context.Actor.DisplayName}");
-        }
-
-        db.AuditEvents.Add(context.Audit(now, removed ? AuditActions.DriftResolved : AuditActions.DriftConversionFailed, "drift", finding.Id.ToString(),
-            removed ? AuditOutcome.Success : AuditOutcome.Failed,
-            new { role = role.DisplayName, eligibility = eligibility.Id, justification = command.Justification?.Trim(), error = result.Error }, finding.PrincipalId, finding.RoleId));
-        await db.SaveChangesAsync(CancellationToken.None);
-        events.RolesChanged([finding.PrincipalId]);
-        return new ConversionResult(eligibility.Id, removed, removed ? null : result.Error ?? result.Outcome.ToString());
+        announcer.Announce(work.Announce);
+        var delivered = await StandingRemovals.DeliverNowAsync(db, outbox, [removal.Id]);
+        var (removed, error) = delivered.TryGetValue(removal.Id, out var result) ? result : (false, StandingRemovals.Queued);
+        return new ConversionResult(eligibility.Id, removed, error);
     }
 }

@@ -2,6 +2,7 @@ using Mediator;
 using Microsoft.EntityFrameworkCore;
 using PimPortal.Core.Domain;
 using PimPortal.Core.Jobs;
+using PimPortal.Core.Lifecycle;
 using PimPortal.Core.Notifications;
 using PimPortal.Core.Persistence;
 using PimPortal.Core.Signals;
@@ -15,9 +16,6 @@ public sealed record GetMyNotifications(int Take = 20) : IQuery<MyNotifications>
 public sealed record MyNotifications(IReadOnlyList<NotificationView> Items, int Unread, bool MailEnabled);
 
 public sealed record NotificationView(Guid Id, NotificationKind Kind, string Subject, string Link, DateTimeOffset CreatedAt, bool IsRead, EmailStatus EmailStatus);
-
-/// <summary>Marks all of the signed-in user's notifications read.</summary>
-public sealed record MarkNotificationsRead : ICommand;
 
 public sealed class GetMyNotificationsHandler(IDbContextFactory<PimDbContext> dbFactory, RequestContext context, Notifier notifier)
     : IQueryHandler<GetMyNotifications, MyNotifications>
@@ -34,24 +32,5 @@ public sealed class GetMyNotificationsHandler(IDbContextFactory<PimDbContext> db
             .ToListAsync(cancellationToken);
         var unread = await db.Notifications.CountAsync(n => n.RecipientId == me && n.ReadAt == null, cancellationToken);
         return new MyNotifications(items, unread, notifier.MailsNotifications);
-    }
-}
-
-public sealed class MarkNotificationsReadHandler(IDbContextFactory<PimDbContext> dbFactory, RequestContext context, TimeProvider time, PortalEvents events)
-    : ICommandHandler<MarkNotificationsRead>
-{
-    public async ValueTask<Unit> Handle(MarkNotificationsRead command, CancellationToken cancellationToken)
-    {
-        var me = context.Actor.PrincipalId;
-        var now = time.GetUtcNow();
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var changed = await db.Notifications.Where(n => n.RecipientId == me && n.ReadAt == null)
-            .ExecuteUpdateAsync(u => u.SetProperty(n => n.ReadAt, now), cancellationToken);
-        if (changed > 0)
-        {
-            events.NotificationsChanged([me]);
-        }
-
-        return Unit.Value;
     }
 }

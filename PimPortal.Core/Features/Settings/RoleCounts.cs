@@ -17,12 +17,12 @@ internal static class RoleCounts
     public static async Task<IReadOnlyDictionary<Guid, RoleTally>> ReadAsync(PimDbContext db, DateTimeOffset now, DateTimeOffset endingBy, CancellationToken cancellationToken)
     {
         var eligible = await db.Eligibilities.AsNoTracking()
-            .Where(e => e.RemovedAt == null && (e.NotAfter == null || e.NotAfter > now))
+            .Where(RoleEligibility.Current.At(now))
             .GroupBy(e => e.RoleId)
             .Select(g => new { RoleId = g.Key, Count = g.Count(), EndingSoon = g.Count(e => e.NotAfter != null && e.NotAfter <= endingBy) })
             .ToListAsync(cancellationToken);
         var active = await db.Activations.AsNoTracking()
-            .Where(a => a.Status == ActivationStatus.Provisioning || a.Status == ActivationStatus.Active)
+            .Where(RoleActivation.Open)
             .GroupBy(a => a.RoleId)
             .Select(g => new { RoleId = g.Key, Count = g.Count() })
             .ToDictionaryAsync(g => g.RoleId, g => g.Count, cancellationToken);

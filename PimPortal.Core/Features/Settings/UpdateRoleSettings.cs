@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using PimPortal.Core.Common.Behaviours;
 using PimPortal.Core.Domain;
 using PimPortal.Core.Jobs;
+using PimPortal.Core.Lifecycle;
 using PimPortal.Core.Persistence;
 using PimPortal.Core.Signals;
 
@@ -102,7 +103,7 @@ public sealed class UpdateRoleSettingsValidator : AbstractValidator<UpdateRoleSe
                 .WithMessage($"The maximum activation duration must be between {RoleSettings.MinimumMaxDuration.TotalMinutes:0} minutes and {RoleSettings.AbsoluteMaxDuration.TotalHours:0} hours.");
             RuleFor(x => x.Settings.ApprovalsNeeded).GreaterThanOrEqualTo(1).WithMessage("At least one approval is needed.");
             RuleFor(x => x.Settings.Approvers).NotNull().WithMessage("Give the approvers (an empty list for none).")
-                .Must(a => a is null || a.Count <= 50).WithMessage("At most 50 approvers (name a group for more).");
+                .Must(a => a is null || a.Count <= RoleSettings.MaxApprovers).WithMessage($"At most {RoleSettings.MaxApprovers} approvers (name a group for more).");
             RuleFor(x => x.Settings.ApprovalTimeout)
                 .InclusiveBetween(RoleSettings.MinimumApprovalTimeout, RoleSettings.MaximumApprovalTimeout)
                 .WithMessage($"A request must wait between {RoleSettings.MinimumApprovalTimeout.TotalHours:0} hour and {RoleSettings.MaximumApprovalTimeout.TotalDays:0} days for a decision.");
@@ -168,7 +169,7 @@ public sealed class UpdateRoleSettingsHandler(IDbContextFactory<PimDbContext> db
         }
 
         settings.Touch();
-        var names = await RoleSettingsQueryHandlers.PrincipalsAsync(db, [.. previous.Union(approverIds)], cancellationToken);
+        var names = await PrincipalRef.ListAsync(db, [.. previous.Union(approverIds)], cancellationToken);
         db.AuditEvents.Add(context.Audit(now, AuditActions.RoleSettingsChanged, "role", role.Id.ToString(), AuditOutcome.Success,
             new { role = role.DisplayName, scope = role.Scope, changed, before = Describe(before, names), after = Describe(RoleSettingsInput.From(settings), names) },
             roleId: role.Id));

@@ -16,7 +16,7 @@ internal sealed class OutboxMessageConfiguration : IEntityTypeConfiguration<Outb
         builder.Property(m => m.LockedBy).HasMaxLength(128).IsConcurrencyToken();
         builder.Property(m => m.LastError).HasMaxLength(2000);
         builder.HasIndex(m => new { m.ProcessedAt, m.DueAt });
-        builder.HasIndex(m => m.ActivationId);
+        builder.HasIndex(m => m.TargetId);
     }
 }
 

@@ -1,6 +1,7 @@
-using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Microsoft.EntityFrameworkCore;
 using PimPortal.Core.Domain;
+using PimPortal.Core.Lifecycle;
 
 namespace PimPortal.Core.Persistence.Configurations;
 

@@ -36,7 +36,7 @@ public abstract class ActivateRolesTests(DatabaseKind kind) : HandlerTests(kind)
         Assert.Equal(TestApp.Start.AddHours(2), activation.NotAfter);
         Assert.Equal(Alice.Id, activation.PrincipalId);
         var outbox = await App.Db(db => db.Outbox.SingleAsync());
-        Assert.Equal((OutboxMessageType.ProvisionGrant, activation.Id), (outbox.Type, outbox.ActivationId));
+        Assert.Equal((OutboxMessageType.ProvisionGrant, activation.Id), (outbox.Type, outbox.TargetId));
 
         var audit = await App.Db(db => db.AuditEvents.Where(e => e.ActorId == Alice.Id).OrderBy(e => e.Id).ToListAsync());
         Assert.Equal([AuditActions.MfaVerified, AuditActions.ActivationRequested, AuditActions.ActivationGranted], audit.Select(e => e.Action));

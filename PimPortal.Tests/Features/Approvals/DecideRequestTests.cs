@@ -360,7 +360,7 @@ public abstract class DecideRequestTests(DatabaseKind kind) : HandlerTests(kind)
         Assert.Equal((ActivationRequestStatus.Approved, (Guid?)activationId), (result.Status, result.ActivationId));
         Assert.Equal(TestApp.Start.AddMinutes(10).AddHours(3), (await App.ActivationAsync(activationId)).NotAfter);
         Assert.Single(await App.AuditAsync(AuditActions.ActivationExtended));
-        Assert.Equal(1, await App.Db(db => db.Outbox.CountAsync(m => m.ActivationId == activationId && m.Type == OutboxMessageType.ExtendGrant)));
+        Assert.Equal(1, await App.Db(db => db.Outbox.CountAsync(m => m.TargetId == activationId && m.Type == OutboxMessageType.ExtendGrant)));
     }
 
     [Fact]

@@ -1,11 +1,12 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using PimPortal.Core;
 using PimPortal.Core.Domain;
 using PimPortal.Core.Features.Activation;
 using PimPortal.Core.Features.Assignments;
 using PimPortal.Core.Features.Directory;
+using PimPortal.Core.Lifecycle.Alerts;
 using PimPortal.Core.Seed;
+using PimPortal.Core;
 using PimPortal.Tests.Infrastructure;
 
 namespace PimPortal.Tests.Features.Assignments;
@@ -117,7 +118,7 @@ public abstract class ActiveAssignmentTests(DatabaseKind kind) : HandlerTests(ki
         await App.UpdateSettingsAsync(Exchange, s => s with { AllowPermanentActiveAssignment = true });
         var id = await App.SendAs(Erin, new AssignActive(Dave.Id, Exchange.Id, null, "Mail operations lead"));
         await App.UpdateSettingsAsync(Exchange, s => s with { AllowPermanentActiveAssignment = false });
-        var evaluator = App.Services.GetRequiredService<Core.Jobs.AlertEvaluator>();
+        var evaluator = App.Services.GetRequiredService<Core.Lifecycle.Alerts.AlertEvaluator>();
 
         await evaluator.EvaluateAsync(CancellationToken.None);
         var raised = (await App.QueryAs(Erin, new Core.Features.Alerts.GetAlerts())).Single(a => a.Kind == AlertKind.PermanentAssignmentNotAllowed);

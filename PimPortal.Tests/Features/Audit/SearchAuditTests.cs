@@ -310,6 +310,6 @@ public sealed class AuditFullTextTests() : HandlerTests(DatabaseKind.Sqlite)
     [InlineData("approved change", "\"approved\" AND \"change\"")]
     [InlineData("INC00*, \"x\"", "\"INC00\"* AND \"x\"")]
     [InlineData(" *** ", null)]
-    public void FullTextQuery_QuotesEachWord(string typed, string? query) => Assert.Equal(query, AuditQueryHandlers.FullTextQuery(typed));
+    public void FullTextQuery_QuotesEachWord(string typed, string? query) => Assert.Equal(query, SearchAuditHandler.FullTextQuery(typed));
 }
 

@@ -1,10 +1,12 @@
 using Microsoft.EntityFrameworkCore;
-using PimPortal.Core;
+using Microsoft.Extensions.DependencyInjection;
 using PimPortal.Core.Domain;
 using PimPortal.Core.Features.Assignments;
 using PimPortal.Core.Features.Reviews;
 using PimPortal.Core.Jobs;
+using PimPortal.Core.Lifecycle.Reviews;
 using PimPortal.Core.Seed;
+using PimPortal.Core;
 using PimPortal.Tests.Infrastructure;
 
 namespace PimPortal.Tests.Features.Reviews;
@@ -234,7 +236,12 @@ public abstract class AccessReviewTests(DatabaseKind kind) : HandlerTests(kind)
         Assert.Null(Assert.Single(await App.EligibilitiesAsync(Alice.Id, GlobalAdmin)).RemovedAt);
         await Assert.ThrowsAsync<ForbiddenException>(() => App.SendAs(Bob, new ApplyReviewResults(instance.Id)));
 
-        var applied = await App.SendAs(Carol, new ApplyReviewResults(instance.Id));
+        // Carol asks; the review worker applies in the background, in her name.
+        Assert.Equal(lines.Count, await App.SendAs(Carol, new ApplyReviewResults(instance.Id)));
+        Assert.Null(Assert.Single(await App.EligibilitiesAsync(Alice.Id, GlobalAdmin)).RemovedAt);
+        var twice = await Assert.ThrowsAsync<DomainRuleException>(() => App.SendAs(Carol, new ApplyReviewResults(instance.Id)));
+        Assert.Contains("being applied already", twice.Message, StringComparison.Ordinal);
+        var applied = await App.Services.GetRequiredService<ReviewResults>().ApplyAsync(instance.Id, CancellationToken.None);
 
         Assert.Equal(new ReviewApplication(lines.Count, 0), applied);
         Assert.NotNull(Assert.Single(await App.EligibilitiesAsync(Alice.Id, GlobalAdmin)).RemovedAt);

@@ -32,13 +32,6 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
                 afterSaveBehavior: PropertySaveBehavior.Throw,
                 sentinel: new Guid("00000000-0000-0000-0000-000000000000"));
 
-            var activationId = runtimeEntityType.AddProperty(
-                "ActivationId",
-                typeof(Guid),
-                propertyInfo: typeof(OutboxMessage).GetProperty("ActivationId", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
-                fieldInfo: typeof(OutboxMessage).GetField("<ActivationId>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
-                sentinel: new Guid("00000000-0000-0000-0000-000000000000"));
-
             var attempts = runtimeEntityType.AddProperty(
                 "Attempts",
                 typeof(int),
@@ -95,6 +88,13 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
                 nullable: true,
                 valueConverter: new DateTimeOffsetToBinaryConverter());
 
+            var targetId = runtimeEntityType.AddProperty(
+                "TargetId",
+                typeof(Guid),
+                propertyInfo: typeof(OutboxMessage).GetProperty("TargetId", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(OutboxMessage).GetField("<TargetId>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                sentinel: new Guid("00000000-0000-0000-0000-000000000000"));
+
             var type = runtimeEntityType.AddProperty(
                 "Type",
                 typeof(OutboxMessageType),
@@ -109,7 +109,7 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
             runtimeEntityType.SetPrimaryKey(key);
 
             var index = runtimeEntityType.AddIndex(
-                new[] { activationId });
+                new[] { targetId });
 
             var index0 = runtimeEntityType.AddIndex(
                 new[] { processedAt, dueAt });

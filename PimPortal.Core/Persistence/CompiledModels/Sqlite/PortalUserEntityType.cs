@@ -5,7 +5,6 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
-using PimPortal.Core.Security;
 
 #pragma warning disable 219, 612, 618
 #nullable disable
@@ -18,7 +17,7 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
         public static RuntimeEntityType Create(RuntimeModel model, RuntimeEntityType baseEntityType = null)
         {
             var runtimeEntityType = model.AddEntityType(
-                "PimPortal.Core.Security.PortalUser",
+                "PimPortal.Core.Persistence.PortalUser",
                 typeof(PortalUser),
                 baseEntityType,
                 propertyCount: 16,

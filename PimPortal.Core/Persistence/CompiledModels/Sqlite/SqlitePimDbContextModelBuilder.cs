@@ -11,7 +11,7 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
     public partial class SqlitePimDbContextModel
     {
         private SqlitePimDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("e59e822d-60df-4662-9f48-5e0b83807405"), entityTypeCount: 32)
+            : base(skipDetectChanges: false, modelId: new Guid("82573a62-86f2-403a-aacb-4b18bdc86d8c"), entityTypeCount: 33)
         {
         }
 
@@ -47,6 +47,7 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
             var roleEligibility = RoleEligibilityEntityType.Create(this);
             var roleNotificationRule = RoleNotificationRuleEntityType.Create(this);
             var roleSettings = RoleSettingsEntityType.Create(this);
+            var standingRemoval = StandingRemovalEntityType.Create(this);
             var stepUpChallenge = StepUpChallengeEntityType.Create(this);
             var portalUser = PortalUserEntityType.Create(this);
 
@@ -84,6 +85,7 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
             RoleEligibilityEntityType.CreateForeignKey2(roleEligibility, privilegedRole);
             RoleNotificationRuleEntityType.CreateForeignKey1(roleNotificationRule, roleSettings);
             RoleSettingsEntityType.CreateForeignKey1(roleSettings, privilegedRole);
+            StandingRemovalEntityType.CreateForeignKey1(standingRemoval, privilegedRole);
             StepUpChallengeEntityType.CreateForeignKey1(stepUpChallenge, principal);
 
             IdentityRoleEntityType.CreateAnnotations(identityRole);
@@ -116,6 +118,7 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
             RoleEligibilityEntityType.CreateAnnotations(roleEligibility);
             RoleNotificationRuleEntityType.CreateAnnotations(roleNotificationRule);
             RoleSettingsEntityType.CreateAnnotations(roleSettings);
+            StandingRemovalEntityType.CreateAnnotations(standingRemoval);
             StepUpChallengeEntityType.CreateAnnotations(stepUpChallenge);
             PortalUserEntityType.CreateAnnotations(portalUser);
 

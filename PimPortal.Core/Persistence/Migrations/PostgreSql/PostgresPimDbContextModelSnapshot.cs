@@ -993,9 +993,6 @@ namespace PimPortal.Core.Persistence.Migrations.PostgreSql
                     b.Property<Guid>("Id")
                         .HasColumnType("uuid");
 
-                    b.Property<Guid>("ActivationId")
-                        .HasColumnType("uuid");
-
                     b.Property<int>("Attempts")
                         .HasColumnType("integer");
 
@@ -1020,6 +1017,9 @@ namespace PimPortal.Core.Persistence.Migrations.PostgreSql
                     b.Property<DateTimeOffset?>("ProcessedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<Guid>("TargetId")
+                        .HasColumnType("uuid");
+
                     b.Property<string>("Type")
                         .IsRequired()
                         .HasMaxLength(32)
@@ -1027,7 +1027,7 @@ namespace PimPortal.Core.Persistence.Migrations.PostgreSql
 
                     b.HasKey("Id");
 
-                    b.HasIndex("ActivationId");
+                    b.HasIndex("TargetId");
 
                     b.HasIndex("ProcessedAt", "DueAt");
 
@@ -1337,6 +1337,72 @@ namespace PimPortal.Core.Persistence.Migrations.PostgreSql
                     b.ToTable("RoleSettings", (string)null);
                 });
 
+            modelBuilder.Entity("PimPortal.Core.Domain.StandingRemoval", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset?>("CompletedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid>("EligibilityId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)");
+
+                    b.Property<Guid?>("FindingId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Justification")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)");
+
+                    b.Property<Guid>("PrincipalId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("RequestedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid>("RequestedBy")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("RequestedByName")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<Guid>("RoleId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Scope")
+                        .IsRequired()
+                        .HasMaxLength(512)
+                        .HasColumnType("character varying(512)");
+
+                    b.Property<DateTimeOffset>("Since")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("RoleId");
+
+                    b.HasIndex("Status", "RequestedAt");
+
+                    b.ToTable("StandingRemovals", (string)null);
+                });
+
             modelBuilder.Entity("PimPortal.Core.Domain.StepUpChallenge", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1378,7 +1444,7 @@ namespace PimPortal.Core.Persistence.Migrations.PostgreSql
                     b.ToTable("StepUpChallenges", (string)null);
                 });
 
-            modelBuilder.Entity("PimPortal.Core.Security.PortalUser", b =>
+            modelBuilder.Entity("PimPortal.Core.Persistence.PortalUser", b =>
                 {
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()
@@ -1458,7 +1524,7 @@ namespace PimPortal.Core.Persistence.Migrations.PostgreSql
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityUserClaim<System.Guid>", b =>
                 {
-                    b.HasOne("PimPortal.Core.Security.PortalUser", null)
+                    b.HasOne("PimPortal.Core.Persistence.PortalUser", null)
                         .WithMany()
                         .HasForeignKey("UserId")
                         .OnDelete(DeleteBehavior.Cascade)
@@ -1467,7 +1533,7 @@ namespace PimPortal.Core.Persistence.Migrations.PostgreSql
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityUserLogin<System.Guid>", b =>
                 {
-                    b.HasOne("PimPortal.Core.Security.PortalUser", null)
+                    b.HasOne("PimPortal.Core.Persistence.PortalUser", null)
                         .WithMany()
                         .HasForeignKey("UserId")
                         .OnDelete(DeleteBehavior.Cascade)
@@ -1482,7 +1548,7 @@ namespace PimPortal.Core.Persistence.Migrations.PostgreSql
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
 
-                    b.HasOne("PimPortal.Core.Security.PortalUser", null)
+                    b.HasOne("PimPortal.Core.Persistence.PortalUser", null)
                         .WithMany()
                         .HasForeignKey("UserId")
                         .OnDelete(DeleteBehavior.Cascade)
@@ -1491,7 +1557,7 @@ namespace PimPortal.Core.Persistence.Migrations.PostgreSql
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityUserToken<System.Guid>", b =>
                 {
-                    b.HasOne("PimPortal.Core.Security.PortalUser", null)
+                    b.HasOne("PimPortal.Core.Persistence.PortalUser", null)
                         .WithMany()
                         .HasForeignKey("UserId")
                         .OnDelete(DeleteBehavior.Cascade)
@@ -1718,6 +1784,15 @@ namespace PimPortal.Core.Persistence.Migrations.PostgreSql
                     b.HasOne("PimPortal.Core.Domain.PrivilegedRole", null)
                         .WithOne("Settings")
                         .HasForeignKey("PimPortal.Core.Domain.RoleSettings", "RoleId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("PimPortal.Core.Domain.StandingRemoval", b =>
+                {
+                    b.HasOne("PimPortal.Core.Domain.PrivilegedRole", null)
+                        .WithMany()
+                        .HasForeignKey("RoleId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

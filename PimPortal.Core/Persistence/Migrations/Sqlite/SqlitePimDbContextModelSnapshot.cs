@@ -978,9 +978,6 @@ namespace PimPortal.Core.Persistence.Migrations.Sqlite
                     b.Property<Guid>("Id")
                         .HasColumnType("TEXT");
 
-                    b.Property<Guid>("ActivationId")
-                        .HasColumnType("TEXT");
-
                     b.Property<int>("Attempts")
                         .HasColumnType("INTEGER");
 
@@ -1005,6 +1002,9 @@ namespace PimPortal.Core.Persistence.Migrations.Sqlite
                     b.Property<long?>("ProcessedAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<Guid>("TargetId")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Type")
                         .IsRequired()
                         .HasMaxLength(32)
@@ -1012,7 +1012,7 @@ namespace PimPortal.Core.Persistence.Migrations.Sqlite
 
                     b.HasKey("Id");
 
-                    b.HasIndex("ActivationId");
+                    b.HasIndex("TargetId");
 
                     b.HasIndex("ProcessedAt", "DueAt");
 
@@ -1322,6 +1322,72 @@ namespace PimPortal.Core.Persistence.Migrations.Sqlite
                     b.ToTable("RoleSettings", (string)null);
                 });
 
+            modelBuilder.Entity("PimPortal.Core.Domain.StandingRemoval", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("CompletedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("EligibilityId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("FindingId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Justification")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("PrincipalId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("RequestedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("RequestedBy")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RequestedByName")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("RoleId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Scope")
+                        .IsRequired()
+                        .HasMaxLength(512)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Since")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("RoleId");
+
+                    b.HasIndex("Status", "RequestedAt");
+
+                    b.ToTable("StandingRemovals", (string)null);
+                });
+
             modelBuilder.Entity("PimPortal.Core.Domain.StepUpChallenge", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1363,7 +1429,7 @@ namespace PimPortal.Core.Persistence.Migrations.Sqlite
                     b.ToTable("StepUpChallenges", (string)null);
                 });
 
-            modelBuilder.Entity("PimPortal.Core.Security.PortalUser", b =>
+            modelBuilder.Entity("PimPortal.Core.Persistence.PortalUser", b =>
                 {
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()
@@ -1443,7 +1509,7 @@ namespace PimPortal.Core.Persistence.Migrations.Sqlite
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityUserClaim<System.Guid>", b =>
                 {
-                    b.HasOne("PimPortal.Core.Security.PortalUser", null)
+                    b.HasOne("PimPortal.Core.Persistence.PortalUser", null)
                         .WithMany()
                         .HasForeignKey("UserId")
                         .OnDelete(DeleteBehavior.Cascade)
@@ -1452,7 +1518,7 @@ namespace PimPortal.Core.Persistence.Migrations.Sqlite
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityUserLogin<System.Guid>", b =>
                 {
-                    b.HasOne("PimPortal.Core.Security.PortalUser", null)
+                    b.HasOne("PimPortal.Core.Persistence.PortalUser", null)
                         .WithMany()
                         .HasForeignKey("UserId")
                         .OnDelete(DeleteBehavior.Cascade)
@@ -1467,7 +1533,7 @@ namespace PimPortal.Core.Persistence.Migrations.Sqlite
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
 
-                    b.HasOne("PimPortal.Core.Security.PortalUser", null)
+                    b.HasOne("PimPortal.Core.Persistence.PortalUser", null)
                         .WithMany()
                         .HasForeignKey("UserId")
                         .OnDelete(DeleteBehavior.Cascade)
@@ -1476,7 +1542,7 @@ namespace PimPortal.Core.Persistence.Migrations.Sqlite
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityUserToken<System.Guid>", b =>
                 {
-                    b.HasOne("PimPortal.Core.Security.PortalUser", null)
+                    b.HasOne("PimPortal.Core.Persistence.PortalUser", null)
                         .WithMany()
                         .HasForeignKey("UserId")
                         .OnDelete(DeleteBehavior.Cascade)
@@ -1703,6 +1769,15 @@ namespace PimPortal.Core.Persistence.Migrations.Sqlite
                     b.HasOne("PimPortal.Core.Domain.PrivilegedRole", null)
                         .WithOne("Settings")
                         .HasForeignKey("PimPortal.Core.Domain.RoleSettings", "RoleId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("PimPortal.Core.Domain.StandingRemoval", b =>
+                {
+                    b.HasOne("PimPortal.Core.Domain.PrivilegedRole", null)
+                        .WithMany()
+                        .HasForeignKey("RoleId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

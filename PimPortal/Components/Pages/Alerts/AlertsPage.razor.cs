@@ -99,7 +99,7 @@ public sealed partial class AlertsPage : IDisposable
                 var result = await Sender.Send(new ConvertDriftToEligibility(alert.SubjectId!.Value, reason));
                 if (!result.Removed)
                 {
-                    throw new RefusedException($"The eligibility is made, but removing the standing assignment failed: {result.Error}");
+                    throw new RefusedException($"The eligibility is made; the standing assignment is not removed yet: {result.Error} The Directory page shows how it goes.");
                 }
             }, "Converted to an eligibility");
         }

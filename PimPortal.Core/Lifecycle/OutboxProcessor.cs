@@ -1,0 +1,324 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using PimPortal.Core.Directory;
+using PimPortal.Core.Domain;
+using PimPortal.Core.Persistence;
+using PimPortal.Core.Signals;
+
+namespace PimPortal.Core.Lifecycle;
+
+/// <summary>
+/// Performs the outbox — the only code of the portal that writes the directory: claims messages (a conditional update,
+/// so two instances never take the same one), applies them to the directory in one batch, and records each outcome —
+/// the grant's new state or the standing removal's, with its audit event — in one transaction. A failure is retried
+/// after a backoff (or the directory's own Retry-After); a grant is never given up on while its removal is owed.
+/// </summary>
+public sealed partial class OutboxProcessor(
+    IDbContextFactory<PimDbContext> dbFactory,
+    IDirectoryGateway gateway,
+    TimeProvider time,
+    IOptions<PimOptions> options,
+    Announcer announcer,
+    ILogger<OutboxProcessor> logger)
+{
+    /// <summary>Most messages taken in one claim.</summary>
+    public const int BatchSize = 200;
+
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromMinutes(5);
+
+    /// <summary>When the next message waiting for a retry is due (its backoff or Retry-After), or null when none waits.</summary>
+    public async Task<DateTimeOffset?> NextDueAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        // A message another worker holds is due when its lease ends, not before.
+        return await db.Outbox.AsNoTracking()
+            .Where(m => m.ProcessedAt == null)
+            .Select(m => (DateTimeOffset?)(m.LockedUntil != null && m.LockedUntil > m.DueAt ? m.LockedUntil.Value : m.DueAt))
+            .OrderBy(d => d)
+            .FirstOrDefaultAsync(cancellationToken);
+    }
+
+    /// <summary>Claims and performs one batch of due messages; returns how many were claimed.</summary>
+    public async Task<int> ProcessBatchAsync(CancellationToken cancellationToken)
+    {
+        var claimed = await ClaimAsync(null, cancellationToken);
+        await PerformAsync(claimed, cancellationToken);
+        return claimed.Count;
+    }
+
+    /// <summary>
+    /// Performs <paramref name="messageIds"/> now, if nobody holds them (a command that wants to say at once how its
+    /// directory write went): the same claim, write and record as the worker's, so each happens exactly once. Returns
+    /// the outcome of each message this call performed; one the worker holds is not in it.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<Guid, DirectoryChangeResult>> DeliverNowAsync(IReadOnlyCollection<Guid> messageIds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(messageIds);
+        var claimed = await ClaimAsync(messageIds, cancellationToken);
+        return await PerformAsync(claimed, cancellationToken);
+    }
+
+    private async Task<IReadOnlyDictionary<Guid, DirectoryChangeResult>> PerformAsync(List<OutboxMessage> claimed, CancellationToken cancellationToken)
+    {
+        if (claimed.Count == 0)
+        {
+            return new Dictionary<Guid, DirectoryChangeResult>();
+        }
+
+        using var correlation = Correlation.Begin();
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var claimToken = claimed[0].LockedBy!;
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var now = time.GetUtcNow();
+        var targets = await Targets.LoadAsync(db, claimed, cancellationToken);
+        var changes = claimed.Select(message => (Message: message, Change: targets.ToChange(message, now))).ToList();
+        var toApply = changes.Where(c => c.Change is not null).Select(c => c.Change!).ToList();
+        IReadOnlyList<DirectoryChangeResult> results;
+        try
+        {
+            results = await gateway.ApplyAsync(toApply, cancellationToken);
+        }
+#pragma warning disable CA1031 // Whatever the directory threw, the messages are retried later; the worker goes on.
+        catch (Exception ex) when (ex is not OperationCanceledException)
+#pragma warning restore CA1031
+        {
+            LogDirectoryFailed(logger, ex, toApply.Count);
+            results = [.. toApply.Select(c => new DirectoryChangeResult(c, DirectoryChangeOutcome.RetryLater, ex.Message))];
+        }
+
+        if (results.Count != toApply.Count)
+        {
+            throw new InvalidOperationException($"The directory gateway answered {results.Count} results for {toApply.Count} changes.");
+        }
+
+        var byChange = new Dictionary<DirectoryChange, DirectoryChangeResult>(ReferenceEqualityComparer.Instance);
+        for (var i = 0; i < toApply.Count; i++)
+        {
+            byChange[toApply[i]] = results[i];
+        }
+
+        now = time.GetUtcNow();
+        var work = LifecycleContext.System(db, now);
+        var outcomes = new Dictionary<Guid, DirectoryChangeResult>();
+        db.Outbox.AttachRange(claimed);
+        foreach (var (message, change) in changes)
+        {
+            if (change is null || !byChange.TryGetValue(change, out var result))
+            {
+                // Nothing to do any more (an extension of a grant that has ended; a grant that is gone).
+                message.Completed(now);
+                continue;
+            }
+
+            outcomes[message.Id] = result;
+            try
+            {
+                Record(work, message, change.Kind, targets, result);
+            }
+            catch (DomainRuleException ex)
+            {
+                // One message whose outcome its target refuses must not hold up the batch.
+                LogOutcomeRefused(logger, ex, message.Id);
+                message.Abandoned(ex.Message, now);
+            }
+        }
+
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateConcurrencyException ex)
+        {
+            // A user or the expiry worker changed one of these activations meanwhile, or this worker's lease ran out
+            // and another took the messages: release the claim so they are taken again at once, against the new state.
+            LogOutcomeConflict(logger, ex, claimed.Count);
+            await ReleaseAsync(claimToken, cancellationToken);
+            return new Dictionary<Guid, DirectoryChangeResult>();
+        }
+
+        announcer.Announce(work.Announce);
+        LogBatch(logger, claimed.Count, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        return outcomes;
+    }
+
+    private void Record(LifecycleContext work, OutboxMessage message, DirectoryChangeKind kind, Targets targets, DirectoryChangeResult result)
+    {
+        var now = work.Now;
+
+        // Open pages show a write's progress (attempts, the last error): whatever happens, its holder's pages re-read.
+        work.Announce.RolesOf(message.Type == OutboxMessageType.RemoveStandingAssignment
+            ? targets.Removals[message.TargetId].PrincipalId
+            : targets.Activations[message.TargetId].PrincipalId);
+        var giveUp = result.Outcome == DirectoryChangeOutcome.Refused
+            || (kind != DirectoryChangeKind.Remove && message.Attempts + 1 >= options.Value.Jobs.OutboxMaxAttempts);
+        var error = result.Outcome == DirectoryChangeOutcome.Done ? null : result.Error ?? result.Outcome.ToString();
+        if (error is not null && !giveUp)
+        {
+            // The directory's own Retry-After wins over the backoff (throttling, a removal refused as too early).
+            message.Failed(error, now + (result.RetryAfter ?? Backoff(message.Attempts + 1)));
+            return;
+        }
+
+        if (error is null)
+        {
+            message.Completed(now);
+        }
+        else
+        {
+            message.Abandoned(error, now);
+        }
+
+        if (message.Type == OutboxMessageType.RemoveStandingAssignment)
+        {
+            var removal = targets.Removals[message.TargetId];
+            StandingAccess.RecordOutcome(work, removal, targets.Roles[removal.RoleId], removal.FindingId is { } finding ? targets.Findings.GetValueOrDefault(finding) : null, error);
+            return;
+        }
+
+        var activation = targets.Activations[message.TargetId];
+        void Audit(string action, AuditOutcome outcome, object details) =>
+            work.Audit(action, "activation", activation.Id.ToString(), outcome, details, activation.PrincipalId, activation.RoleId);
+        switch (kind, error)
+        {
+            case (DirectoryChangeKind.Assign, null) when activation.Status == ActivationStatus.Provisioning:
+                activation.ConfirmProvisioned(now);
+                Audit(AuditActions.ActivationProvisioned, AuditOutcome.Success, new { notAfter = activation.NotAfter });
+                break;
+            case (DirectoryChangeKind.Remove, null):
+                activation.MarkRemovedFromDirectory(now);
+                Audit(AuditActions.ActivationRemovedFromDirectory, AuditOutcome.Success, new { status = activation.Status.ToString() });
+                break;
+            case (_, null):
+                // An Assign delivered again for a grant already Active, or an Extend: the directory already agrees.
+                break;
+            case (DirectoryChangeKind.Assign, _) when activation.Status == ActivationStatus.Provisioning:
+                activation.FailProvisioning(error, now);
+                Audit(AuditActions.ActivationProvisioningFailed, AuditOutcome.Failed, new { error });
+                break;
+            case (DirectoryChangeKind.Extend, _):
+                Audit(AuditActions.ActivationExtended, AuditOutcome.Failed, new { error, notAfter = activation.NotAfter });
+                break;
+            default:
+                Audit(AuditActions.ActivationRemovedFromDirectory, AuditOutcome.Failed, new { error });
+                break;
+        }
+    }
+
+    /// <summary>Claims the due messages (or the given ones, when nobody holds them); returns those this call won.</summary>
+    private async Task<List<OutboxMessage>> ClaimAsync(IReadOnlyCollection<Guid>? only, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var now = time.GetUtcNow();
+        var open = db.Outbox.AsNoTracking().Where(m => m.ProcessedAt == null && (m.LockedUntil == null || m.LockedUntil < now));
+        List<Guid> candidates;
+        if (only is null)
+        {
+            candidates = await open.Where(m => m.DueAt <= now).OrderBy(m => m.DueAt).Select(m => m.Id).Take(BatchSize).ToListAsync(cancellationToken);
+        }
+        else
+        {
+            var ids = only.ToList();
+            candidates = await open.Where(m => ids.Contains(m.Id)).Select(m => m.Id).ToListAsync(cancellationToken);
+        }
+
+        if (candidates.Count == 0)
+        {
+            return [];
+        }
+
+        // One conditional update claims the batch; the claim token tells which rows this worker won.
+        var token = Guid.NewGuid().ToString("N");
+        var leaseEnd = now + options.Value.Jobs.OutboxLease;
+        await db.Outbox
+            .Where(m => candidates.Contains(m.Id) && m.ProcessedAt == null && (m.LockedUntil == null || m.LockedUntil < now))
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.LockedUntil, leaseEnd).SetProperty(m => m.LockedBy, token), cancellationToken);
+        return await db.Outbox.AsNoTracking()
+            .Where(m => m.LockedBy == token)
+            .OrderBy(m => m.CreatedAt)
+            .ToListAsync(cancellationToken);
+    }
+
+    private async Task ReleaseAsync(string token, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await db.Outbox.Where(m => m.LockedBy == token && m.ProcessedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.LockedUntil, (DateTimeOffset?)null).SetProperty(m => m.LockedBy, (string?)null), cancellationToken);
+    }
+
+    private static TimeSpan Backoff(int attempts)
+    {
+        var seconds = Math.Min(MaxBackoff.TotalSeconds, Math.Pow(2, Math.Min(attempts, 16)));
+        return TimeSpan.FromSeconds(seconds);
+    }
+
+    /// <summary>What the claimed messages are about: their grants, or their standing removals (with roles and alerts).</summary>
+    private sealed record Targets(
+        IReadOnlyDictionary<Guid, RoleActivation> Activations,
+        IReadOnlyDictionary<Guid, StandingRemoval> Removals,
+        IReadOnlyDictionary<Guid, PrivilegedRole> Roles,
+        IReadOnlyDictionary<Guid, DriftFinding> Findings)
+    {
+        public static async Task<Targets> LoadAsync(PimDbContext db, IReadOnlyList<OutboxMessage> messages, CancellationToken cancellationToken)
+        {
+            var standing = messages.Where(m => m.Type == OutboxMessageType.RemoveStandingAssignment).Select(m => m.TargetId).Distinct().ToList();
+            var grants = messages.Where(m => m.Type != OutboxMessageType.RemoveStandingAssignment).Select(m => m.TargetId).Distinct().ToList();
+            var activations = grants.Count == 0 ? [] : await db.Activations.Include(a => a.Role).Where(a => grants.Contains(a.Id)).ToDictionaryAsync(a => a.Id, cancellationToken);
+            if (standing.Count == 0)
+            {
+                return new Targets(activations, new Dictionary<Guid, StandingRemoval>(), new Dictionary<Guid, PrivilegedRole>(), new Dictionary<Guid, DriftFinding>());
+            }
+
+            var removals = await db.StandingRemovals.Where(r => standing.Contains(r.Id)).ToDictionaryAsync(r => r.Id, cancellationToken);
+            var roleIds = removals.Values.Select(r => r.RoleId).Distinct().ToList();
+            var findingIds = removals.Values.Where(r => r.FindingId != null).Select(r => r.FindingId!.Value).ToList();
+            return new Targets(
+                activations,
+                removals,
+                await db.PrivilegedRoles.AsNoTracking().Where(r => roleIds.Contains(r.Id)).ToDictionaryAsync(r => r.Id, cancellationToken),
+                await db.DriftFindings.Where(f => findingIds.Contains(f.Id)).ToDictionaryAsync(f => f.Id, cancellationToken));
+        }
+
+        /// <summary>
+        /// What a message asks of the directory now. A grant that ended before (or while) it was written is removed
+        /// rather than assigned — removal is idempotent — so a late or repeated provisioning can never leave a role
+        /// behind; nothing removes a grant that is still open; a standing removal already done asks nothing.
+        /// </summary>
+        public DirectoryChange? ToChange(OutboxMessage message, DateTimeOffset now)
+        {
+            if (message.Type == OutboxMessageType.RemoveStandingAssignment)
+            {
+                return Removals.TryGetValue(message.TargetId, out var removal) && removal.Status == StandingRemovalStatus.Pending
+                    ? StandingAccess.ToChange(removal, Roles[removal.RoleId], now)
+                    : null;
+            }
+
+            if (!Activations.TryGetValue(message.TargetId, out var activation))
+            {
+                return null;
+            }
+
+            var grant = new DirectoryGrant(activation.Id, activation.PrincipalId, activation.RoleId, activation.Role.Kind, activation.Role.ExternalId, activation.Scope, activation.NotBefore, activation.NotAfter);
+            return (message.Type, activation.IsOpen) switch
+            {
+                (OutboxMessageType.ProvisionGrant, true) => new DirectoryChange(DirectoryChangeKind.Assign, grant),
+                (OutboxMessageType.ProvisionGrant, false) => new DirectoryChange(DirectoryChangeKind.Remove, grant),
+                (OutboxMessageType.ExtendGrant, true) => new DirectoryChange(DirectoryChangeKind.Extend, grant),
+                (OutboxMessageType.RemoveGrant, false) => new DirectoryChange(DirectoryChangeKind.Remove, grant),
+                _ => null,
+            };
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Outbox: {Count} messages performed and recorded in {ElapsedMs:0.0} ms")]
+    private static partial void LogBatch(ILogger logger, int count, double elapsedMs);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The directory failed a batch of {Count} changes; they will be retried")]
+    private static partial void LogDirectoryFailed(ILogger logger, Exception exception, int count);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The outcome of outbox message {MessageId} was refused by its target; the message is abandoned")]
+    private static partial void LogOutcomeRefused(ILogger logger, Exception exception, Guid messageId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Outcome of {Count} outbox messages conflicted with a concurrent change; they will be retried")]
+    private static partial void LogOutcomeConflict(ILogger logger, Exception exception, int count);
+}
