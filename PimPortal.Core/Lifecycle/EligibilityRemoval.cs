@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using PimPortal.Core.Domain;
+using PimPortal.Core.Persistence;
 
 namespace PimPortal.Core.Lifecycle;
 
@@ -40,14 +41,12 @@ public sealed class EligibilityRemoval(RequestLapses lapses)
             throw new DbUpdateConcurrencyException($"{ids.Count - removed} of {ids.Count} eligibilities were removed or changed at the same moment.");
         }
 
-        foreach (var removal in removals)
-        {
-            work.Audit(AuditActions.EligibilityRemoved, "eligibility", removal.Id.ToString(), AuditOutcome.Success,
-                removal.Review is null
-                    ? new { role = removal.RoleName, scope = removal.Scope, justification = removal.Justification }
-                    : (object)new { role = removal.RoleName, scope = removal.Scope, justification = removal.Justification, review = removal.Review },
-                removal.PrincipalId, removal.RoleId);
-        }
+        // One event each, written in bulk: a review's application removes thousands in a transaction.
+        await AuditBulkWriter.InsertAsync(db, [.. removals.Select(removal => work.AuditEventOf(AuditActions.EligibilityRemoved, "eligibility", removal.Id.ToString(), AuditOutcome.Success,
+            removal.Review is null
+                ? new { role = removal.RoleName, scope = removal.Scope, justification = removal.Justification }
+                : (object)new { role = removal.RoleName, scope = removal.Scope, justification = removal.Justification, review = removal.Review },
+            removal.PrincipalId, removal.RoleId))], cancellationToken);
 
         // Requests made from them that wait for approval or their start can no longer be carried out: they lapse now,
         // rather than sit in the approvers' queues.

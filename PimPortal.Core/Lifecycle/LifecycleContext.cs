@@ -40,10 +40,14 @@ public sealed class LifecycleContext(PimDbContext db, Actor actor, ClientInfo cl
     /// <summary>Stages an audit event by this actor, at this moment, from this client.</summary>
     public AuditEvent Audit(string action, string targetType, string targetId, AuditOutcome outcome, object? details = null, Guid? subjectId = null, Guid? roleId = null)
     {
-        var audit = AuditFactory.Create(actor, client, now, action, targetType, targetId, outcome, details, subjectId, roleId);
+        var audit = AuditEventOf(action, targetType, targetId, outcome, details, subjectId, roleId);
         db.AuditEvents.Add(audit);
         return audit;
     }
+
+    /// <summary>An audit event by this actor, at this moment, from this client, not staged (for a bulk write).</summary>
+    public AuditEvent AuditEventOf(string action, string targetType, string targetId, AuditOutcome outcome, object? details = null, Guid? subjectId = null, Guid? roleId = null) =>
+        AuditFactory.Create(actor, client, now, action, targetType, targetId, outcome, details, subjectId, roleId);
 }
 
 /// <summary>Begins a unit of work for the verified actor of a command.</summary>

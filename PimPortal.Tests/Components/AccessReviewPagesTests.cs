@@ -6,6 +6,7 @@ using PimPortal.Components.Pages.Reviews;
 using PimPortal.Core.Domain;
 using PimPortal.Core.Features.Reviews;
 using PimPortal.Core.Jobs;
+using PimPortal.Core.Lifecycle.Reviews;
 using PimPortal.Core.Seed;
 
 namespace PimPortal.Tests.Components;
@@ -82,6 +83,35 @@ public sealed class AccessReviewPagesTests : PortalComponentTest
 
         results.WaitForAssertion(() => Assert.Equal(nameof(ReviewInstanceStatus.Completed), results.Find("[data-testid=review-progress]").GetAttribute("data-status")));
         Assert.NotNull(results.Find("button[data-testid=review-apply]"));
+    }
+
+    [Fact]
+    public async Task GovernanceLead_AppliesTheResults_InTheBackground_AndSeesTheProgress()
+    {
+        SignIn(Carol);
+        var instance = await OpenReviewAsync(DemoOrganisation.GlobalAdministrator);
+        await ArrangeAsync(async db =>
+        {
+            await db.AccessReviewItems.Where(i => i.InstanceId == instance).ExecuteUpdateAsync(s => s.SetProperty(i => i.Decision, ReviewDecision.Deny).SetProperty(i => i.Reason, "Not needed"));
+            (await db.AccessReviewInstances.SingleAsync(i => i.Id == instance)).Complete(Time.GetUtcNow());
+            await db.SaveChangesAsync();
+        });
+        var results = RenderPage<ReviewResultsPage>(new Dictionary<string, object?> { ["Id"] = instance });
+        results.WaitForElement("button[data-testid=review-apply]");
+
+        await ClickAsync(results.Find("button[data-testid=review-apply]"));
+
+        // Asked, not done: the page shows the application going on, and no second Apply.
+        results.WaitForAssertion(() => Assert.Contains("0 of 2 denials done", results.Find("[data-testid=review-applying]").TextContent, StringComparison.Ordinal));
+        Assert.Empty(results.FindAll("button[data-testid=review-apply]"));
+        Assert.Equal(2, await DbAsync(db => db.Eligibilities.CountAsync(e => e.RoleId == DemoOrganisation.GlobalAdministrator.Id && e.RemovedAt == null)));
+
+        // The worker applies; the open page hears of it and shows the result.
+        await Context.Services.GetRequiredService<ReviewResults>().ApplyAsync(instance, CancellationToken.None);
+
+        results.WaitForAssertion(() => Assert.Equal(nameof(ReviewInstanceStatus.Applied), results.Find("[data-testid=review-progress]").GetAttribute("data-status")));
+        Assert.Contains("2 removed", results.Find("[data-testid=review-progress]").TextContent, StringComparison.Ordinal);
+        Assert.Empty(results.FindAll("[data-testid=review-applying]"));
     }
 
     [Fact]

@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using PimPortal.Components.Pages.Alerts;
 using PimPortal.Components.Pages.Assignments;
 using PimPortal.Components.Pages.Dashboard;
+using PimPortal.Components.Pages.Directory;
 using PimPortal.Components.Pages.Rollout;
 using PimPortal.Components.Pages.Settings;
 using PimPortal.Core.Domain;
@@ -136,6 +137,29 @@ public sealed class AdministrationPagesTests : PortalComponentTest
         page.WaitForAssertion(() => Assert.Contains("1 of 1 converted", page.Find("[data-testid=rollout-result]").TextContent, StringComparison.Ordinal));
         Assert.Empty(page.FindAll("tr[data-holder='Dave Davis']"));
         Assert.True(await DbAsync(db => db.Eligibilities.AnyAsync(e => e.PrincipalId == DemoOrganisation.Dave.Id && e.RoleId == Exchange.Id)));
+    }
+
+    [Fact]
+    public async Task Directory_ShowsAStandingRemovalTheDirectoryRefused_WithItsError()
+    {
+        SignIn(Erin);
+        await ArrangeAsync(async db =>
+        {
+            var eligibility = new RoleEligibility(Guid.NewGuid(), DemoOrganisation.Dave.Id, Exchange.Id, "/", TestApp.Start, null, Erin.Id, TestApp.Start);
+            var removal = new StandingRemoval(Guid.NewGuid(), StandingRemovalSource.Rollout, DemoOrganisation.Dave.Id, Exchange.Id, "/", TestApp.Start, eligibility.Id, null,
+                "Rollout wave 1", Erin.Id, "Erin Evans", TestApp.Start);
+            removal.Failed("Graph refused the change (403 Authorization_RequestDenied)", TestApp.Start);
+            db.AddRange(eligibility, removal);
+            await db.SaveChangesAsync();
+        });
+
+        var page = RenderPage<DirectoryPage>();
+
+        page.WaitForElement("tr[data-removal-holder='Dave Davis']");
+        var row = page.Find("tr[data-removal-holder='Dave Davis']");
+        Assert.Equal(nameof(StandingRemovalStatus.Failed), row.GetAttribute("data-removal-status"));
+        Assert.Contains("403 Authorization_RequestDenied", row.TextContent, StringComparison.Ordinal);
+        Assert.Contains("Erin Evans", row.TextContent, StringComparison.Ordinal);
     }
 
     private Task<RoleSettingsInput> SettingsAsync() => DbAsync(async db =>

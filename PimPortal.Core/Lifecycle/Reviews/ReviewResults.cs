@@ -96,63 +96,60 @@ public sealed partial class ReviewResults(
                 : Actor.System;
         }
 
-        var result = new ReviewApplication(0, 0);
-        var conflicts = 0;
-        while (true)
+        // The denied lines are read once; each batch applies those of its part still unapplied, so an instance applying the
+        // same part at the same moment finds them applied and goes on.
+        List<long> denied;
+        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
         {
-            ReviewApplication? batch;
-            try
-            {
-                batch = await ApplyBatchAsync(instance, actor, cancellationToken);
-                conflicts = 0;
-            }
-            catch (DbUpdateConcurrencyException) when (++conflicts < 5)
-            {
-                // An eligibility or assignment of the batch changed at the same moment (an administrator removed it): the
-                // batch was rolled back whole; read it again.
-                continue;
-            }
+            denied = await Denied(db, instanceId).OrderBy(i => i.Id).Select(i => i.Id).ToListAsync(cancellationToken);
+        }
 
-            if (batch is null)
+        var result = new ReviewApplication(0, 0);
+        foreach (var part in denied.Chunk(BatchSize))
+        {
+            for (var conflicts = 0; ; conflicts++)
             {
-                break;
+                try
+                {
+                    var batch = await ApplyBatchAsync(instance, actor, part, cancellationToken);
+                    result = new ReviewApplication(result.Removed + batch.Removed, result.AlreadyGone + batch.AlreadyGone);
+                    break;
+                }
+                catch (DbUpdateConcurrencyException) when (conflicts < 5)
+                {
+                    // An eligibility or assignment of the batch changed at the same moment (an administrator removed it, or
+                    // another portal instance applied it): the batch was rolled back whole; read it again.
+                }
             }
-
-            result = new ReviewApplication(result.Removed + batch.Removed, result.AlreadyGone + batch.AlreadyGone);
         }
 
         await MarkAppliedAsync(instance.Id, definition, actor, result, cancellationToken);
         return result;
     }
 
-    /// <summary>Applies the next batch of denied lines not applied yet; null when none is left.</summary>
-    private async Task<ReviewApplication?> ApplyBatchAsync(AccessReviewInstance instance, Actor actor, CancellationToken cancellationToken)
+    /// <summary>
+    /// Applies the lines of <paramref name="part"/> not applied yet, in one transaction: the removals, then the lines
+    /// marked applied with their outcome — all of them, or (another writer got there first) none.
+    /// </summary>
+    private async Task<ReviewApplication> ApplyBatchAsync(AccessReviewInstance instance, Actor actor, long[] part, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var ids = await Denied(db, instance.Id).OrderBy(i => i.Id).Select(i => i.Id).Take(BatchSize).ToListAsync(cancellationToken);
-        if (ids.Count == 0)
+        var lines = await db.AccessReviewItems.AsNoTracking().Where(i => part.Contains(i.Id) && i.AppliedAt == null)
+            .Select(i => new { i.Id, i.EligibilityId, i.ActivationId, i.DecidedBy, i.DecidedByName, i.Reason }).ToListAsync(cancellationToken);
+        if (lines.Count == 0)
         {
-            return null;
-        }
-
-        // Claim them: a line another portal instance claimed meanwhile makes this batch give way and look again.
-        var claimed = await db.AccessReviewItems.Where(i => ids.Contains(i.Id) && i.AppliedAt == null)
-            .ExecuteUpdateAsync(s => s.SetProperty(i => i.AppliedAt, now), cancellationToken);
-        if (claimed != ids.Count)
-        {
-            await transaction.RollbackAsync(cancellationToken);
             return new ReviewApplication(0, 0);
         }
 
-        var lines = await db.AccessReviewItems.AsNoTracking().Where(i => ids.Contains(i.Id))
-            .Select(i => new { i.Id, i.EligibilityId, i.ActivationId, i.DecidedBy, i.DecidedByName, i.Reason }).ToListAsync(cancellationToken);
         var eligibilityIds = lines.Where(l => l.EligibilityId != null).Select(l => l.EligibilityId!.Value).ToList();
         var current = await db.Eligibilities.AsNoTracking().Where(RoleEligibility.Current.At(now)).Where(e => eligibilityIds.Contains(e.Id))
             .Select(e => new { e.Id, e.PrincipalId, e.RoleId, e.Scope, Role = e.Role.DisplayName }).ToDictionaryAsync(e => e.Id, cancellationToken);
         var activationIds = lines.Where(l => l.ActivationId != null).Select(l => l.ActivationId!.Value).ToList();
-        var open = await db.Activations.Include(a => a.Role).Where(RoleActivation.Open).Where(a => activationIds.Contains(a.Id)).ToDictionaryAsync(a => a.Id, cancellationToken);
+        var open = activationIds.Count == 0
+            ? []
+            : await db.Activations.Include(a => a.Role).Where(RoleActivation.Open).Where(a => activationIds.Contains(a.Id)).ToDictionaryAsync(a => a.Id, cancellationToken);
 
         var definition = instance.Definition;
         var run = instance.Run + 1;
@@ -179,9 +176,17 @@ public sealed partial class ReviewResults(
         var work = new LifecycleContext(db, actor, ClientInfo.Unknown, now);
         await removal.RemoveAsync(work, removals, null, cancellationToken);
         await grants.EndAsync(work, ends, cancellationToken);
-        await db.AccessReviewItems.Where(i => removed.Contains(i.Id)).ExecuteUpdateAsync(s => s.SetProperty(i => i.Outcome, ReviewLineOutcomes.Removed), cancellationToken);
-        await db.AccessReviewItems.Where(i => ids.Contains(i.Id) && !removed.Contains(i.Id))
-            .ExecuteUpdateAsync(s => s.SetProperty(i => i.Outcome, ReviewLineOutcomes.AlreadyGone), cancellationToken);
+
+        // The lines applied, with their outcomes — the claim: a line another writer applied meanwhile undoes the batch.
+        var ids = lines.Select(l => l.Id).ToList();
+        var claimed = await db.AccessReviewItems.Where(i => ids.Contains(i.Id) && i.AppliedAt == null).ExecuteUpdateAsync(s => s
+            .SetProperty(i => i.AppliedAt, now)
+            .SetProperty(i => i.Outcome, i => removed.Contains(i.Id) ? ReviewLineOutcomes.Removed : ReviewLineOutcomes.AlreadyGone), cancellationToken);
+        if (claimed != ids.Count)
+        {
+            throw new DbUpdateConcurrencyException($"{ids.Count - claimed} lines of the batch were applied at the same moment.");
+        }
+
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         work.Announce.ReviewRunsChanged();
