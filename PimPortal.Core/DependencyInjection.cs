@@ -1,12 +1,12 @@
 using FluentValidation;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using PimPortal.Core.Audit;
 using PimPortal.Core.Common.Behaviours;
-using PimPortal.Core.Directory.Local;
 using PimPortal.Core.Directory;
+using PimPortal.Core.Directory.Local;
 using PimPortal.Core.Jobs;
 using PimPortal.Core.Lifecycle;
 using PimPortal.Core.Lifecycle.Alerts;

@@ -1,9 +1,8 @@
 using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
-using PimPortal.Core.Audit;
-using PimPortal.Core.Features.Audit;
-using PimPortal.Core.Persistence;
 using PimPortal.Core;
+using PimPortal.Core.Audit;
+using PimPortal.Core.Persistence;
 
 namespace PimPortal;
 

@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.HttpOverrides;
@@ -7,10 +6,9 @@ using MudBlazor.Services;
 using PimPortal.Api;
 using PimPortal.Auth;
 using PimPortal.Components;
-using PimPortal.Core.Persistence;
-using PimPortal.Core.Security;
-using PimPortal.Core.Seed;
 using PimPortal.Core;
+using PimPortal.Core.Persistence;
+using PimPortal.Core.Seed;
 
 namespace PimPortal;
 

@@ -1,13 +1,5 @@
-using System.Data.Common;
-using System.Diagnostics;
-using System.Security.Cryptography;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
-using PimPortal.Core.Common;
 using PimPortal.Core.Domain;
-using PimPortal.Core.Persistence;
 
 namespace PimPortal.Core.Audit;
 

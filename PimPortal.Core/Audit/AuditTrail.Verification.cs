@@ -2,10 +2,6 @@ using System.Data.Common;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
-using PimPortal.Core.Common;
 using PimPortal.Core.Domain;
 using PimPortal.Core.Persistence;
 

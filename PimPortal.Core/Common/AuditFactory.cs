@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using PimPortal.Core.Domain;
 
 namespace PimPortal.Core;

@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using PimPortal.Core.Domain;
 
 namespace PimPortal.Core;
 

@@ -1,6 +1,3 @@
-using System.Security.Claims;
-using PimPortal.Core.Domain;
-
 namespace PimPortal.Core;
 
 /// <summary>The correlation id of the command or job run in progress (flows with the async context).</summary>

@@ -1,6 +1,3 @@
-using System.Security.Claims;
-using PimPortal.Core.Domain;
-
 namespace PimPortal.Core;
 
 /// <summary>The portal permissions (app roles in Entra, Identity roles in the embedded default).</summary>

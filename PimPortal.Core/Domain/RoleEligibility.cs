@@ -1,6 +1,4 @@
 using System.Linq.Expressions;
-using PimPortal.Core.Lifecycle;
-using PimPortal.Core.Policy;
 
 namespace PimPortal.Core.Domain;
 

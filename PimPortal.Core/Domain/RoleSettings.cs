@@ -1,5 +1,3 @@
-using PimPortal.Core.Lifecycle;
-
 namespace PimPortal.Core.Domain;
 
 /// <summary>The rules of one privileged role: what an activation of it requires and how long it may last.</summary>

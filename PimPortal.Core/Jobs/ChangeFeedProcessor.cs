@@ -1,7 +1,4 @@
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using PimPortal.Core.Domain;
 using PimPortal.Core.Persistence;
 using PimPortal.Core.Signals;

@@ -1,9 +1,6 @@
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using PimPortal.Core.Domain;
-using PimPortal.Core.Persistence;
 
 namespace PimPortal.Core.Jobs;
 

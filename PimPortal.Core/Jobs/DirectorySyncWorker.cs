@@ -1,9 +1,5 @@
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using PimPortal.Core.Directory;
-using PimPortal.Core.Domain;
-using PimPortal.Core.Persistence;
 
 namespace PimPortal.Core.Jobs;
 

@@ -1,12 +1,6 @@
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using PimPortal.Core.Directory;
-using PimPortal.Core.Domain;
 using PimPortal.Core.Lifecycle.Alerts;
-using PimPortal.Core.Notifications;
-using PimPortal.Core.Persistence;
-using PimPortal.Core.Signals;
 
 namespace PimPortal.Core.Jobs;
 

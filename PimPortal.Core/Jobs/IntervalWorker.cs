@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using PimPortal.Core.Signals;
 
 namespace PimPortal.Core.Jobs;

@@ -1,10 +1,7 @@
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using PimPortal.Core.Domain;
 using PimPortal.Core.Notifications;
-using PimPortal.Core.Persistence;
 using PimPortal.Core.Signals;
 
 namespace PimPortal.Core.Jobs;

@@ -1,7 +1,3 @@
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
-
 namespace PimPortal.Core.Jobs;
 
 /// <summary>How long a worker waits for the next thing due.</summary>

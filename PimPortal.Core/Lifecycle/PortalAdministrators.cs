@@ -1,5 +1,4 @@
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 using PimPortal.Core.Domain;
 using PimPortal.Core.Persistence;
 

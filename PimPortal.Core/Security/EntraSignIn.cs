@@ -1,7 +1,6 @@
 using System.Security.Claims;
 using Microsoft.EntityFrameworkCore;
 using PimPortal.Core.Domain;
-using PimPortal.Core.Lifecycle.Alerts;
 using PimPortal.Core.Persistence;
 
 namespace PimPortal.Core.Security;

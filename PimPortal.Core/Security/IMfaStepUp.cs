@@ -1,6 +1,3 @@
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
-using PimPortal.Core.Domain;
 using PimPortal.Core.Persistence;
 
 namespace PimPortal.Core.Security;

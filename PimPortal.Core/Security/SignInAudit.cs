@@ -1,6 +1,5 @@
 using Microsoft.EntityFrameworkCore;
 using PimPortal.Core.Domain;
-using PimPortal.Core.Lifecycle.Alerts;
 using PimPortal.Core.Persistence;
 
 namespace PimPortal.Core.Security;

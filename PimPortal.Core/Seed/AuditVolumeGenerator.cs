@@ -3,7 +3,6 @@ using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using PimPortal.Core.Audit;
 using PimPortal.Core.Domain;
-using PimPortal.Core.Features.Audit;
 
 namespace PimPortal.Core.Seed;
 

@@ -1,5 +1,3 @@
-using PimPortal.Core.Lifecycle;
-
 namespace PimPortal.E2E.Pages;
 
 /// <summary>A role's settings page, named after what the administrator does on it.</summary>

@@ -2,6 +2,7 @@ using System.Data.Common;
 using Mediator;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using PimPortal.Core;
 using PimPortal.Core.Domain;
 using PimPortal.Core.Features.Activation;
 using PimPortal.Core.Features.Alerts;
@@ -14,7 +15,6 @@ using PimPortal.Core.Features.Settings;
 using PimPortal.Core.Jobs;
 using PimPortal.Core.Lifecycle.Alerts;
 using PimPortal.Core.Seed;
-using PimPortal.Core;
 using PimPortal.Tests.Infrastructure;
 
 namespace PimPortal.Tests.Audit;

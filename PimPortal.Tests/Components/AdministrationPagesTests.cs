@@ -1,5 +1,4 @@
 using Bunit;
-using Microsoft.AspNetCore.Components.Web;
 using Microsoft.AspNetCore.Components;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -12,9 +11,7 @@ using PimPortal.Components.Pages.Settings;
 using PimPortal.Core.Domain;
 using PimPortal.Core.Features.Assignments;
 using PimPortal.Core.Features.Settings;
-using PimPortal.Core.Jobs;
 using PimPortal.Core.Lifecycle.Alerts;
-using PimPortal.Core.Lifecycle;
 using PimPortal.Core.Seed;
 using PimPortal.Tests.Infrastructure;
 

@@ -3,7 +3,6 @@ using Microsoft.AspNetCore.Components;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using PimPortal.Components.Pages.Audit;
-using PimPortal.Core.Audit;
 using PimPortal.Core.Domain;
 using PimPortal.Core.Features.Activation;
 using PimPortal.Core.Seed;

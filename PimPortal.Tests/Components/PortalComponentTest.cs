@@ -1,18 +1,17 @@
 using System.Security.Claims;
 using Bunit;
-using Microsoft.AspNetCore.Components.Web;
 using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Web;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
-using MudBlazor.Services;
 using MudBlazor;
+using MudBlazor.Services;
 using OtpNet;
-using PimPortal.Core.Jobs;
+using PimPortal.Core;
 using PimPortal.Core.Lifecycle;
 using PimPortal.Core.Seed;
-using PimPortal.Core;
 using PimPortal.Tests.Infrastructure;
 
 namespace PimPortal.Tests.Components;

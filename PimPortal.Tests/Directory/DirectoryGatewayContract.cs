@@ -1,14 +1,11 @@
-using PimPortal.Core.Domain;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 using PimPortal.Core.Directory;
 using PimPortal.Core.Directory.Graph;
 using PimPortal.Core.Directory.Local;
+using PimPortal.Core.Domain;
 using PimPortal.Core.Persistence;
 using PimPortal.Core.Seed;
-using PimPortal.GraphStub;
 using PimPortal.Tests.Infrastructure;
 
 namespace PimPortal.Tests.Directory;

@@ -1,12 +1,7 @@
 using System.Text.Json.Nodes;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 using PimPortal.Core.Directory;
 using PimPortal.Core.Directory.Graph;
 using PimPortal.Core.Domain;
-using PimPortal.Core.Persistence;
 using PimPortal.Core.Seed;
 using PimPortal.Tests.Infrastructure;
 

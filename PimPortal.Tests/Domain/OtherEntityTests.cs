@@ -1,5 +1,4 @@
 using PimPortal.Core.Domain;
-using PimPortal.Core.Lifecycle;
 
 namespace PimPortal.Tests.Domain;
 

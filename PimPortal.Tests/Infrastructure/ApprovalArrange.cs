@@ -2,7 +2,6 @@ using Microsoft.EntityFrameworkCore;
 using PimPortal.Core.Domain;
 using PimPortal.Core.Features.Activation;
 using PimPortal.Core.Features.Approvals;
-using PimPortal.Core.Lifecycle;
 using PimPortal.Core.Seed;
 
 namespace PimPortal.Tests.Infrastructure;

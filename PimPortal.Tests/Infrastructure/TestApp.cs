@@ -6,11 +6,11 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using OtpNet;
+using PimPortal.Core;
 using PimPortal.Core.Jobs;
 using PimPortal.Core.Lifecycle;
 using PimPortal.Core.Persistence;
 using PimPortal.Core.Seed;
-using PimPortal.Core;
 
 namespace PimPortal.Tests.Infrastructure;
 

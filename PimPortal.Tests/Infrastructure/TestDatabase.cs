@@ -1,8 +1,8 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Time.Testing;
 using Npgsql;
 using PimPortal.Core;
-using Microsoft.Extensions.Time.Testing;
 using PimPortal.Core.Persistence;
 using PimPortal.Core.Seed;
 

@@ -1,8 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
-using PimPortal.Core.Directory.Graph;
 using PimPortal.Core.Directory.Local;
 using PimPortal.Core.Domain;
 using PimPortal.Core.Jobs;

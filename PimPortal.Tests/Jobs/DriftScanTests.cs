@@ -1,9 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 using PimPortal.Core.Directory;
-using PimPortal.Core.Directory.Graph;
 using PimPortal.Core.Domain;
 using PimPortal.Core.Features.Directory;
 using PimPortal.Core.Jobs;

@@ -2,7 +2,6 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using PimPortal.Core.Domain;
 using PimPortal.Core.Jobs;
-using PimPortal.Core.Lifecycle;
 using PimPortal.Core.Seed;
 using PimPortal.Core.Signals;
 using PimPortal.Tests.Infrastructure;

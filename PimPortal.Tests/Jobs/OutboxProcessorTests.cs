@@ -1,11 +1,9 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using PimPortal.Core.Directory.Local;
 using PimPortal.Core.Directory;
+using PimPortal.Core.Directory.Local;
 using PimPortal.Core.Domain;
-using PimPortal.Core.Lifecycle;
 using PimPortal.Core.Seed;
-using PimPortal.Core.Signals;
 using PimPortal.Tests.Infrastructure;
 
 namespace PimPortal.Tests.Jobs;

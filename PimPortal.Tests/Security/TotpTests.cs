@@ -1,7 +1,7 @@
 using OtpNet;
 using PimPortal.Core.Security;
-using Totp = PimPortal.Core.Security.Totp;
 using PimPortal.Core.Seed;
+using Totp = PimPortal.Core.Security.Totp;
 
 namespace PimPortal.Tests.Security;
 

@@ -4,7 +4,6 @@ using Microsoft.AspNetCore.Components.Server;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
 using PimPortal.Core.Persistence;
-using PimPortal.Core.Security;
 
 namespace PimPortal.Auth;
 

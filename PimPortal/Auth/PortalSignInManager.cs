@@ -5,7 +5,6 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using PimPortal.Core;
 using PimPortal.Core.Persistence;
-using PimPortal.Core.Security;
 
 namespace PimPortal.Auth;
 

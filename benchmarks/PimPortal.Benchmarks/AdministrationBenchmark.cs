@@ -6,7 +6,6 @@ using Microsoft.Extensions.DependencyInjection;
 using PimPortal.Core.Domain;
 using PimPortal.Core.Features.Assignments;
 using PimPortal.Core.Features.Dashboard;
-using PimPortal.Core.Jobs;
 using PimPortal.Core.Lifecycle.Alerts;
 using PimPortal.Core.Persistence;
 using PimPortal.Core.Seed;

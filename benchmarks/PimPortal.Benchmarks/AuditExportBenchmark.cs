@@ -5,9 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using PimPortal.Core.Audit;
 using PimPortal.Core.Domain;
 using PimPortal.Core.Features.Audit;
-using PimPortal.Core.Persistence;
 using PimPortal.Core.Seed;
-using PimPortal.Core;
 
 namespace PimPortal.Benchmarks;
 

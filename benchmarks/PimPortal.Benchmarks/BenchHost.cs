@@ -6,7 +6,6 @@ using Microsoft.Extensions.Logging;
 using PimPortal.Core;
 using PimPortal.Core.Domain;
 using PimPortal.Core.Persistence;
-using Microsoft.EntityFrameworkCore.Diagnostics;
 using PimPortal.Core.Seed;
 
 namespace PimPortal.Benchmarks;

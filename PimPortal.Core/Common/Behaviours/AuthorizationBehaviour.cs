@@ -1,7 +1,5 @@
-using System.Security.Claims;
 using Mediator;
 using Microsoft.EntityFrameworkCore;
-using PimPortal.Core.Lifecycle.Alerts;
 using PimPortal.Core.Persistence;
 
 namespace PimPortal.Core.Common.Behaviours;

@@ -1,12 +1,5 @@
-using Mediator;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 using PimPortal.Core.Domain;
-using PimPortal.Core.Lifecycle;
 using PimPortal.Core.Persistence;
-using PimPortal.Core.Policy;
-using PimPortal.Core.Security;
-using PimPortal.Core.Signals;
 
 namespace PimPortal.Core.Features.Activation;
 

@@ -1,14 +1,7 @@
-using FluentValidation;
-using Mediator;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 using PimPortal.Core.Domain;
-using PimPortal.Core.Jobs;
-using PimPortal.Core.Notifications;
 using PimPortal.Core.Persistence;
 using PimPortal.Core.Policy;
-using PimPortal.Core.Security;
-using PimPortal.Core.Signals;
 
 namespace PimPortal.Core.Features.Activation;
 

@@ -4,7 +4,6 @@ using Microsoft.EntityFrameworkCore;
 using PimPortal.Core.Common.Behaviours;
 using PimPortal.Core.Domain;
 using PimPortal.Core.Lifecycle;
-using PimPortal.Core.Lifecycle.Alerts;
 using PimPortal.Core.Persistence;
 using PimPortal.Core.Signals;
 

@@ -3,10 +3,7 @@ using Mediator;
 using Microsoft.EntityFrameworkCore;
 using PimPortal.Core.Common.Behaviours;
 using PimPortal.Core.Domain;
-using PimPortal.Core.Lifecycle;
-using PimPortal.Core.Lifecycle.Alerts;
 using PimPortal.Core.Persistence;
-using PimPortal.Core.Signals;
 
 namespace PimPortal.Core.Features.Alerts;
 

@@ -4,7 +4,6 @@ using Microsoft.EntityFrameworkCore;
 using PimPortal.Core.Common.Behaviours;
 using PimPortal.Core.Directory;
 using PimPortal.Core.Domain;
-using PimPortal.Core.Jobs;
 using PimPortal.Core.Lifecycle;
 using PimPortal.Core.Persistence;
 using PimPortal.Core.Signals;

@@ -1,11 +1,8 @@
 using Mediator;
 using Microsoft.EntityFrameworkCore;
 using PimPortal.Core.Domain;
-using PimPortal.Core.Jobs;
 using PimPortal.Core.Lifecycle;
-using PimPortal.Core.Notifications;
 using PimPortal.Core.Persistence;
-using PimPortal.Core.Signals;
 
 namespace PimPortal.Core.Features.Notifications;
 

@@ -1,8 +1,5 @@
 using Mediator;
 using Microsoft.EntityFrameworkCore;
-using PimPortal.Core.Domain;
-using PimPortal.Core.Jobs;
-using PimPortal.Core.Notifications;
 using PimPortal.Core.Persistence;
 using PimPortal.Core.Signals;
 

@@ -1,7 +1,6 @@
 using FluentValidation;
 using Mediator;
 using Microsoft.EntityFrameworkCore;
-using PimPortal.Core.Common.Behaviours;
 using PimPortal.Core.Domain;
 using PimPortal.Core.Lifecycle;
 using PimPortal.Core.Lifecycle.Reviews;

@@ -2,8 +2,6 @@ using Mediator;
 using Microsoft.EntityFrameworkCore;
 using PimPortal.Core.Common.Behaviours;
 using PimPortal.Core.Domain;
-using PimPortal.Core.Features.Settings;
-using PimPortal.Core.Lifecycle.Reviews;
 using PimPortal.Core.Persistence;
 
 namespace PimPortal.Core.Features.Reviews;

@@ -1,8 +1,5 @@
-using Mediator;
 using Microsoft.EntityFrameworkCore;
-using PimPortal.Core.Common.Behaviours;
 using PimPortal.Core.Domain;
-using PimPortal.Core.Features.Settings;
 using PimPortal.Core.Lifecycle.Reviews;
 using PimPortal.Core.Persistence;
 

@@ -4,9 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using PimPortal.Core.Common.Behaviours;
 using PimPortal.Core.Domain;
 using PimPortal.Core.Lifecycle;
-using PimPortal.Core.Lifecycle.Reviews;
 using PimPortal.Core.Persistence;
-using PimPortal.Core.Signals;
 
 namespace PimPortal.Core.Features.Reviews;
 

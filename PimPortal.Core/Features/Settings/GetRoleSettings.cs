@@ -2,7 +2,6 @@ using Mediator;
 using Microsoft.EntityFrameworkCore;
 using PimPortal.Core.Common.Behaviours;
 using PimPortal.Core.Domain;
-using PimPortal.Core.Lifecycle;
 using PimPortal.Core.Persistence;
 
 namespace PimPortal.Core.Features.Settings;

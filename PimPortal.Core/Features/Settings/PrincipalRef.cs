@@ -1,6 +1,4 @@
-using Mediator;
 using Microsoft.EntityFrameworkCore;
-using PimPortal.Core.Common.Behaviours;
 using PimPortal.Core.Domain;
 using PimPortal.Core.Persistence;
 

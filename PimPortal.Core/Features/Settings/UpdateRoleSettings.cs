@@ -3,8 +3,6 @@ using Mediator;
 using Microsoft.EntityFrameworkCore;
 using PimPortal.Core.Common.Behaviours;
 using PimPortal.Core.Domain;
-using PimPortal.Core.Jobs;
-using PimPortal.Core.Lifecycle;
 using PimPortal.Core.Persistence;
 using PimPortal.Core.Signals;
 

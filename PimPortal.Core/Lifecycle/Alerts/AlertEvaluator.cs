@@ -3,8 +3,6 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using PimPortal.Core.Directory;
 using PimPortal.Core.Domain;
-using PimPortal.Core.Lifecycle;
-using PimPortal.Core.Notifications;
 using PimPortal.Core.Persistence;
 using PimPortal.Core.Signals;
 

@@ -1,8 +1,7 @@
-using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using PimPortal.Core.Domain;
 using PimPortal.Core.Persistence;
-using PimPortal.Core.Policy;
 
 namespace PimPortal.Core.Lifecycle.Reviews;
 

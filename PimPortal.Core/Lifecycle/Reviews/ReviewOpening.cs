@@ -1,7 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using PimPortal.Core.Domain;
-using PimPortal.Core.Lifecycle;
 using PimPortal.Core.Persistence;
 using PimPortal.Core.Signals;
 

@@ -1,6 +1,5 @@
 using Microsoft.EntityFrameworkCore;
 using PimPortal.Core.Domain;
-using PimPortal.Core.Lifecycle;
 using PimPortal.Core.Persistence;
 using PimPortal.Core.Signals;
 

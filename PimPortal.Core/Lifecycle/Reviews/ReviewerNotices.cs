@@ -1,6 +1,5 @@
 using Microsoft.EntityFrameworkCore;
 using PimPortal.Core.Domain;
-using PimPortal.Core.Lifecycle;
 
 namespace PimPortal.Core.Lifecycle.Reviews;
 

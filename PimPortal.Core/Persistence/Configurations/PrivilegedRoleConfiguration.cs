@@ -1,7 +1,6 @@
-using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using PimPortal.Core.Domain;
-using PimPortal.Core.Lifecycle;
 
 namespace PimPortal.Core.Persistence.Configurations;
 

@@ -1,5 +1,4 @@
 using PimPortal.Core.Domain;
-using PimPortal.Core;
 using PimPortal.Core.Features.Activation;
 using PimPortal.Core.Policy;
 using PimPortal.Core.Seed;

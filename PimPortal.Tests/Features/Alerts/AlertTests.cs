@@ -1,15 +1,14 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using PimPortal.Core;
 using PimPortal.Core.Domain;
 using PimPortal.Core.Features.Activation;
 using PimPortal.Core.Features.Alerts;
 using PimPortal.Core.Features.Assignments;
 using PimPortal.Core.Features.Dashboard;
-using PimPortal.Core.Jobs;
 using PimPortal.Core.Lifecycle.Alerts;
 using PimPortal.Core.Security;
 using PimPortal.Core.Seed;
-using PimPortal.Core;
 using PimPortal.Tests.Infrastructure;
 
 namespace PimPortal.Tests.Features.Alerts;

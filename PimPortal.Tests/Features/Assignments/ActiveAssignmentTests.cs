@@ -1,12 +1,11 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using PimPortal.Core;
 using PimPortal.Core.Domain;
 using PimPortal.Core.Features.Activation;
 using PimPortal.Core.Features.Assignments;
 using PimPortal.Core.Features.Directory;
-using PimPortal.Core.Lifecycle.Alerts;
 using PimPortal.Core.Seed;
-using PimPortal.Core;
 using PimPortal.Tests.Infrastructure;
 
 namespace PimPortal.Tests.Features.Assignments;

@@ -4,7 +4,6 @@ using PimPortal.Core.Audit;
 using PimPortal.Core.Domain;
 using PimPortal.Core.Features.Audit;
 using PimPortal.Core.Seed;
-using PimPortal.Core;
 using PimPortal.Tests.Infrastructure;
 
 namespace PimPortal.Tests.Features.Audit;

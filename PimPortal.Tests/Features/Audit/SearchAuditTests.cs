@@ -1,9 +1,9 @@
 using Microsoft.EntityFrameworkCore;
+using PimPortal.Core;
 using PimPortal.Core.Audit;
 using PimPortal.Core.Domain;
 using PimPortal.Core.Features.Audit;
 using PimPortal.Core.Seed;
-using PimPortal.Core;
 using PimPortal.Tests.Infrastructure;
 
 namespace PimPortal.Tests.Features.Audit;

@@ -2,7 +2,6 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using PimPortal.Core;
 using PimPortal.Core.Domain;
-using PimPortal.Core.Features.Activation;
 using PimPortal.Core.Features.Directory;
 using PimPortal.Core.Jobs;
 using PimPortal.Core.Seed;

@@ -1,12 +1,12 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using PimPortal.Core;
 using PimPortal.Core.Domain;
 using PimPortal.Core.Features.Assignments;
 using PimPortal.Core.Features.Reviews;
 using PimPortal.Core.Jobs;
 using PimPortal.Core.Lifecycle.Reviews;
 using PimPortal.Core.Seed;
-using PimPortal.Core;
 using PimPortal.Tests.Infrastructure;
 
 namespace PimPortal.Tests.Features.Reviews;

@@ -1,12 +1,11 @@
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using PimPortal.Core;
 using PimPortal.Core.Domain;
 using PimPortal.Core.Features.Activation;
 using PimPortal.Core.Features.Approvals;
 using PimPortal.Core.Features.Settings;
-using PimPortal.Core.Lifecycle;
 using PimPortal.Core.Seed;
-using PimPortal.Core;
 using PimPortal.Tests.Infrastructure;
 
 namespace PimPortal.Tests.Features.Settings;

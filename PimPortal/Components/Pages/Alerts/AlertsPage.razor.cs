@@ -2,13 +2,12 @@ using Mediator;
 using Microsoft.AspNetCore.Components;
 using MudBlazor;
 using PimPortal.Components.Shared;
+using PimPortal.Core;
 using PimPortal.Core.Features.Alerts;
 using PimPortal.Core.Features.Assignments;
 using PimPortal.Core.Features.Directory;
 using PimPortal.Core.Features.Settings;
-using PimPortal.Core.Jobs;
 using PimPortal.Core.Signals;
-using PimPortal.Core;
 
 namespace PimPortal.Components.Pages.Alerts;
 

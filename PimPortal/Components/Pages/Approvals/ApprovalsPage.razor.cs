@@ -2,12 +2,11 @@ using Mediator;
 using Microsoft.AspNetCore.Components;
 using MudBlazor;
 using PimPortal.Components.Shared;
+using PimPortal.Core;
 using PimPortal.Core.Domain;
 using PimPortal.Core.Features.Approvals;
 using PimPortal.Core.Features.Notifications;
-using PimPortal.Core.Jobs;
 using PimPortal.Core.Signals;
-using PimPortal.Core;
 
 namespace PimPortal.Components.Pages.Approvals;
 

@@ -2,11 +2,10 @@ using Mediator;
 using Microsoft.AspNetCore.Components;
 using MudBlazor;
 using PimPortal.Components.Shared;
+using PimPortal.Core;
 using PimPortal.Core.Features.Assignments;
 using PimPortal.Core.Features.Settings;
-using PimPortal.Core.Jobs;
 using PimPortal.Core.Signals;
-using PimPortal.Core;
 
 namespace PimPortal.Components.Pages.Assignments;
 

@@ -1,12 +1,12 @@
 using Mediator;
-using Microsoft.JSInterop;
 using Microsoft.AspNetCore.Components;
+using Microsoft.JSInterop;
 using MudBlazor;
 using PimPortal.Components.Shared;
 using PimPortal.Core;
+using PimPortal.Core.Domain;
 using PimPortal.Core.Features.Activation;
 using PimPortal.Core.Policy;
-using PimPortal.Core.Domain;
 using PimPortal.Core.Security;
 
 namespace PimPortal.Components.Pages.MyRoles;

@@ -1,12 +1,11 @@
 using Mediator;
-using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Authorization;
 using MudBlazor;
 using PimPortal.Components.Shared;
-using PimPortal.Core.Features.Activation;
-using PimPortal.Core.Jobs;
-using PimPortal.Core.Signals;
 using PimPortal.Core;
+using PimPortal.Core.Features.Activation;
+using PimPortal.Core.Signals;
 
 namespace PimPortal.Components.Pages.MyRoles;
 

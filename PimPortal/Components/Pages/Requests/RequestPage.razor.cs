@@ -3,12 +3,11 @@ using Microsoft.AspNetCore.Components;
 using MudBlazor;
 using PimPortal.Components.Pages.Approvals;
 using PimPortal.Components.Shared;
+using PimPortal.Core;
 using PimPortal.Core.Domain;
 using PimPortal.Core.Features.Activation;
 using PimPortal.Core.Features.Approvals;
-using PimPortal.Core.Jobs;
 using PimPortal.Core.Signals;
-using PimPortal.Core;
 
 namespace PimPortal.Components.Pages.Requests;
 

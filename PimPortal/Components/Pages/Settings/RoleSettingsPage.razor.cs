@@ -1,10 +1,9 @@
 using Mediator;
 using Microsoft.AspNetCore.Components;
 using MudBlazor;
+using PimPortal.Core;
 using PimPortal.Core.Domain;
 using PimPortal.Core.Features.Settings;
-using PimPortal.Core.Lifecycle;
-using PimPortal.Core;
 
 namespace PimPortal.Components.Pages.Settings;
 
