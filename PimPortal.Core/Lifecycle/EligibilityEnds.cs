@@ -14,8 +14,12 @@ public static class EligibilityEnds
     /// <summary>Ends older than this when found are recorded together, in one audit event.</summary>
     public static readonly TimeSpan BacklogAge = TimeSpan.FromDays(7);
 
-    /// <summary>Records the ends of <paramref name="ended"/> (tracked, with their roles) in the caller's unit of work.</summary>
-    public static void Record(LifecycleContext work, IReadOnlyCollection<RoleEligibility> ended)
+    /// <summary>
+    /// Records the ends of <paramref name="ended"/> (tracked, with their roles) in the caller's unit of work, as the
+    /// portal itself; with <paramref name="groupBacklog"/> (the worker's pass), ends older than <see cref="BacklogAge"/>
+    /// are recorded together.
+    /// </summary>
+    public static void Record(LifecycleContext work, IReadOnlyCollection<RoleEligibility> ended, bool groupBacklog = true)
     {
         ArgumentNullException.ThrowIfNull(work);
         ArgumentNullException.ThrowIfNull(ended);
@@ -24,13 +28,15 @@ public static class EligibilityEnds
             return;
         }
 
-        var backlogBefore = work.Now - BacklogAge;
+        // An end is the portal's record of time passing, whoever's command came upon it.
+        var portal = work.Actor.IsSystem ? work : work.As(Actor.System);
+        var backlogBefore = groupBacklog ? work.Now - BacklogAge : DateTimeOffset.MinValue;
         foreach (var eligibility in ended)
         {
             eligibility.EndRecorded(work.Now);
             if (eligibility.NotAfter > backlogBefore)
             {
-                work.Audit(AuditActions.EligibilityEnded, "eligibility", eligibility.Id.ToString(), AuditOutcome.Success,
+                portal.Audit(AuditActions.EligibilityEnded, "eligibility", eligibility.Id.ToString(), AuditOutcome.Success,
                     new { role = eligibility.Role.DisplayName, notAfter = eligibility.NotAfter }, eligibility.PrincipalId, eligibility.RoleId);
             }
         }
@@ -38,7 +44,7 @@ public static class EligibilityEnds
         var backlog = ended.Where(e => e.NotAfter <= backlogBefore).ToList();
         if (backlog.Count > 0)
         {
-            work.Audit(AuditActions.EligibilityEnded, "eligibility", "backlog", AuditOutcome.Success,
+            portal.Audit(AuditActions.EligibilityEnded, "eligibility", "backlog", AuditOutcome.Success,
                 new { count = backlog.Count, endedBefore = backlogBefore, eligibilities = backlog.Select(e => e.Id) });
         }
 
@@ -48,7 +54,7 @@ public static class EligibilityEnds
 
     /// <summary>
     /// Records the end of the principal's ended eligibilities for the role at the scope that nobody recorded yet, so a new
-    /// one can be current.
+    /// one can be current. Each is recorded on its own, however long ago it ended.
     /// </summary>
     public static async Task RecordForAsync(LifecycleContext work, Guid principalId, Guid roleId, string scope, CancellationToken cancellationToken)
     {
@@ -58,6 +64,6 @@ public static class EligibilityEnds
             .Where(e => e.PrincipalId == principalId && e.RoleId == roleId && e.Scope == scope && e.RemovedAt == null && e.EndRecordedAt == null
                 && e.NotAfter != null && e.NotAfter <= now)
             .ToListAsync(cancellationToken);
-        Record(work, ended);
+        Record(work, ended, groupBacklog: false);
     }
 }

@@ -27,6 +27,12 @@ public sealed partial class OutboxProcessor(
 
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromMinutes(5);
 
+    /// <summary>How long a standing removal waits while a grant of the portal holds the same role (the removal would take it).</summary>
+    public static readonly TimeSpan HeldRetry = TimeSpan.FromMinutes(1);
+
+    /// <summary>Why a standing removal waits (<see cref="HeldRetry"/>).</summary>
+    public const string HeldBecause = "A grant of the portal holds this role now; the standing assignment is removed once that grant has ended and left the directory.";
+
     /// <summary>When the next message waiting for a retry is due (its backoff or Retry-After), or null when none waits.</summary>
     public async Task<DateTimeOffset?> NextDueAsync(CancellationToken cancellationToken)
     {
@@ -104,6 +110,14 @@ public sealed partial class OutboxProcessor(
         db.Outbox.AttachRange(claimed);
         foreach (var (message, change) in changes)
         {
+            if (targets.Held.Contains(message.TargetId))
+            {
+                // Removing the standing assignment now would take the portal's grant with it (the directory cannot tell
+                // the two apart): it waits until the grant is gone.
+                message.Failed(HeldBecause, now + HeldRetry);
+                continue;
+            }
+
             if (change is null || !byChange.TryGetValue(change, out var result))
             {
                 // Nothing to do any more (an extension of a grant that has ended; a grant that is gone).
@@ -252,12 +266,16 @@ public sealed partial class OutboxProcessor(
         return TimeSpan.FromSeconds(seconds);
     }
 
-    /// <summary>What the claimed messages are about: their grants, or their standing removals (with roles and alerts).</summary>
+    /// <summary>
+    /// What the claimed messages are about: their grants, or their standing removals (with roles and alerts) — and which
+    /// of those removals must wait, because a grant of the portal holds the same role at the same scope.
+    /// </summary>
     private sealed record Targets(
         IReadOnlyDictionary<Guid, RoleActivation> Activations,
         IReadOnlyDictionary<Guid, StandingRemoval> Removals,
         IReadOnlyDictionary<Guid, PrivilegedRole> Roles,
-        IReadOnlyDictionary<Guid, DriftFinding> Findings)
+        IReadOnlyDictionary<Guid, DriftFinding> Findings,
+        IReadOnlySet<Guid> Held)
     {
         public static async Task<Targets> LoadAsync(PimDbContext db, IReadOnlyList<OutboxMessage> messages, CancellationToken cancellationToken)
         {
@@ -266,17 +284,24 @@ public sealed partial class OutboxProcessor(
             var activations = grants.Count == 0 ? [] : await db.Activations.Include(a => a.Role).Where(a => grants.Contains(a.Id)).ToDictionaryAsync(a => a.Id, cancellationToken);
             if (standing.Count == 0)
             {
-                return new Targets(activations, new Dictionary<Guid, StandingRemoval>(), new Dictionary<Guid, PrivilegedRole>(), new Dictionary<Guid, DriftFinding>());
+                return new Targets(activations, new Dictionary<Guid, StandingRemoval>(), new Dictionary<Guid, PrivilegedRole>(), new Dictionary<Guid, DriftFinding>(), new HashSet<Guid>());
             }
 
             var removals = await db.StandingRemovals.Where(r => standing.Contains(r.Id)).ToDictionaryAsync(r => r.Id, cancellationToken);
             var roleIds = removals.Values.Select(r => r.RoleId).Distinct().ToList();
             var findingIds = removals.Values.Where(r => r.FindingId != null).Select(r => r.FindingId!.Value).ToList();
+            var principalIds = removals.Values.Select(r => r.PrincipalId).Distinct().ToList();
+            var holding = await db.Activations.AsNoTracking()
+                .Where(a => principalIds.Contains(a.PrincipalId) && a.RemovedFromDirectoryAt == null && a.Status != ActivationStatus.Failed)
+                .Select(a => new { a.PrincipalId, a.RoleId, a.Scope })
+                .ToListAsync(cancellationToken);
+            var held = removals.Values.Where(r => holding.Exists(g => g.PrincipalId == r.PrincipalId && g.RoleId == r.RoleId && g.Scope == r.Scope)).Select(r => r.Id).ToHashSet();
             return new Targets(
                 activations,
                 removals,
                 await db.PrivilegedRoles.AsNoTracking().Where(r => roleIds.Contains(r.Id)).ToDictionaryAsync(r => r.Id, cancellationToken),
-                await db.DriftFindings.Where(f => findingIds.Contains(f.Id)).ToDictionaryAsync(f => f.Id, cancellationToken));
+                await db.DriftFindings.Where(f => findingIds.Contains(f.Id)).ToDictionaryAsync(f => f.Id, cancellationToken),
+                held);
         }
 
         /// <summary>
@@ -288,7 +313,7 @@ public sealed partial class OutboxProcessor(
         {
             if (message.Type == OutboxMessageType.RemoveStandingAssignment)
             {
-                return Removals.TryGetValue(message.TargetId, out var removal) && removal.Status == StandingRemovalStatus.Pending
+                return Removals.TryGetValue(message.TargetId, out var removal) && removal.Status == StandingRemovalStatus.Pending && !Held.Contains(removal.Id)
                     ? StandingAccess.ToChange(removal, Roles[removal.RoleId], now)
                     : null;
             }

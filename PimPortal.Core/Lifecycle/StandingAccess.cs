@@ -62,7 +62,9 @@ public static class StandingAccess
                 new { role = holder.Role.DisplayName, eligibility = eligibility.Id, removal = removal.Id, justification }, holder.PrincipalId, holder.Role.Id);
         }
 
-        work.Announce.WakeOutbox();
+        // The outbox is not woken: the conversion delivers its removals at once (after its commit), and wakes the worker
+        // for what the directory did not do yet — woken first, the worker would take them and leave the administrator
+        // without an answer.
         work.Announce.RolesOf(holder.PrincipalId);
         return (eligibility, removal);
     }

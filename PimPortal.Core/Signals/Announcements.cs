@@ -9,6 +9,7 @@ public sealed class Announcements
 {
     private readonly HashSet<Guid> _roles = [];
     private readonly HashSet<Guid> _notified = [];
+    private readonly HashSet<Guid> _bells = [];
 
     /// <summary>Directory work was recorded in the outbox.</summary>
     public bool Outbox { get; private set; }
@@ -33,7 +34,7 @@ public sealed class Announcements
     public IReadOnlyCollection<Guid> Roles => _roles;
 
     /// <summary>Principals with new (or retired) notifications.</summary>
-    public IReadOnlyCollection<Guid> Notified => _notified;
+    public IReadOnlyCollection<Guid> Notified => [.. _notified.Union(_bells)];
 
     public void WakeOutbox() => Outbox = true;
 
@@ -55,14 +56,13 @@ public sealed class Announcements
     /// <summary>Notifications were written for <paramref name="principals"/> (and, where mail is on, are to be mailed).</summary>
     public void NotificationsOf(IEnumerable<Guid> principals)
     {
-        var before = _notified.Count;
         _notified.UnionWith(principals);
-        Mail |= _notified.Count > before;
+        Mail |= _notified.Count > 0;
     }
 
     /// <summary>Notifications were written that only mail carries (addresses without a bell).</summary>
     public void MailWritten() => Mail = true;
 
     /// <summary>Bells changed without new mail (notifications marked read).</summary>
-    public void BellsOf(IEnumerable<Guid> principals) => _notified.UnionWith(principals);
+    public void BellsOf(IEnumerable<Guid> principals) => _bells.UnionWith(principals);
 }

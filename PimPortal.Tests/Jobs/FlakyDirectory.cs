@@ -1,5 +1,7 @@
+using Microsoft.Extensions.DependencyInjection;
 using PimPortal.Core.Directory;
 using PimPortal.Core.Directory.Local;
+using PimPortal.Tests.Infrastructure;
 
 namespace PimPortal.Tests.Jobs;
 
@@ -10,6 +12,17 @@ namespace PimPortal.Tests.Jobs;
 /// </summary>
 public sealed class FlakyDirectory(LocalDirectoryGateway inner) : IDirectoryGateway
 {
+    /// <summary>Starts the portal on <paramref name="kind"/> with this directory in front of the local one.</summary>
+    public static Task<TestApp> StartAsync(DatabaseKind kind) =>
+        TestApp.StartAsync(kind, services =>
+        {
+            services.AddSingleton<LocalDirectoryGateway>();
+            services.AddSingleton<IDirectoryGateway, FlakyDirectory>();
+        });
+
+    /// <summary>The directory of an app started by <see cref="StartAsync"/>.</summary>
+    public static FlakyDirectory Of(TestApp app) => (FlakyDirectory)app.Services.GetRequiredService<IDirectoryGateway>();
+
     public DirectoryChangeOutcome? Answer { get; set; }
 
     public bool Throw { get; set; }

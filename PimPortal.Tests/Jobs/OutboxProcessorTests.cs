@@ -21,14 +21,9 @@ public abstract class OutboxProcessorTests(DatabaseKind kind) : IAsyncLifetime
     private static readonly DemoAccount Alice = DemoOrganisation.Alice;
     private TestApp app = null!;
 
-    private FlakyDirectory Directory => (FlakyDirectory)app.Services.GetRequiredService<IDirectoryGateway>();
+    private FlakyDirectory Directory => FlakyDirectory.Of(app);
 
-    public async ValueTask InitializeAsync() =>
-        app = await TestApp.StartAsync(kind, services =>
-        {
-            services.AddSingleton<LocalDirectoryGateway>();
-            services.AddSingleton<IDirectoryGateway, FlakyDirectory>();
-        });
+    public async ValueTask InitializeAsync() => app = await FlakyDirectory.StartAsync(kind);
 
     public async ValueTask DisposeAsync()
     {
@@ -169,14 +164,9 @@ public sealed class OutboxRaceTests : IAsyncLifetime
     private static readonly DemoAccount Alice = DemoOrganisation.Alice;
     private TestApp app = null!;
 
-    private FlakyDirectory Directory => (FlakyDirectory)app.Services.GetRequiredService<IDirectoryGateway>();
+    private FlakyDirectory Directory => FlakyDirectory.Of(app);
 
-    public async ValueTask InitializeAsync() =>
-        app = await TestApp.StartAsync(DatabaseKind.Sqlite, services =>
-        {
-            services.AddSingleton<LocalDirectoryGateway>();
-            services.AddSingleton<IDirectoryGateway, FlakyDirectory>();
-        });
+    public async ValueTask InitializeAsync() => app = await FlakyDirectory.StartAsync(DatabaseKind.Sqlite);
 
     public async ValueTask DisposeAsync() => await app.DisposeAsync();
 

@@ -120,7 +120,7 @@ internal static class ActivationBenchmark
             }
 
             Execute(transaction, """
-                INSERT INTO OutboxMessages (Id, Type, ActivationId, CreatedAt, DueAt, Attempts)
+                INSERT INTO OutboxMessages (Id, Type, TargetId, CreatedAt, DueAt, Attempts)
                 VALUES ($id, 'ProvisionGrant', $activation, $now, $now, 0)
                 """, ("$id", Guid.NewGuid()), ("$activation", activation), ("$now", now));
             transaction.Commit();

@@ -57,7 +57,8 @@ internal sealed record PolicyContext(
                     db.ActivationRequests.Any(r => r.RequesterId == principalId && r.RoleId == e.RoleId && r.Scope == e.Scope
                         && r.Status == ActivationRequestStatus.Pending && r.Kind == ActivationRequestKind.Extend),
                     db.DirectoryAssignments.Any(a => a.PrincipalId == principalId && a.RoleId == e.RoleId && a.Scope == e.Scope && a.ActivationId == null)
-                        || db.DriftFindings.Any(f => f.PrincipalId == principalId && f.RoleId == e.RoleId && f.Scope == e.Scope && f.ResolvedAt == null)))));
+                        || db.DriftFindings.Any(f => f.PrincipalId == principalId && f.RoleId == e.RoleId && f.Scope == e.Scope && f.ResolvedAt == null)
+                        || db.StandingRemovals.Any(r => r.PrincipalId == principalId && r.RoleId == e.RoleId && r.Scope == e.Scope && r.Status == StandingRemovalStatus.Pending)))));
 
     /// <summary>
     /// Decides with the policy; when nothing is refused but a fresh MFA proof is missing, verifies the code — only then,

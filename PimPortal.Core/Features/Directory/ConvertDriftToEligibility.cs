@@ -52,8 +52,8 @@ public sealed class ConvertDriftToEligibilityHandler(
         // The eligibility, its audit event and the removal's intent in one transaction; then the outbox removes it now,
         // and retries what the directory did not do yet.
         await db.SaveChangesAsync(cancellationToken);
+        var delivered = await StandingRemovals.DeliverNowAsync(db, outbox, [removal.Id], work.Announce);
         announcer.Announce(work.Announce);
-        var delivered = await StandingRemovals.DeliverNowAsync(db, outbox, [removal.Id]);
         var (removed, error) = delivered.TryGetValue(removal.Id, out var result) ? result : (false, StandingRemovals.Queued);
         return new ConversionResult(eligibility.Id, removed, error);
     }

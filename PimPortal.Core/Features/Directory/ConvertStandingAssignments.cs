@@ -80,10 +80,10 @@ public sealed class ConvertStandingAssignmentsHandler(
 
         // Every eligibility, its audit event and its removal's intent in one transaction: all of them or none.
         await db.SaveChangesAsync(cancellationToken);
-        announcer.Announce(work.Announce);
 
         // Then the outbox removes them now — a closed page does not cancel it — and what the directory did not do yet it retries.
-        var delivered = await StandingRemovals.DeliverNowAsync(db, outbox, [.. converted.Select(c => c.Removal.Id)]);
+        var delivered = await StandingRemovals.DeliverNowAsync(db, outbox, [.. converted.Select(c => c.Removal.Id)], work.Announce);
+        announcer.Announce(work.Announce);
         return [.. converted.Select(c => delivered.TryGetValue(c.Removal.Id, out var result)
             ? new RolloutOutcome(c.Item, c.Eligibility.Id, result.Removed, result.Error)
             : new RolloutOutcome(c.Item, c.Eligibility.Id, false, StandingRemovals.Queued))];

@@ -3,6 +3,7 @@ using PimPortal.Core.Directory;
 using PimPortal.Core.Domain;
 using PimPortal.Core.Lifecycle;
 using PimPortal.Core.Persistence;
+using PimPortal.Core.Signals;
 
 namespace PimPortal.Core.Features.Directory;
 
@@ -15,8 +16,12 @@ internal static class StandingRemovals
     /// <summary>What a conversion says of a removal the outbox worker holds (it was taken before this command could).</summary>
     public const string Queued = "The removal is queued; the outbox removes it from the directory and retries until it is gone.";
 
-    /// <summary>How the directory answered each removal delivered now, by removal id.</summary>
-    public static async Task<IReadOnlyDictionary<Guid, (bool Removed, string? Error)>> DeliverNowAsync(PimDbContext db, OutboxProcessor outbox, IReadOnlyCollection<Guid> removalIds)
+    /// <summary>
+    /// How the directory answered each removal delivered now, by removal id; what it asked to try again later wakes the
+    /// outbox worker (through <paramref name="after"/>), so it sleeps until that retry is due.
+    /// </summary>
+    public static async Task<IReadOnlyDictionary<Guid, (bool Removed, string? Error)>> DeliverNowAsync(
+        PimDbContext db, OutboxProcessor outbox, IReadOnlyCollection<Guid> removalIds, Announcements after)
     {
         var ids = removalIds.ToList();
         var messages = await db.Outbox.AsNoTracking()
@@ -25,6 +30,11 @@ internal static class StandingRemovals
 
         // Runs to the end once the conversion is committed: a closed page does not cancel it.
         var results = await outbox.DeliverNowAsync([.. messages.Select(m => m.Id)], CancellationToken.None);
+        if (results.Values.Any(r => r.Outcome == DirectoryChangeOutcome.RetryLater))
+        {
+            after.WakeOutbox();
+        }
+
         return messages.Where(m => results.ContainsKey(m.Id)).ToDictionary(m => m.TargetId, m => results[m.Id] switch
         {
             { Outcome: DirectoryChangeOutcome.Done } => (true, (string?)null),

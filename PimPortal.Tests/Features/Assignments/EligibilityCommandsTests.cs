@@ -203,6 +203,19 @@ public abstract class EligibilityCommandsTests(DatabaseKind kind) : HandlerTests
     }
 
     [Fact]
+    public async Task Renew_WeeksAfterTheEnd_RecordsThatEnd_OnItsOwn_AsThePortal()
+    {
+        var id = await App.SendAs(Erin, new AssignEligibility(Dave.Id, Exchange.Id, null, TestApp.Start.AddDays(10), "Project"));
+        App.Time.Advance(TimeSpan.FromDays(40));
+
+        await App.SendAs(Erin, new RenewEligibility(id, null, "Phase two"));
+
+        // Not folded into a backlog event, and not the administrator's doing: time passed, the portal records it.
+        var ended = Assert.Single(await App.AuditAsync(AuditActions.EligibilityEnded));
+        Assert.Equal((id.ToString(), (Guid?)Dave.Id, (Guid?)null), (ended.TargetId, ended.SubjectId, ended.ActorId));
+    }
+
+    [Fact]
     public async Task Assign_ToAGroup_ItsMembersMayActivate_UntilTheyLeaveIt()
     {
         var group = DemoOrganisation.ProdDbOperatorsGroupId;

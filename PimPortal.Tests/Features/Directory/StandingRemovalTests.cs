@@ -2,10 +2,11 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using PimPortal.Core;
 using PimPortal.Core.Directory;
-using PimPortal.Core.Directory.Local;
 using PimPortal.Core.Domain;
+using PimPortal.Core.Features.Assignments;
 using PimPortal.Core.Features.Directory;
 using PimPortal.Core.Jobs;
+using PimPortal.Core.Lifecycle;
 using PimPortal.Core.Seed;
 using PimPortal.Tests.Infrastructure;
 using PimPortal.Tests.Jobs;
@@ -32,14 +33,9 @@ public abstract class StandingRemovalTests(DatabaseKind kind) : IAsyncLifetime
     private static readonly DemoRole Exchange = DemoOrganisation.ExchangeAdministrator;
     private TestApp app = null!;
 
-    private FlakyDirectory Directory => (FlakyDirectory)app.Services.GetRequiredService<IDirectoryGateway>();
+    private FlakyDirectory Directory => FlakyDirectory.Of(app);
 
-    public async ValueTask InitializeAsync() =>
-        app = await TestApp.StartAsync(kind, services =>
-        {
-            services.AddSingleton<LocalDirectoryGateway>();
-            services.AddSingleton<IDirectoryGateway, FlakyDirectory>();
-        });
+    public async ValueTask InitializeAsync() => app = await FlakyDirectory.StartAsync(kind);
 
     public async ValueTask DisposeAsync()
     {
@@ -116,6 +112,40 @@ public abstract class StandingRemovalTests(DatabaseKind kind) : IAsyncLifetime
         Assert.True(again.Removed);
         Assert.Equal(result.EligibilityId, again.EligibilityId);
         Assert.Equal(0, await scanner.ScanAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task WhileARemovalWaits_TheHolderCannotActivate_AndAGrantOfThePortal_HoldsTheRemovalUntilItIsGone()
+    {
+        await app.StandingAsync(Dave, Exchange);
+        Directory.Throw = true;
+        await app.SendAs(Erin, new ConvertStandingAssignments([new StandingRef(Dave.Id, Exchange.Id, "/")], null, "Rollout wave 1"));
+
+        // The standing assignment is still there: activating would take it away at the activation's end.
+        var refused = await Assert.ThrowsAsync<RefusedException>(() => app.ActivateAsync(Dave, Exchange));
+        Assert.Contains("standing assignment", refused.Message, StringComparison.Ordinal);
+
+        // An administrator's grant of the same role: the removal waits for it, rather than remove it with the standing one.
+        var grant = await app.SendAs(Erin, new AssignActive(Dave.Id, Exchange.Id, app.Time.GetUtcNow().AddHours(2), "Mailbox migration"));
+        Directory.Throw = false;
+        app.Time.Advance(TimeSpan.FromMinutes(1));
+        await app.Outbox.ProcessBatchAsync(CancellationToken.None);
+
+        Assert.Equal(ActivationStatus.Active, (await app.ActivationAsync(grant)).Status);
+        Assert.Contains(await Directory.ListHoldersAsync(CancellationToken.None), h => h.PrincipalId == Dave.Id && h.IsStanding);
+        var waiting = Assert.Single(await app.QueryAs(Erin, new GetStandingRemovals()));
+        Assert.Equal((StandingRemovalStatus.Pending, OutboxProcessor.HeldBecause), (waiting.Status, waiting.Error));
+
+        // Once the grant has ended and left the directory, the standing assignment goes too.
+        await app.SendAs(Erin, new RemoveActiveAssignment(grant, "Migration done"));
+        await app.Outbox.ProcessBatchAsync(CancellationToken.None);
+        Assert.NotNull((await app.ActivationAsync(grant)).RemovedFromDirectoryAt);
+        app.Time.Advance(OutboxProcessor.HeldRetry);
+        await app.Outbox.ProcessBatchAsync(CancellationToken.None);
+
+        Assert.DoesNotContain(await Directory.ListHoldersAsync(CancellationToken.None), h => h.PrincipalId == Dave.Id);
+        Assert.Single(await app.AuditAsync(AuditActions.StandingRemoved));
+        Assert.Empty(await app.QueryAs(Erin, new GetStandingRemovals()));
     }
 
     [Fact]
