@@ -82,10 +82,4 @@ public sealed class AccessReviewItem
         Reason = string.IsNullOrWhiteSpace(reason) ? null : reason.Trim();
         DecidedAt = now;
     }
-
-    public void Applied(string outcome, DateTimeOffset now)
-    {
-        Outcome = outcome;
-        AppliedAt ??= now;
-    }
 }
