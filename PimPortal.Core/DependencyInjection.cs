@@ -59,6 +59,7 @@ public static class DependencyInjection
         services.TryAddSingleton<IDirectoryGateway, LocalDirectoryGateway>();
         services.TryAddSingleton<IMfaStepUp, TotpStepUp>();
         services.AddSingleton<JobSignals>();
+        services.AddSingleton<WorkerHeartbeats>();
         services.AddSingleton<PortalEvents>();
         services.AddSingleton<Announcer>();
         services.AddSingleton<SignInAudit>();

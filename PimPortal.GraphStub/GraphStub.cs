@@ -459,6 +459,13 @@ public sealed partial class GraphStub : IAsyncDisposable
             await WriteJsonAsync(context, 200, body);
         });
 
+        // The tenant itself: the portal's readiness probe reads it (a token and the cheapest read there is).
+        app.MapGet("/v1.0/organization", async context => await WriteJsonAsync(context, 200, new JsonObject
+        {
+            ["@odata.context"] = "https://graph.microsoft.com/v1.0/$metadata#organization(id)",
+            ["value"] = new JsonArray(new JsonObject { ["id"] = "00000000-0000-0000-0000-00000000c0de" }),
+        }));
+
         app.MapGet("/v1.0/users/{id}", async (HttpContext context, string id) =>
         {
             User? user;

@@ -8,12 +8,15 @@ using PimPortal.Auth;
 using PimPortal.Components;
 using PimPortal.Core;
 using PimPortal.Core.Persistence;
+using PimPortal.Core.Security;
 using PimPortal.Core.Seed;
+using PimPortal.Health;
+using PimPortal.Telemetry;
 
 namespace PimPortal;
 
 /// <summary>How the web host is put together; shared by Program and the tests' factories.</summary>
-internal static class HostSetup
+internal static partial class HostSetup
 {
     /// <summary>The policy of the audit pages: auditors and PIM administrators.</summary>
     public const string AuditReaders = "AuditReaders";
@@ -25,8 +28,11 @@ internal static class HostSetup
         builder.WebHost.UseStaticWebAssets();
 
         var services = builder.Services;
-        var options = builder.Configuration.GetSection(PimOptions.Section).Get<PimOptions>() ?? new PimOptions();
+        var options = CheckedOptions(builder.Configuration);
         services.AddPimPortalCore(builder.Configuration);
+        services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<PimOptions>, PimOptionsValidation>();
+        services.AddOptions<PimOptions>().ValidateOnStart();
+        services.AddPimKeyRing(options.DataProtection);
         if (options.Jobs.Enabled)
         {
             services.AddPimPortalJobs(options.Mode);
@@ -65,8 +71,42 @@ internal static class HostSetup
                 o.KnownProxies.Add(System.Net.IPAddress.Parse(proxy));
             }
         });
-        services.AddHealthChecks();
+        services.AddPortalHealthChecks(options);
+        builder.AddPortalTelemetry(options.Telemetry);
         return builder;
+    }
+
+    /// <summary>
+    /// The <c>Pim</c> settings, checked before anything touches the database: a value that does not bind (not a number,
+    /// not a time span) or breaks a rule stops the start with one line per problem (<see cref="StartupException"/>).
+    /// </summary>
+    private static PimOptions CheckedOptions(IConfiguration configuration)
+    {
+        PimOptions options;
+        Core.Directory.Graph.GraphDirectoryOptions graph;
+        try
+        {
+            options = configuration.GetSection(PimOptions.Section).Get<PimOptions>() ?? new PimOptions();
+            graph = configuration.GetSection(Core.Directory.Graph.GraphDirectoryOptions.Section).Get<Core.Directory.Graph.GraphDirectoryOptions>() ?? new();
+        }
+        catch (InvalidOperationException e)
+        {
+            // "Failed to convert configuration value 'abc' at 'Pim:Jobs:OutboxLease' to type 'System.TimeSpan'."
+            throw new StartupException(e.Message, e);
+        }
+
+        var problems = ConfigurationCheck.Problems(options).ToList();
+        if (options.Mode == PimMode.Entra)
+        {
+            if (EntraAuthentication.MissingRegistration(configuration) is { } registration)
+            {
+                problems.Add(registration);
+            }
+
+            problems.AddRange(ConfigurationCheck.Problems(new Core.Directory.Graph.GraphDirectoryOptionsValidator(), graph));
+        }
+
+        return problems.Count == 0 ? options : throw new StartupException(problems);
     }
 
     /// <summary>The embedded default: local accounts (ASP.NET Core Identity) with the portal's own cookie.</summary>
@@ -144,7 +184,15 @@ internal static class HostSetup
             await scope.ServiceProvider.GetRequiredService<DatabaseInitializer>().InitializeAsync(app.Lifetime.ApplicationStopping);
         }
 
+        // The key ring is read (its first key made) now: a key this instance cannot decrypt is told at start, and the
+        // readiness probe keeps saying it, rather than a user's first page failing.
+        if (KeyRing.Check(app.Services) is { } keyRingProblem)
+        {
+            LogKeyRing(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(HostSetup)), keyRingProblem);
+        }
+
         app.UseForwardedHeaders();
+        app.UsePortalTelemetry(app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<PimOptions>>().Value.Telemetry);
         if (!app.Environment.IsDevelopment())
         {
             app.UseExceptionHandler("/error", createScopeForErrors: true);
@@ -157,7 +205,7 @@ internal static class HostSetup
         app.UseAntiforgery();
 
         app.MapStaticAssets().AllowAnonymous();
-        app.MapHealthChecks("/healthz").AllowAnonymous();
+        app.MapPortalHealthChecks();
         if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<PimOptions>>().Value.Mode == PimMode.Entra)
         {
             app.MapEntraEndpoints();
@@ -166,4 +214,7 @@ internal static class HostSetup
         app.MapDownloads();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Data Protection key ring: {Problem}")]
+    private static partial void LogKeyRing(ILogger logger, string problem);
 }

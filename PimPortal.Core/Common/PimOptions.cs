@@ -30,6 +30,10 @@ public sealed class PimOptions
 
     public ReviewOptions Reviews { get; set; } = new();
 
+    public KeyRingOptions DataProtection { get; set; } = new();
+
+    public TelemetryOptions Telemetry { get; set; } = new();
+
     /// <summary>The portal's address as users reach it, for the links in emails (e.g. https://pim.contoso.com).</summary>
     public Uri PublicUrl { get; set; } = new("http://localhost:5080");
 

@@ -30,6 +30,12 @@ public interface IDirectoryGateway
     /// or not now): nothing is concluded from that.
     /// </summary>
     Task<IReadOnlyList<DirectorySignIn>?> ReadSignInsAsync(Guid userId, DateTimeOffset after, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Whether the directory answers now — for the readiness probe: a token and the cheapest read there is. Throws
+    /// what went wrong. The embedded directory (the portal's own tables) is checked with the database.
+    /// </summary>
+    Task CheckAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
 /// <summary>One sign-in of a user as the directory's sign-in log records it.</summary>

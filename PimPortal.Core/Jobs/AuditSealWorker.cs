@@ -5,8 +5,8 @@ using PimPortal.Core.Audit;
 namespace PimPortal.Core.Jobs;
 
 /// <summary>Seals new audit events every <c>Pim:Audit:SealInterval</c>, then prunes what the retention period lets go of.</summary>
-public sealed class AuditSealWorker(AuditTrail trail, TimeProvider time, IOptions<PimOptions> options, ILogger<AuditSealWorker> logger)
-    : IntervalWorker(time, logger)
+public sealed class AuditSealWorker(AuditTrail trail, TimeProvider time, WorkerHeartbeats heartbeats, IOptions<PimOptions> options, ILogger<AuditSealWorker> logger)
+    : IntervalWorker(time, heartbeats, logger)
 {
     protected override TimeSpan Interval => options.Value.Audit.SealInterval;
 

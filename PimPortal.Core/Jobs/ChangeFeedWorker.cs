@@ -5,18 +5,20 @@ using Microsoft.Extensions.Options;
 namespace PimPortal.Core.Jobs;
 
 /// <summary>Runs the change feed every <see cref="JobOptions.ChangeFeedInterval"/> (several instances on one database).</summary>
-public sealed partial class ChangeFeedWorker(ChangeFeedProcessor processor, TimeProvider time, IOptions<PimOptions> options, ILogger<ChangeFeedWorker> logger)
+public sealed partial class ChangeFeedWorker(ChangeFeedProcessor processor, WorkerHeartbeats heartbeats, TimeProvider time, IOptions<PimOptions> options, ILogger<ChangeFeedWorker> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         processor.Start();
+        heartbeats.Started(nameof(ChangeFeedWorker), options.Value.Jobs.ChangeFeedInterval);
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
                 await Task.Delay(options.Value.Jobs.ChangeFeedInterval, time, stoppingToken);
                 await processor.PollAsync(stoppingToken);
+                heartbeats.Passed(nameof(ChangeFeedWorker), options.Value.Jobs.ChangeFeedInterval);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 namespace PimPortal.Core.Jobs;
 
 /// <summary>Runs the directory sync every <see cref="JobOptions.DirectorySyncInterval"/> (Entra mode).</summary>
-public sealed class DirectorySyncWorker(DirectorySyncer syncer, TimeProvider time, IOptions<PimOptions> options, ILogger<DirectorySyncWorker> logger) : IntervalWorker(time, logger)
+public sealed class DirectorySyncWorker(DirectorySyncer syncer, TimeProvider time, WorkerHeartbeats heartbeats, IOptions<PimOptions> options, ILogger<DirectorySyncWorker> logger) : IntervalWorker(time, heartbeats, logger)
 {
     protected override TimeSpan Interval => options.Value.Jobs.DirectorySyncInterval;
 

@@ -29,6 +29,7 @@ public sealed partial class ExpiryProcessor(
     /// <summary>Ends everything due now, batch after batch; returns how many activations and requests were ended.</summary>
     public async Task<int> ExpireDueAsync(CancellationToken cancellationToken)
     {
+        using var activity = PimTelemetry.Source.StartActivity("expiry.pass");
         using var correlation = Correlation.Begin();
         var total = 0;
         int ended;

@@ -9,13 +9,14 @@ namespace PimPortal.Core.Jobs;
 /// Ends activations at their end: on start everything overdue, then sleeping exactly until the next end (or until a
 /// command signals a new or extended activation), so a grant does not outlive its end by more than a moment.
 /// </summary>
-public sealed partial class ExpiryWorker(ExpiryProcessor processor, JobSignals signals, TimeProvider time, IOptions<PimOptions> options, ILogger<ExpiryWorker> logger)
+public sealed partial class ExpiryWorker(ExpiryProcessor processor, JobSignals signals, WorkerHeartbeats heartbeats, TimeProvider time, IOptions<PimOptions> options, ILogger<ExpiryWorker> logger)
     : BackgroundService
 {
     private int overdueStreak;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        heartbeats.Started(nameof(ExpiryWorker), options.Value.Jobs.ExpiryMaxIdle);
         while (!stoppingToken.IsCancellationRequested)
         {
             var wait = options.Value.Jobs.ExpiryMaxIdle;
@@ -26,6 +27,8 @@ public sealed partial class ExpiryWorker(ExpiryProcessor processor, JobSignals s
                 {
                     wait = Overdue.Wait(next - time.GetUtcNow(), wait, ref overdueStreak);
                 }
+
+                heartbeats.Passed(nameof(ExpiryWorker), options.Value.Jobs.ExpiryMaxIdle);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {

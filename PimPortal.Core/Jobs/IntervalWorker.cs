@@ -8,7 +8,7 @@ namespace PimPortal.Core.Jobs;
 /// A worker that runs one pass every interval (the drift scan, the directory sync): a failed pass is logged and the
 /// next one comes at the next interval.
 /// </summary>
-public abstract partial class IntervalWorker(TimeProvider time, ILogger logger) : BackgroundService
+public abstract partial class IntervalWorker(TimeProvider time, WorkerHeartbeats heartbeats, ILogger logger) : BackgroundService
 {
     /// <summary>How long between passes (read before each wait, so a changed setting counts).</summary>
     protected abstract TimeSpan Interval { get; }
@@ -20,11 +20,14 @@ public abstract partial class IntervalWorker(TimeProvider time, ILogger logger) 
 
     protected sealed override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        var name = GetType().Name;
+        heartbeats.Started(name, Interval);
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
                 await RunOnceAsync(stoppingToken);
+                heartbeats.Passed(name, Interval);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {

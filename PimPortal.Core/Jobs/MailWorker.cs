@@ -7,7 +7,7 @@ using PimPortal.Core.Signals;
 namespace PimPortal.Core.Jobs;
 
 /// <summary>Runs the mail processor when SMTP is configured: at once when a command signals, else when the next mail is due.</summary>
-public sealed partial class MailWorker(MailProcessor processor, JobSignals signals, TimeProvider time, IOptions<PimOptions> options, ILogger<MailWorker> logger)
+public sealed partial class MailWorker(MailProcessor processor, JobSignals signals, WorkerHeartbeats heartbeats, TimeProvider time, IOptions<PimOptions> options, ILogger<MailWorker> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -17,12 +17,15 @@ public sealed partial class MailWorker(MailProcessor processor, JobSignals signa
             return;
         }
 
+        heartbeats.Started(nameof(MailWorker), options.Value.Jobs.OutboxPollInterval);
         while (!stoppingToken.IsCancellationRequested)
         {
             var wait = options.Value.Jobs.OutboxPollInterval;
             try
             {
-                if (await processor.SendDueAsync(stoppingToken) == MailProcessor.BatchSize)
+                var sent = await processor.SendDueAsync(stoppingToken);
+                heartbeats.Passed(nameof(MailWorker), options.Value.Jobs.OutboxPollInterval);
+                if (sent == MailProcessor.BatchSize)
                 {
                     continue;
                 }

@@ -7,17 +7,19 @@ using PimPortal.Core.Signals;
 namespace PimPortal.Core.Jobs;
 
 /// <summary>Runs the outbox: at once when a command signals new work, otherwise every poll interval.</summary>
-public sealed partial class OutboxWorker(OutboxProcessor processor, JobSignals signals, TimeProvider time, IOptions<PimOptions> options, ILogger<OutboxWorker> logger)
+public sealed partial class OutboxWorker(OutboxProcessor processor, JobSignals signals, WorkerHeartbeats heartbeats, TimeProvider time, IOptions<PimOptions> options, ILogger<OutboxWorker> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        heartbeats.Started(nameof(OutboxWorker), options.Value.Jobs.OutboxPollInterval);
         while (!stoppingToken.IsCancellationRequested)
         {
             var claimed = 0;
             try
             {
                 claimed = await processor.ProcessBatchAsync(stoppingToken);
+                heartbeats.Passed(nameof(OutboxWorker), options.Value.Jobs.OutboxPollInterval);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {

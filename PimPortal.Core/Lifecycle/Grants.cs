@@ -23,6 +23,7 @@ public sealed class Grants(Notifier notifier, RequestLapses lapses)
         var activation = new RoleActivation(Guid.NewGuid(), request, work.Now, endAtLatest);
         work.Db.Activations.Add(activation);
         Provision(work, activation);
+        PimTelemetry.Activations.Add(1, new("pim.role_id", request.RoleId), new("pim.outcome", "granted"));
         work.Audit(AuditActions.ActivationGranted, "activation", activation.Id.ToString(), AuditOutcome.Success,
             new { request = request.Id, notBefore = activation.NotBefore, notAfter = activation.NotAfter, approvedBy }, request.RequesterId, request.RoleId);
         work.Announce.NotificationsOf(await notifier.RoleActivatedAsync(work.Db, request, holderName, roleName, activation.NotAfter, cancellationToken));

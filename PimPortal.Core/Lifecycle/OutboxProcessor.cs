@@ -73,6 +73,8 @@ public sealed partial class OutboxProcessor(
         }
 
         using var correlation = Correlation.Begin();
+        using var activity = PimTelemetry.Source.StartActivity("outbox.deliver");
+        activity?.SetTag("pim.outbox.messages", claimed.Count);
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var claimToken = claimed[0].LockedBy!;
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
@@ -171,6 +173,7 @@ public sealed partial class OutboxProcessor(
         {
             // The directory's own Retry-After wins over the backoff (throttling, a removal refused as too early).
             message.Failed(error, now + (result.RetryAfter ?? Backoff(message.Attempts + 1)));
+            PimTelemetry.DirectoryRetries.Add(1, new("pim.change", kind.ToString()), new("pim.reason", result.RetryAfter is null ? "error" : error.Contains("(429)", StringComparison.Ordinal) ? "throttled" : "asked-to-wait"));
             return;
         }
 
@@ -201,6 +204,7 @@ public sealed partial class OutboxProcessor(
                 break;
             case (DirectoryChangeKind.Remove, null):
                 activation.MarkRemovedFromDirectory(now);
+                PimTelemetry.ExpiryLag.Record(Math.Max(0, (now - (activation.EndedAt ?? activation.NotAfter)).TotalSeconds));
                 Audit(AuditActions.ActivationRemovedFromDirectory, AuditOutcome.Success, new { status = activation.Status.ToString() });
                 break;
             case (_, null):
@@ -208,6 +212,7 @@ public sealed partial class OutboxProcessor(
                 break;
             case (DirectoryChangeKind.Assign, _) when activation.Status == ActivationStatus.Provisioning:
                 activation.FailProvisioning(error, now);
+                PimTelemetry.GrantsFailed.Add(1, new KeyValuePair<string, object?>("pim.role_id", activation.RoleId));
                 Audit(AuditActions.ActivationProvisioningFailed, AuditOutcome.Failed, new { error });
                 break;
             case (DirectoryChangeKind.Extend, _):

@@ -9,6 +9,9 @@ namespace PimPortal.Core.Notifications;
 public interface IMailSender
 {
     Task SendAsync(string to, string subject, string body, CancellationToken cancellationToken);
+
+    /// <summary>Whether the mail server takes a connection (and the sign-in) now — for the readiness probe. Throws what went wrong.</summary>
+    Task CheckAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
 /// <summary>MailKit over the <c>Pim:Smtp</c> settings: a connection per batch would be faster, a connection per mail is simpler and survives a server restart.</summary>
@@ -28,7 +31,34 @@ public sealed class SmtpMailSender(IOptions<PimOptions> options) : IMailSender
         message.Subject = subject;
         message.Body = new TextPart("plain") { Text = body };
 
-        using var client = new SmtpClient { Timeout = (int)smtp.Timeout.TotalMilliseconds };
+        using var client = await ConnectAsync(smtp, cancellationToken);
+        await client.SendAsync(message, cancellationToken);
+        await client.DisconnectAsync(quit: true, cancellationToken);
+    }
+
+    public async Task CheckAsync(CancellationToken cancellationToken)
+    {
+        using var client = await ConnectAsync(options.Value.Smtp, cancellationToken);
+        await client.DisconnectAsync(quit: true, cancellationToken);
+    }
+
+    private static async Task<SmtpClient> ConnectAsync(SmtpOptions smtp, CancellationToken cancellationToken)
+    {
+        var client = new SmtpClient { Timeout = (int)smtp.Timeout.TotalMilliseconds };
+        try
+        {
+            await SignInAsync(client, smtp, cancellationToken);
+            return client;
+        }
+        catch
+        {
+            client.Dispose();
+            throw;
+        }
+    }
+
+    private static async Task SignInAsync(SmtpClient client, SmtpOptions smtp, CancellationToken cancellationToken)
+    {
         var security = smtp.Security switch
         {
             SmtpSecurity.None => SecureSocketOptions.None,
@@ -44,8 +74,5 @@ public sealed class SmtpMailSender(IOptions<PimOptions> options) : IMailSender
         {
             await client.AuthenticateAsync(smtp.UserName, smtp.Password ?? "", cancellationToken);
         }
-
-        await client.SendAsync(message, cancellationToken);
-        await client.DisconnectAsync(quit: true, cancellationToken);
     }
 }

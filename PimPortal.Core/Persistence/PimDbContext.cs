@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
@@ -10,8 +11,11 @@ namespace PimPortal.Core.Persistence;
 /// the local accounts. One derived context per provider carries that provider's migrations.
 /// </summary>
 public abstract class PimDbContext(DbContextOptions options)
-    : IdentityDbContext<PortalUser, IdentityRole<Guid>, Guid>(options)
+    : IdentityDbContext<PortalUser, IdentityRole<Guid>, Guid>(options), IDataProtectionKeyContext
 {
+    /// <summary>The Data Protection key ring every instance shares (cookies, antiforgery, circuits), each key encrypted at rest when a certificate is configured.</summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+
     public DbSet<Principal> Principals => Set<Principal>();
 
     public DbSet<GroupMembership> GroupMemberships => Set<GroupMembership>();

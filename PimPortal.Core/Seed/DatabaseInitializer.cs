@@ -18,14 +18,17 @@ public sealed partial class DatabaseInitializer(
         await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
         {
             var isSqlite = db.Database.IsSqlite();
-            if (isSqlite || settings.Database.MigrateOnStart)
+            var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
+            if (pending.Count > 0 && !(isSqlite || settings.Database.MigrateOnStart))
             {
-                var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
-                if (pending.Count > 0)
-                {
-                    await db.Database.MigrateAsync(cancellationToken);
-                    applied = pending.Count;
-                }
+                // Serving on an older schema would fail at the first page, or half-write; an operator's step is missing.
+                throw new StartupException(NotMigrated(pending, settings.Database.Provider));
+            }
+
+            if (pending.Count > 0)
+            {
+                await db.Database.MigrateAsync(cancellationToken);
+                applied = pending.Count;
             }
 
             if (isSqlite)
@@ -38,6 +41,14 @@ public sealed partial class DatabaseInitializer(
         var migrated = watch.Elapsed;
         var seeded = settings.SeedsDemo && await seeder.SeedIfEmptyAsync(cancellationToken);
         LogReady(logger, applied, migrated.TotalMilliseconds, seeded, watch.Elapsed.TotalMilliseconds);
+    }
+
+    /// <summary>What to do about a database the portal may not migrate itself (also the readiness probe's answer).</summary>
+    public static string NotMigrated(IReadOnlyList<string> pending, DatabaseProvider provider)
+    {
+        ArgumentNullException.ThrowIfNull(pending);
+        return $"The {provider} database is not migrated: {pending.Count} migration{(pending.Count == 1 ? "" : "s")} to apply (the latest {pending[^1]}). " +
+            "Apply them (dotnet ef database update, or the idempotent script: docs/operations.md) or set Pim:Database:MigrateOnStart=true.";
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Database ready: {Applied} migrations applied in {MigratedMs:0} ms; demo seeded: {Seeded}; {TotalMs:0} ms in all")]

@@ -116,6 +116,33 @@ public sealed class TestDatabase : IAsyncDisposable
         });
     }
 
+    /// <summary>A PostgreSQL database with nothing in it — not migrated — dropped on dispose.</summary>
+    public static async Task<TestDatabase> CreateEmptyPostgresAsync()
+    {
+        var server = PostgresServer;
+        var database = $"pim_empty_{Guid.NewGuid():N}";
+        await ExecuteAsync(server, $"CREATE DATABASE \"{database}\"");
+        var connectionString = $"{server};Database={database}";
+        return new TestDatabase(DatabaseKind.PostgreSql, connectionString, async () =>
+        {
+            await using (var connection = new NpgsqlConnection(connectionString))
+            {
+                NpgsqlConnection.ClearPool(connection);
+            }
+
+            await ExecuteAsync(server, $"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
+        });
+    }
+
+    /// <summary>How many tables the public schema holds (PostgreSQL): whether anything was written.</summary>
+    public async Task<long> CountTablesAsync()
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'public'", connection);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
     /// <summary>SQL Server has no template databases: each test gets a new database, migrated and seeded.</summary>
     private static async Task<TestDatabase> CreateSqlServerAsync()
     {

@@ -123,7 +123,7 @@ public sealed class EntraSignInTests : IClassFixture<EntraFactory>
     {
         using var incomplete = new EntraFactory().WithWebHostBuilder(b => b.UseSetting("AzureAd:ClientId", ""));
 
-        var error = Assert.Throws<InvalidOperationException>(() => incomplete.CreateClient());
+        var error = Assert.Throws<Core.StartupException>(() => incomplete.CreateClient());
 
         Assert.Contains("set AzureAd:ClientId", error.Message, StringComparison.Ordinal);
     }

@@ -8,10 +8,34 @@ namespace PimPortal.Tests.Web;
 /// <summary>The whole web host on a fresh SQLite file (migrated and seeded on start, as `dotnet run` does), workers off.</summary>
 public sealed partial class PortalFactory : WebApplicationFactory<Program>
 {
-    private readonly string file = Path.Combine(Path.GetTempPath(), $"pim-web-{Guid.NewGuid():N}.db");
+    private readonly string file;
+    private readonly bool ownsFile;
+    private readonly (string Key, string Value)[] settings;
+
+    public PortalFactory()
+        : this(null, [])
+    {
+    }
+
+    private PortalFactory(string? sharedFile, (string Key, string Value)[] settings)
+    {
+        ownsFile = sharedFile is null;
+        file = sharedFile ?? NewFile();
+        this.settings = settings;
+    }
+
+    /// <summary>A host on <paramref name="sharedFile"/> — another instance's database, left to its owner — with <paramref name="settings"/> on top.</summary>
+    public static PortalFactory On(string sharedFile, params (string Key, string Value)[] settings) => new(sharedFile, settings);
+
+    public static string NewFile() => Path.Combine(Path.GetTempPath(), $"pim-web-{Guid.NewGuid():N}.db");
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
+        foreach (var (key, value) in settings)
+        {
+            builder.UseSetting(key, value);
+        }
+
         builder.UseSetting("ConnectionStrings:Pim", $"Data Source={file}");
         builder.UseSetting("Pim:Jobs:Enabled", "false");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
@@ -41,6 +65,11 @@ public sealed partial class PortalFactory : WebApplicationFactory<Program>
     {
         base.Dispose(disposing);
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        if (!ownsFile)
+        {
+            return;
+        }
+
         foreach (var suffix in new[] { "", "-wal", "-shm" })
         {
             File.Delete(file + suffix);

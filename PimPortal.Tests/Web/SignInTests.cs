@@ -197,12 +197,15 @@ public sealed class HostConfigurationTests
     {
         using var factory = new PortalFactory().WithWebHostBuilder(b => b.UseSetting("Pim:Mode", "Entra"));
 
-        var error = Assert.Throws<InvalidOperationException>(() => factory.CreateClient());
+        var error = Assert.Throws<Core.StartupException>(() => factory.CreateClient());
 
         Assert.Equal(
-            "Pim:Mode is Entra, so the app registration must be configured: set AzureAd:Instance, AzureAd:TenantId, AzureAd:ClientId, " +
-            "AzureAd:ClientSecret (or ClientCertificates). See docs/entra-setup.md.",
-            error.Message);
+            ["Pim:Mode is Entra, so the app registration must be configured: set AzureAd:Instance, AzureAd:TenantId, AzureAd:ClientId, " +
+             "AzureAd:ClientSecret (or ClientCertificates). See docs/entra-setup.md.",
+             "Pim:Graph:TenantId is '': allowed is the directory (tenant) id of the app registration that writes to Graph (Pim:Mode is Entra).",
+             "Pim:Graph:ClientId is '': allowed is that app registration's client id (Pim:Mode is Entra).",
+             "Pim:Graph:ClientSecret is '': allowed is that app registration's client secret (docs/entra-setup.md) (Pim:Mode is Entra)."],
+            error.Problems);
     }
 
     [Theory]

@@ -19,10 +19,8 @@ internal static class EntraAuthentication
     public const string SignInPath = "/entra/signin";
     public const string SignOutPath = "/entra/signout";
 
-    /// <summary>Where the id of the step-up rides in the OIDC round trip (protected in the state parameter).</summary>
-    public const string StepUpItem = "pim:stepup";
-
-    public static void AddEntraSignIn(this IServiceCollection services, IConfiguration configuration, PimOptions options)
+    /// <summary>What the app registration (<c>AzureAd</c>) lacks for Entra sign-in, as one line; null when complete.</summary>
+    public static string? MissingRegistration(IConfiguration configuration)
     {
         var azureAd = configuration.GetSection("AzureAd");
         var missing = new[] { "Instance", "TenantId", "ClientId" }.Where(k => string.IsNullOrWhiteSpace(azureAd[k])).ToList();
@@ -31,12 +29,17 @@ internal static class EntraAuthentication
             missing.Add("ClientSecret (or ClientCertificates)");
         }
 
-        if (missing.Count > 0)
-        {
-            throw new InvalidOperationException(
-                $"Pim:Mode is Entra, so the app registration must be configured: set AzureAd:{string.Join(", AzureAd:", missing)}. See docs/entra-setup.md.");
-        }
+        return missing.Count == 0
+            ? null
+            : $"Pim:Mode is Entra, so the app registration must be configured: set AzureAd:{string.Join(", AzureAd:", missing)}. See docs/entra-setup.md.";
+    }
 
+    /// <summary>Where the id of the step-up rides in the OIDC round trip (protected in the state parameter).</summary>
+    public const string StepUpItem = "pim:stepup";
+
+    public static void AddEntraSignIn(this IServiceCollection services, IConfiguration configuration, PimOptions options)
+    {
+        var azureAd = configuration.GetSection("AzureAd");
         services.AddAuthentication(OpenIdConnectDefaults.AuthenticationScheme)
             .AddMicrosoftIdentityWebApp(
                 oidc =>

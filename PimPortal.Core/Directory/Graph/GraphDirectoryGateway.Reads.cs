@@ -100,6 +100,16 @@ public sealed partial class GraphDirectoryGateway
     /// Entra ID P1), oldest first, following Graph's pages. Null when the log cannot be read now (no permission or
     /// licence, throttled, unavailable): the watcher tries again next pass from the same point.
     /// </summary>
+    /// <summary>A token for Graph and the tenant's id (<c>GET /organization?$select=id</c>): what the portal's every read and write needs.</summary>
+    public async Task CheckAsync(CancellationToken cancellationToken)
+    {
+        var organization = await graph.Organization.GetAsync(r => r.QueryParameters.Select = ["id"], cancellationToken);
+        if (organization?.Value is not { Count: > 0 })
+        {
+            throw new InvalidOperationException("Graph answered, but names no organization for the configured tenant.");
+        }
+    }
+
     public async Task<IReadOnlyList<DirectorySignIn>?> ReadSignInsAsync(Guid userId, DateTimeOffset after, CancellationToken cancellationToken)
     {
         try

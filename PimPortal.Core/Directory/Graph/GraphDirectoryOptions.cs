@@ -1,3 +1,5 @@
+using FluentValidation;
+
 namespace PimPortal.Core.Directory.Graph;
 
 /// <summary>Section <c>Pim:Graph</c>: how the portal writes grants to Microsoft Graph (Entra mode).</summary>
@@ -57,4 +59,30 @@ public enum GroupGrantMode
 
     /// <summary>A PIM for Groups assignment schedule request with an expiration.</summary>
     PimForGroups,
+}
+
+/// <summary>The Graph keys Entra mode needs (section <c>Pim:Graph</c>).</summary>
+public sealed class GraphDirectoryOptionsValidator : AbstractValidator<GraphDirectoryOptions>
+{
+    public GraphDirectoryOptionsValidator()
+    {
+        // App-only credentials, all three; none only for a stand-in at another address (a local stub) — Microsoft's
+        // Graph refuses a call without a token.
+        var credentials = (string?[] values) => values.Count(v => !string.IsNullOrWhiteSpace(v));
+        RuleFor(o => o.TenantId).NotEmpty().When(o => credentials([o.TenantId, o.ClientId, o.ClientSecret]) > 0 || IsMicrosofts(o.BaseUrl))
+            .WithMessage(Missing("the directory (tenant) id of the app registration that writes to Graph"));
+        RuleFor(o => o.ClientId).NotEmpty().When(o => credentials([o.TenantId, o.ClientId, o.ClientSecret]) > 0 || IsMicrosofts(o.BaseUrl))
+            .WithMessage(Missing("that app registration's client id"));
+        RuleFor(o => o.ClientSecret).NotEmpty().When(o => credentials([o.TenantId, o.ClientId, o.ClientSecret]) > 0 || IsMicrosofts(o.BaseUrl))
+            .WithMessage(Missing("that app registration's client secret (docs/entra-setup.md)"));
+        RuleFor(o => o.BaseUrl).Must(u => u.IsAbsoluteUri).WithMessage("Pim:Graph:BaseUrl is '{PropertyValue}': allowed is an absolute address, e.g. https://graph.microsoft.com/v1.0.");
+        RuleFor(o => o.ArmUrl).Must(u => u.IsAbsoluteUri).WithMessage("Pim:Graph:ArmUrl is '{PropertyValue}': allowed is an absolute address, e.g. https://management.azure.com.");
+        RuleFor(o => o.Timeout).Must(t => t > TimeSpan.Zero).WithMessage("Pim:Graph:Timeout is '{PropertyValue}': allowed is a positive time span, e.g. 00:00:30.");
+        RuleFor(o => o.Parallelism).InclusiveBetween(1, 32).WithMessage("Pim:Graph:Parallelism is '{PropertyValue}': allowed is a whole number from 1 to 32.");
+    }
+
+    private static bool IsMicrosofts(Uri url) => url.IsAbsoluteUri && (url.Host.EndsWith("graph.microsoft.com", StringComparison.OrdinalIgnoreCase)
+        || url.Host.EndsWith("microsoftgraph.chinacloudapi.cn", StringComparison.OrdinalIgnoreCase) || url.Host.EndsWith("graph.microsoft.us", StringComparison.OrdinalIgnoreCase));
+
+    private static string Missing(string what) => "Pim:Graph:{PropertyPath} is '': allowed is " + what + " (Pim:Mode is Entra).";
 }

@@ -12,6 +12,7 @@ internal static class ActivationRefusals
         var target = targetId.Length > 128 ? targetId[..128] : targetId;
         db.AuditEvents.Add(context.Audit(now, AuditActions.ActivationRefused, targetType, target, AuditOutcome.Refused, new { reasons }, context.Actor.PrincipalId, roleId));
         await db.SaveChangesAsync(cancellationToken);
+        PimTelemetry.Activations.Add(1, new("pim.role_id", roleId?.ToString() ?? "several"), new("pim.outcome", "refused"));
     }
 
     /// <summary>The refusal to throw: one reason as it is, several after <paramref name="lead"/>.</summary>

@@ -11,12 +11,13 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
     public partial class SqlitePimDbContextModel
     {
         private SqlitePimDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("82573a62-86f2-403a-aacb-4b18bdc86d8c"), entityTypeCount: 33)
+            : base(skipDetectChanges: false, modelId: new Guid("8d44d33f-7a83-4597-ae1c-da50df1f3b1b"), entityTypeCount: 34)
         {
         }
 
         partial void Initialize()
         {
+            var dataProtectionKey = DataProtectionKeyEntityType.Create(this);
             var identityRole = IdentityRoleEntityType.Create(this);
             var identityRoleClaim = IdentityRoleClaimEntityType.Create(this);
             var identityUserClaim = IdentityUserClaimEntityType.Create(this);
@@ -88,6 +89,7 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
             StandingRemovalEntityType.CreateForeignKey1(standingRemoval, privilegedRole);
             StepUpChallengeEntityType.CreateForeignKey1(stepUpChallenge, principal);
 
+            DataProtectionKeyEntityType.CreateAnnotations(dataProtectionKey);
             IdentityRoleEntityType.CreateAnnotations(identityRole);
             IdentityRoleClaimEntityType.CreateAnnotations(identityRoleClaim);
             IdentityUserClaimEntityType.CreateAnnotations(identityUserClaim);
