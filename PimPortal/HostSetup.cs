@@ -61,19 +61,60 @@ internal static partial class HostSetup
             .AddPolicy(PortalPermissions.GovernanceLead, p => p.RequireRole(PortalPermissions.GovernanceLead))
             .AddPolicy(AuditReaders, p => p.RequireRole(PortalPermissions.Auditor, PortalPermissions.PimAdministrator));
 
-        // Client addresses in the audit trail: trust X-Forwarded-For only from the proxies named (loopback always).
-        var proxies = builder.Configuration.GetSection("ForwardedHeaders:KnownProxies").Get<string[]>() ?? [];
+        // Client addresses in the audit trail: trust X-Forwarded-For only from the proxies named (loopback always) —
+        // single addresses, or networks for proxies whose address changes (an ingress's pods, a platform's front ends).
+        var proxies = TrustedProxies(builder.Configuration);
         services.Configure<ForwardedHeadersOptions>(o =>
         {
             o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
-            foreach (var proxy in proxies)
+            foreach (var proxy in proxies.Addresses)
             {
-                o.KnownProxies.Add(System.Net.IPAddress.Parse(proxy));
+                o.KnownProxies.Add(proxy);
+            }
+
+            foreach (var network in proxies.Networks)
+            {
+                o.KnownIPNetworks.Add(network);
             }
         });
         services.AddPortalHealthChecks(options);
         builder.AddPortalTelemetry(options.Telemetry);
         return builder;
+    }
+
+    /// <summary><c>ForwardedHeaders:KnownProxies</c> (addresses) and <c>…:KnownNetworks</c> (CIDR), a bad one stopping the start.</summary>
+    private static (List<System.Net.IPAddress> Addresses, List<System.Net.IPNetwork> Networks) TrustedProxies(IConfiguration configuration)
+    {
+        var problems = new List<string>();
+        var addresses = new List<System.Net.IPAddress>();
+        var networks = new List<System.Net.IPNetwork>();
+        var known = configuration.GetSection("ForwardedHeaders:KnownProxies").Get<string[]>() ?? [];
+        for (var i = 0; i < known.Length; i++)
+        {
+            if (System.Net.IPAddress.TryParse(known[i], out var address))
+            {
+                addresses.Add(address);
+            }
+            else
+            {
+                problems.Add($"ForwardedHeaders:KnownProxies:{i} is '{known[i]}': allowed is an IP address, e.g. 10.0.0.5 (a network goes in ForwardedHeaders:KnownNetworks).");
+            }
+        }
+
+        var ranges = configuration.GetSection("ForwardedHeaders:KnownNetworks").Get<string[]>() ?? [];
+        for (var i = 0; i < ranges.Length; i++)
+        {
+            if (System.Net.IPNetwork.TryParse(ranges[i], out var network))
+            {
+                networks.Add(network);
+            }
+            else
+            {
+                problems.Add($"ForwardedHeaders:KnownNetworks:{i} is '{ranges[i]}': allowed is a network in CIDR notation, e.g. 10.244.0.0/16.");
+            }
+        }
+
+        return problems.Count == 0 ? (addresses, networks) : throw new StartupException(problems);
     }
 
     /// <summary>

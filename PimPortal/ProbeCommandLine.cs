@@ -18,7 +18,9 @@ internal static class ProbeCommandLine
         }
 
         var url = args.Length == 1 ? new Uri(args[0]) : DefaultUrl;
-        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        // No redirects: a page that sends an anonymous caller to /signin must not count as healthy.
+        using var handler = new HttpClientHandler { AllowAutoRedirect = false };
+        using var client = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(5) };
         try
         {
             using var response = await client.GetAsync(url);

@@ -113,6 +113,15 @@ public sealed class JobOptions
     /// </summary>
     public TimeSpan OutboxCoalesce { get; set; } = TimeSpan.FromMilliseconds(25);
 
+    /// <summary>
+    /// This instance's name, unique among the instances sharing a database (unset: the host name — a container's or
+    /// pod's is). A restarted instance frees the outbox claims its previous run left under the same name.
+    /// </summary>
+    public string? InstanceName { get; set; }
+
+    /// <summary>The name in use (<see cref="InstanceName"/> or the host name).</summary>
+    public string Instance => string.IsNullOrWhiteSpace(InstanceName) ? Environment.MachineName : InstanceName;
+
     /// <summary>How long a claimed outbox message is held before another worker may take it.</summary>
     public TimeSpan OutboxLease { get; set; } = TimeSpan.FromSeconds(60);
 

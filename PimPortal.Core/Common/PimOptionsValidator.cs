@@ -20,6 +20,8 @@ public sealed class PimOptionsValidator : AbstractValidator<PimOptions>
         RuleFor(o => o.Jobs.OutboxMaxAttempts).InclusiveBetween(1, 100).WithMessage(Allowed("a whole number from 1 to 100"));
         RuleFor(o => o.Jobs.OutboxCoalesce).Must(t => t >= TimeSpan.Zero && t <= TimeSpan.FromSeconds(5)).WithMessage(Allowed("from 00:00:00 to 00:00:05"));
         RuleFor(o => o.Jobs.OutboxLease).Must(t => t >= TimeSpan.FromSeconds(5)).WithMessage(Allowed("at least 00:00:05 (a directory write must fit in it)"));
+        RuleFor(o => o.Jobs.InstanceName).Matches("^[A-Za-z0-9._-]{1,60}$").When(o => !string.IsNullOrEmpty(o.Jobs.InstanceName))
+            .WithMessage(Allowed("1 to 60 letters, digits, dots, dashes or underscores"));
         RuleFor(o => o.Jobs.DirectorySyncInterval).Must(Positive).WithMessage(PositiveSpan);
         RuleFor(o => o.Jobs.DriftInterval).Must(Positive).WithMessage(PositiveSpan);
         RuleFor(o => o.Jobs.ChangeFeedInterval).Must(Positive).WithMessage(PositiveSpan);

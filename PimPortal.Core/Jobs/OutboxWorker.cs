@@ -13,6 +13,15 @@ public sealed partial class OutboxWorker(OutboxProcessor processor, JobSignals s
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         heartbeats.Started(nameof(OutboxWorker), options.Value.Jobs.OutboxPollInterval);
+        try
+        {
+            await processor.ReleaseAbandonedClaimsAsync(stoppingToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogPassFailed(logger, ex);
+        }
+
         while (!stoppingToken.IsCancellationRequested)
         {
             var claimed = 0;

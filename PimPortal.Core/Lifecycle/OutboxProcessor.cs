@@ -45,6 +45,26 @@ public sealed partial class OutboxProcessor(
             .FirstOrDefaultAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// At a worker's start: frees the claims a previous run of this instance left when it died (a crash, a kill), so
+    /// its messages are taken at once rather than when their lease runs out. On SQLite — one instance — every claim;
+    /// on a shared database those made under this instance's name (<see cref="JobOptions.Instance"/>).
+    /// </summary>
+    public async Task<int> ReleaseAbandonedClaimsAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var mine = options.Value.Jobs.Instance + "/";
+        var all = db.Database.IsSqlite();
+        var released = await db.Outbox.Where(m => m.ProcessedAt == null && m.LockedBy != null && (all || m.LockedBy.StartsWith(mine)))
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.LockedUntil, (DateTimeOffset?)null).SetProperty(m => m.LockedBy, (string?)null), cancellationToken);
+        if (released > 0)
+        {
+            LogReleasedAbandoned(logger, released, options.Value.Jobs.Instance);
+        }
+
+        return released;
+    }
+
     /// <summary>Claims and performs one batch of due messages; returns how many were claimed.</summary>
     public async Task<int> ProcessBatchAsync(CancellationToken cancellationToken)
     {
@@ -78,8 +98,24 @@ public sealed partial class OutboxProcessor(
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var claimToken = claimed[0].LockedBy!;
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        try
+        {
+            return await PerformClaimedAsync(db, claimed, claimToken, started, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The instance is stopping: whatever the directory did with this batch, another instance takes the messages
+            // at once (each write is idempotent and read back), rather than when the lease runs out.
+            await ReleaseAsync(claimToken, CancellationToken.None);
+            throw;
+        }
+    }
+
+    private async Task<IReadOnlyDictionary<Guid, DirectoryChangeResult>> PerformClaimedAsync(
+        PimDbContext db, List<OutboxMessage> claimed, string claimToken, long started, CancellationToken cancellationToken)
+    {
         var now = time.GetUtcNow();
-        var targets = await Targets.LoadAsync(db, claimed, cancellationToken);
+        var targets = await OutboxTargets.LoadAsync(db, claimed, cancellationToken);
         var changes = claimed.Select(message => (Message: message, Change: targets.ToChange(message, now))).ToList();
         var toApply = changes.Where(c => c.Change is not null).Select(c => c.Change!).ToList();
         IReadOnlyList<DirectoryChangeResult> results;
@@ -158,7 +194,7 @@ public sealed partial class OutboxProcessor(
         return outcomes;
     }
 
-    private void Record(LifecycleContext work, OutboxMessage message, DirectoryChangeKind kind, Targets targets, DirectoryChangeResult result)
+    private void Record(LifecycleContext work, OutboxMessage message, DirectoryChangeKind kind, OutboxTargets targets, DirectoryChangeResult result)
     {
         var now = work.Now;
 
@@ -247,7 +283,7 @@ public sealed partial class OutboxProcessor(
         }
 
         // One conditional update claims the batch; the claim token tells which rows this worker won.
-        var token = Guid.NewGuid().ToString("N");
+        var token = $"{options.Value.Jobs.Instance}/{Guid.NewGuid():N}";
         var leaseEnd = now + options.Value.Jobs.OutboxLease;
         await db.Outbox
             .Where(m => candidates.Contains(m.Id) && m.ProcessedAt == null && (m.LockedUntil == null || m.LockedUntil < now))
@@ -271,74 +307,8 @@ public sealed partial class OutboxProcessor(
         return TimeSpan.FromSeconds(seconds);
     }
 
-    /// <summary>
-    /// What the claimed messages are about: their grants, or their standing removals (with roles and alerts) — and which
-    /// of those removals must wait, because a grant of the portal holds the same role at the same scope.
-    /// </summary>
-    private sealed record Targets(
-        IReadOnlyDictionary<Guid, RoleActivation> Activations,
-        IReadOnlyDictionary<Guid, StandingRemoval> Removals,
-        IReadOnlyDictionary<Guid, PrivilegedRole> Roles,
-        IReadOnlyDictionary<Guid, DriftFinding> Findings,
-        IReadOnlySet<Guid> Held)
-    {
-        public static async Task<Targets> LoadAsync(PimDbContext db, IReadOnlyList<OutboxMessage> messages, CancellationToken cancellationToken)
-        {
-            var standing = messages.Where(m => m.Type == OutboxMessageType.RemoveStandingAssignment).Select(m => m.TargetId).Distinct().ToList();
-            var grants = messages.Where(m => m.Type != OutboxMessageType.RemoveStandingAssignment).Select(m => m.TargetId).Distinct().ToList();
-            var activations = grants.Count == 0 ? [] : await db.Activations.Include(a => a.Role).Where(a => grants.Contains(a.Id)).ToDictionaryAsync(a => a.Id, cancellationToken);
-            if (standing.Count == 0)
-            {
-                return new Targets(activations, new Dictionary<Guid, StandingRemoval>(), new Dictionary<Guid, PrivilegedRole>(), new Dictionary<Guid, DriftFinding>(), new HashSet<Guid>());
-            }
-
-            var removals = await db.StandingRemovals.Where(r => standing.Contains(r.Id)).ToDictionaryAsync(r => r.Id, cancellationToken);
-            var roleIds = removals.Values.Select(r => r.RoleId).Distinct().ToList();
-            var findingIds = removals.Values.Where(r => r.FindingId != null).Select(r => r.FindingId!.Value).ToList();
-            var principalIds = removals.Values.Select(r => r.PrincipalId).Distinct().ToList();
-            var holding = await db.Activations.AsNoTracking()
-                .Where(a => principalIds.Contains(a.PrincipalId) && a.RemovedFromDirectoryAt == null && a.Status != ActivationStatus.Failed)
-                .Select(a => new { a.PrincipalId, a.RoleId, a.Scope })
-                .ToListAsync(cancellationToken);
-            var held = removals.Values.Where(r => holding.Exists(g => g.PrincipalId == r.PrincipalId && g.RoleId == r.RoleId && g.Scope == r.Scope)).Select(r => r.Id).ToHashSet();
-            return new Targets(
-                activations,
-                removals,
-                await db.PrivilegedRoles.AsNoTracking().Where(r => roleIds.Contains(r.Id)).ToDictionaryAsync(r => r.Id, cancellationToken),
-                await db.DriftFindings.Where(f => findingIds.Contains(f.Id)).ToDictionaryAsync(f => f.Id, cancellationToken),
-                held);
-        }
-
-        /// <summary>
-        /// What a message asks of the directory now. A grant that ended before (or while) it was written is removed
-        /// rather than assigned — removal is idempotent — so a late or repeated provisioning can never leave a role
-        /// behind; nothing removes a grant that is still open; a standing removal already done asks nothing.
-        /// </summary>
-        public DirectoryChange? ToChange(OutboxMessage message, DateTimeOffset now)
-        {
-            if (message.Type == OutboxMessageType.RemoveStandingAssignment)
-            {
-                return Removals.TryGetValue(message.TargetId, out var removal) && removal.Status == StandingRemovalStatus.Pending && !Held.Contains(removal.Id)
-                    ? StandingAccess.ToChange(removal, Roles[removal.RoleId], now)
-                    : null;
-            }
-
-            if (!Activations.TryGetValue(message.TargetId, out var activation))
-            {
-                return null;
-            }
-
-            var grant = new DirectoryGrant(activation.Id, activation.PrincipalId, activation.RoleId, activation.Role.Kind, activation.Role.ExternalId, activation.Scope, activation.NotBefore, activation.NotAfter);
-            return (message.Type, activation.IsOpen) switch
-            {
-                (OutboxMessageType.ProvisionGrant, true) => new DirectoryChange(DirectoryChangeKind.Assign, grant),
-                (OutboxMessageType.ProvisionGrant, false) => new DirectoryChange(DirectoryChangeKind.Remove, grant),
-                (OutboxMessageType.ExtendGrant, true) => new DirectoryChange(DirectoryChangeKind.Extend, grant),
-                (OutboxMessageType.RemoveGrant, false) => new DirectoryChange(DirectoryChangeKind.Remove, grant),
-                _ => null,
-            };
-        }
-    }
+    [LoggerMessage(Level = LogLevel.Information, Message = "Released {Count} outbox claims a previous run of instance {Instance} held")]
+    private static partial void LogReleasedAbandoned(ILogger logger, int count, string instance);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Outbox: {Count} messages performed and recorded in {ElapsedMs:0.0} ms")]
     private static partial void LogBatch(ILogger logger, int count, double elapsedMs);

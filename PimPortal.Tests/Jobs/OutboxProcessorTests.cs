@@ -156,9 +156,64 @@ public abstract class OutboxProcessorTests(DatabaseKind kind) : IAsyncLifetime
         Assert.Equal(4, await app.Db(db => db.DirectoryAssignments.CountAsync(a => a.ActivationId != null)));
         Assert.All(await app.Db(db => db.Activations.ToListAsync()), a => Assert.Equal(ActivationStatus.Active, a.Status));
     }
+
+    [Fact]
+    public async Task AGrantThatEndedBeforeTheDirectoryTookIt_LeavesTheDirectoryOnce()
+    {
+        // Its provisioning and its removal are both owed when the directory answers again (as after a crash): the first removes it.
+        var id = (await app.ActivateAsync(Alice, DemoOrganisation.ExchangeAdministrator)).ActivationId!.Value;
+        Directory.Throw = true;
+        await app.Outbox.ProcessBatchAsync(CancellationToken.None);
+        await app.SendAs(Alice, new Core.Features.Activation.DeactivateRoles([id]));
+        Directory.Throw = false;
+        app.Time.Advance(TimeSpan.FromMinutes(1));
+
+        await app.Outbox.ProcessBatchAsync(CancellationToken.None);
+
+        Assert.Single(await app.AuditAsync(AuditActions.ActivationRemovedFromDirectory));
+        Assert.NotNull((await app.ActivationAsync(id)).RemovedFromDirectoryAt);
+        Assert.Equal(0, await app.Db(db => db.Outbox.CountAsync(m => m.ProcessedAt == null)));
+    }
+
+    [Fact]
+    public async Task ClaimsADeadRunOfThisInstanceLeft_AreFreedWhenItStartsAgain_AnotherInstancesAreNot()
+    {
+        await using var other = app.SecondInstance(new Dictionary<string, string?> { ["Pim:Jobs:InstanceName"] = "another-instance" });
+        await app.ActivateAsync(Alice, DemoOrganisation.ExchangeAdministrator);
+        int? releasedByOther = null, releasedBySelf = null;
+        Directory.WhileWriting = async () =>
+        {
+            // While this run holds the claim: another instance leaves it alone (on a shared database); a new run of
+            // this instance — its predecessor died holding it — frees it, and it is taken at once.
+            releasedByOther = await other.Outbox.ReleaseAbandonedClaimsAsync(CancellationToken.None);
+            releasedBySelf = kind == DatabaseKind.Sqlite ? 1 : await app.Outbox.ReleaseAbandonedClaimsAsync(CancellationToken.None);
+            Assert.Equal(1, await app.Outbox.ProcessBatchAsync(CancellationToken.None));
+        };
+
+        await app.Outbox.ProcessBatchAsync(CancellationToken.None);
+
+        // SQLite holds one instance: any claim found at a start is a dead run's.
+        Assert.Equal((kind == DatabaseKind.Sqlite ? 1 : 0, 1), (releasedByOther, releasedBySelf));
+        Assert.Single(await app.AuditAsync(AuditActions.ActivationProvisioned));
+    }
+
+    [Fact]
+    public async Task StoppingMidWrite_ReleasesTheClaim_AndAnotherInstanceTakesItAtOnce()
+    {
+        await using var other = app.SecondInstance(new Dictionary<string, string?> { ["Pim:Jobs:InstanceName"] = "another-instance" });
+        var id = (await app.ActivateAsync(Alice, DemoOrganisation.ExchangeAdministrator)).ActivationId!.Value;
+        using var stopping = new CancellationTokenSource();
+        Directory.WhileWriting = () => stopping.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => app.Outbox.ProcessBatchAsync(stopping.Token));
+
+        Assert.Null(await app.Db(db => db.Outbox.Select(m => m.LockedBy).SingleAsync()));
+        Assert.Equal(1, await other.Outbox.ProcessBatchAsync(CancellationToken.None));
+        Assert.Equal(ActivationStatus.Active, (await app.ActivationAsync(id)).Status);
+        Assert.Single(await app.AuditAsync(AuditActions.ActivationProvisioned));
+    }
 }
 
-/// <summary>The races around a grant being written while the user or another worker acts on it.</summary>
 public sealed class OutboxRaceTests : IAsyncLifetime
 {
     private static readonly DemoAccount Alice = DemoOrganisation.Alice;

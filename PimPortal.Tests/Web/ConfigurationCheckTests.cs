@@ -121,6 +121,8 @@ public sealed class ConfigurationCheckTests
     [InlineData("--Pim:Jobs:OutboxLease=00:00:01", "PimPortal cannot start: Pim:Jobs:OutboxLease is '00:00:01': allowed is at least 00:00:05")]
     [InlineData("--Pim:Jobs:OutboxLease=soon", "PimPortal cannot start: Failed to convert configuration value 'soon' at 'Pim:Jobs:OutboxLease' to type 'System.TimeSpan'")]
     [InlineData("--Pim:Mode=Entraa", "PimPortal cannot start: Failed to convert configuration value 'Entraa' at 'Pim:Mode'")]
+    [InlineData("--ForwardedHeaders:KnownProxies:0=10.0.0.300", "PimPortal cannot start: ForwardedHeaders:KnownProxies:0 is '10.0.0.300': allowed is an IP address")]
+    [InlineData("--ForwardedHeaders:KnownNetworks:0=10.244.0.0/33", "PimPortal cannot start: ForwardedHeaders:KnownNetworks:0 is '10.244.0.0/33': allowed is a network in CIDR notation")]
     [InlineData("--Pim:DataProtection:CertificatePath=/no/such/cert.pfx", "PimPortal cannot start: Pim:DataProtection:CertificatePath is '/no/such/cert.pfx': no such file.")]
     public async Task TheRealPortal_StopsOnABadValue_InOneLine_WritingNothing(string setting, string expected)
     {

@@ -42,6 +42,9 @@ internal static class BenchmarkMain
             case "reviews":
                 await AccessReviewBenchmark.RunAsync(Arg(100_000));
                 break;
+            case "telemetry":
+                await TelemetryBenchmark.RunAsync(Arg(4000));
+                break;
             case "all":
                 await ActivationBenchmark.RunAsync(2000);
                 await ExpiryBenchmark.RunAsync(1000);
@@ -51,9 +54,10 @@ internal static class BenchmarkMain
                 await GraphLoadBenchmark.RunAsync(1000);
                 await AdministrationBenchmark.RunAsync(100_000);
                 await AccessReviewBenchmark.RunAsync(100_000);
+                await TelemetryBenchmark.RunAsync(4000);
                 break;
             default:
-                Console.Error.WriteLine("usage: activation [count] | expiry [count] | myroles [roles] | coldstart [runs] | approvals [pending] | graph [grants] | administration [eligibilities] | reviews [eligibilities] | audit [events] | all");
+                Console.Error.WriteLine("usage: activation [count] | expiry [count] | myroles [roles] | coldstart [runs] | approvals [pending] | graph [grants] | administration [eligibilities] | reviews [eligibilities] | audit [events] | telemetry [activations] | all");
                 return 2;
         }
 
