@@ -2,6 +2,8 @@
 # PimPortal's one entry point for developers and CI.
 #
 #   ./build.sh run     serve the portal on the embedded default (http://localhost:5080)
+#   ./build.sh bench   run the benchmarks (benchmarks/PimPortal.Benchmarks; a scenario name after it), with a throwaway
+#                      PostgreSQL for the scenarios that need one; figures in docs/performance.md
 #   ./build.sh test    run every test project; installs Chromium and PostgreSQL from Debian's packages when missing,
 #                      starts a throwaway PostgreSQL, and ends with one line: "N passed, N failed, N skipped"
 set -euo pipefail
@@ -83,8 +85,14 @@ case "${1:-}" in
         summarize
         exit "$status"
         ;;
+    bench)
+        shift
+        ensure_packages
+        start_postgres
+        dotnet run -c Release --project benchmarks/PimPortal.Benchmarks -- "$@"
+        ;;
     *)
-        echo "usage: ./build.sh run [--urls http://…] | ./build.sh test" >&2
+        echo "usage: ./build.sh run [--urls http://…] | ./build.sh test | ./build.sh bench [scenario]" >&2
         exit 2
         ;;
 esac

@@ -1,12 +1,8 @@
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using PimPortal.Core;
 using PimPortal.Core.Audit;
 using PimPortal.Core.Domain;
-using PimPortal.Core.Lifecycle;
-using PimPortal.Core.Persistence;
-using PimPortal.Core.Seed;
 using PimPortal.E2E.Infrastructure;
 
 namespace PimPortal.E2E;
@@ -37,7 +33,9 @@ public sealed class CrashRecoveryTests
 
         // With no portal running: grants ending three to six seconds from now, not yet in the directory, and requests
         // waiting for approval — written through the lifecycle layer, as the portal writes them.
-        var (activations, requests) = await ArrangeAsync(settings);
+        var now = DateTimeOffset.UtcNow;
+        var activations = await database.AddGrantsAsync(Grants, now.AddSeconds(3), TimeSpan.FromSeconds(3));
+        var requests = await database.AddPendingRequestsAsync(Pending);
         var lastEnd = await database.DbAsync(db => db.Activations.Where(a => activations.Contains(a.Id)).MaxAsync(a => a.NotAfter));
 
         // The portal provisions them and starts ending them; it is killed as soon as the first has ended.
@@ -82,55 +80,10 @@ public sealed class CrashRecoveryTests
 
         // SIGTERM: the portal stops taking work and exits within the host's shutdown timeout; then the trail verifies.
         Assert.Equal(0, await again.TerminateAsync(TimeSpan.FromSeconds(45)));
-        await using var verifier = Core(settings);
-        var trail = verifier.GetRequiredService<AuditTrail>();
+        var trail = database.Services.GetRequiredService<AuditTrail>();
         await trail.SealAsync(CancellationToken.None);
         var verification = await trail.VerifyAsync(CancellationToken.None);
         Assert.True(verification.Intact, verification.Summary);
-    }
-
-    private static async Task<(List<Guid> Activations, List<Guid> Requests)> ArrangeAsync(Dictionary<string, string> settings)
-    {
-        await using var services = Core(settings);
-        var grants = services.GetRequiredService<Grants>();
-        await using var db = await services.GetRequiredService<IDbContextFactory<PimDbContext>>().CreateDbContextAsync();
-        var now = DateTimeOffset.UtcNow;
-        var work = LifecycleContext.System(db, now);
-        var exchange = DemoOrganisation.ExchangeAdministrator;
-        var global = DemoOrganisation.GlobalAdministrator;
-        var activations = new List<Guid>();
-        var requests = new List<Guid>();
-        for (var i = 0; i < Grants + Pending; i++)
-        {
-            var principal = new Principal(Guid.NewGuid(), PrincipalKind.User, $"Crash user {i}", $"crash-{Guid.NewGuid():N}@contoso.test");
-            var role = i < Grants ? exchange : global;
-            var eligibility = new RoleEligibility(Guid.NewGuid(), principal.Id, role.Id, role.Scope, now.AddMinutes(-1), null, Guid.Empty, now.AddMinutes(-1));
-            db.AddRange(principal, eligibility);
-            var details = new RequestDetails("Crash test", null, null);
-            if (i < Grants)
-            {
-                var request = ActivationRequest.ApprovedByPolicy(Guid.NewGuid(), ActivationRequestKind.Activate, eligibility, principal.Id, TimeSpan.FromHours(1), details, now, null);
-                db.ActivationRequests.Add(request);
-                var activation = await grants.GrantAsync(work, request, principal.DisplayName, exchange.DisplayName, "policy", now.AddSeconds(3 + (3.0 * i / Grants)), CancellationToken.None);
-                activations.Add(activation.Id);
-            }
-            else
-            {
-                var request = ActivationRequest.AwaitingApproval(Guid.NewGuid(), ActivationRequestKind.Activate, eligibility, principal.Id, TimeSpan.FromHours(1), details, now, now, 1, TimeSpan.FromHours(24));
-                db.ActivationRequests.Add(request);
-                requests.Add(request.Id);
-            }
-        }
-
-        await db.SaveChangesAsync();
-        return (activations, requests);
-    }
-
-    /// <summary>Core on the portal's database with the portal's settings, in this process, workers off (to arrange and to verify).</summary>
-    private static ServiceProvider Core(Dictionary<string, string> settings)
-    {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings.Select(s => KeyValuePair.Create(s.Key, (string?)s.Value))).Build();
-        return new ServiceCollection().AddLogging().AddPimPortalCore(configuration).BuildServiceProvider();
     }
 
     private static async Task Until(Func<Task<bool>> condition, string what, PortalProcess portal)

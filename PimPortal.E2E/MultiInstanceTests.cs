@@ -124,11 +124,7 @@ public sealed partial class MultiInstanceTests(Browser browser) : IAsyncLifetime
     {
         var context = await browser.Instance.NewContextAsync(new() { BaseURL = proxy.BaseUrl });
         contexts.Add(context);
-        var page = await context.NewPageAsync();
-        await page.GotoAsync("/");
-        await new SignInPage(page).SignInAsync(who.Email, DemoOrganisation.Password);
-        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "My roles" })).ToBeVisibleAsync();
-        await new MyRolesPage(page).WaitUntilInteractiveAsync();
+        var page = await Journey.SignInAsync(context, who);
 
         // The context's requests carry its affinity cookie: they all land where its pages do.
         async Task<string> WhereAsync() => (await context.APIRequest.GetAsync("/healthz")).Headers.GetValueOrDefault(StickyProxy.InstanceHeader.ToLowerInvariant()) ?? "none";

@@ -86,34 +86,29 @@ internal static partial class HostSetup
     private static (List<System.Net.IPAddress> Addresses, List<System.Net.IPNetwork> Networks) TrustedProxies(IConfiguration configuration)
     {
         var problems = new List<string>();
-        var addresses = new List<System.Net.IPAddress>();
-        var networks = new List<System.Net.IPNetwork>();
-        var known = configuration.GetSection("ForwardedHeaders:KnownProxies").Get<string[]>() ?? [];
-        for (var i = 0; i < known.Length; i++)
+        List<T> Parse<T>(string key, Func<string, object?> parse, string allowed)
         {
-            if (System.Net.IPAddress.TryParse(known[i], out var address))
+            var parsed = new List<T>();
+            var values = configuration.GetSection(key).Get<string[]>() ?? [];
+            for (var i = 0; i < values.Length; i++)
             {
-                addresses.Add(address);
+                if (parse(values[i]) is T value)
+                {
+                    parsed.Add(value);
+                }
+                else
+                {
+                    problems.Add($"{key}:{i} is '{values[i]}': allowed is {allowed}.");
+                }
             }
-            else
-            {
-                problems.Add($"ForwardedHeaders:KnownProxies:{i} is '{known[i]}': allowed is an IP address, e.g. 10.0.0.5 (a network goes in ForwardedHeaders:KnownNetworks).");
-            }
+
+            return parsed;
         }
 
-        var ranges = configuration.GetSection("ForwardedHeaders:KnownNetworks").Get<string[]>() ?? [];
-        for (var i = 0; i < ranges.Length; i++)
-        {
-            if (System.Net.IPNetwork.TryParse(ranges[i], out var network))
-            {
-                networks.Add(network);
-            }
-            else
-            {
-                problems.Add($"ForwardedHeaders:KnownNetworks:{i} is '{ranges[i]}': allowed is a network in CIDR notation, e.g. 10.244.0.0/16.");
-            }
-        }
-
+        var addresses = Parse<System.Net.IPAddress>("ForwardedHeaders:KnownProxies", v => System.Net.IPAddress.TryParse(v, out var a) ? a : null,
+            "an IP address, e.g. 10.0.0.5 (a network goes in ForwardedHeaders:KnownNetworks)");
+        var networks = Parse<System.Net.IPNetwork>("ForwardedHeaders:KnownNetworks", v => System.Net.IPNetwork.TryParse(v, out var n) ? n : null,
+            "a network in CIDR notation, e.g. 10.244.0.0/16");
         return problems.Count == 0 ? (addresses, networks) : throw new StartupException(problems);
     }
 

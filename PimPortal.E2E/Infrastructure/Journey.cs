@@ -34,6 +34,12 @@ public abstract class Journey(Browser browser) : IAsyncLifetime
     {
         var context = await browser.Instance.NewContextAsync(new() { BaseURL = Server.BaseUrl });
         contexts.Add(context);
+        return await SignInAsync(context, who);
+    }
+
+    /// <summary>Signs <paramref name="who"/> in through the sign-in form in <paramref name="context"/>; returns their My roles page, interactive.</summary>
+    public static async Task<IPage> SignInAsync(IBrowserContext context, DemoAccount who)
+    {
         var page = await context.NewPageAsync();
         await page.GotoAsync("/");
         await new SignInPage(page).SignInAsync(who.Email, DemoOrganisation.Password);

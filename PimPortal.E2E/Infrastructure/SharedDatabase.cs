@@ -2,10 +2,14 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using PimPortal.Core;
+using PimPortal.Core.Domain;
+using PimPortal.Core.Lifecycle;
 using PimPortal.Core.Persistence;
+using PimPortal.Core.Seed;
 
 namespace PimPortal.E2E.Infrastructure;
 
@@ -25,7 +29,13 @@ public sealed class SharedDatabase : IAsyncDisposable
         ConnectionString = connectionString;
         Certificate = certificate;
         this.drop = drop;
-        services = new ServiceCollection().AddPimDatabase(provider, connectionString).BuildServiceProvider();
+        // Core on the shared database, workers off: to arrange what the portals then work on, and to read what they left.
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Pim"] = connectionString,
+            ["Pim:Database:Provider"] = provider.ToString(),
+        }).Build();
+        services = new ServiceCollection().AddLogging().AddPimPortalCore(configuration).BuildServiceProvider();
     }
 
     public DatabaseProvider Provider { get; }
@@ -96,10 +106,60 @@ public sealed class SharedDatabase : IAsyncDisposable
         return settings;
     }
 
+    public IServiceProvider Services => services;
+
     public async Task<T> DbAsync<T>(Func<PimDbContext, Task<T>> work)
     {
         await using var db = await services.GetRequiredService<IDbContextFactory<PimDbContext>>().CreateDbContextAsync();
         return await work(db);
+    }
+
+    /// <summary>
+    /// <paramref name="count"/> users, each with an activation of Exchange Administrator granted through the lifecycle
+    /// layer (the request, the grant, its outbox message and audit events, as the portal writes them), not yet in the
+    /// directory, ending one after another from <paramref name="firstEnd"/> over <paramref name="spread"/>.
+    /// </summary>
+    public async Task<List<Guid>> AddGrantsAsync(int count, DateTimeOffset firstEnd, TimeSpan spread)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var role = DemoOrganisation.ExchangeAdministrator;
+        await using var db = await services.GetRequiredService<IDbContextFactory<PimDbContext>>().CreateDbContextAsync();
+        var work = LifecycleContext.System(db, now);
+        var activations = new List<Guid>(count);
+        foreach (var (principal, eligibility) in EligibleUsers(db, count, role, now))
+        {
+            var request = ActivationRequest.ApprovedByPolicy(Guid.NewGuid(), ActivationRequestKind.Activate, eligibility, principal.Id, TimeSpan.FromHours(1),
+                new RequestDetails("Load", null, null), now, null);
+            db.ActivationRequests.Add(request);
+            var end = firstEnd + (spread * activations.Count / count);
+            activations.Add((await services.GetRequiredService<Grants>().GrantAsync(work, request, principal.DisplayName, role.DisplayName, "policy", end, CancellationToken.None)).Id);
+        }
+
+        await db.SaveChangesAsync();
+        return activations;
+    }
+
+    /// <summary><paramref name="count"/> users, each with a request for Global Administrator waiting for approval.</summary>
+    public async Task<List<Guid>> AddPendingRequestsAsync(int count)
+    {
+        var now = DateTimeOffset.UtcNow;
+        await using var db = await services.GetRequiredService<IDbContextFactory<PimDbContext>>().CreateDbContextAsync();
+        var requests = EligibleUsers(db, count, DemoOrganisation.GlobalAdministrator, now).Select(user => ActivationRequest.AwaitingApproval(Guid.NewGuid(), ActivationRequestKind.Activate,
+            user.Eligibility, user.Principal.Id, TimeSpan.FromHours(1), new RequestDetails("Waiting", null, null), now, now, 1, TimeSpan.FromHours(24))).ToList();
+        db.ActivationRequests.AddRange(requests);
+        await db.SaveChangesAsync();
+        return [.. requests.Select(r => r.Id)];
+    }
+
+    private static IEnumerable<(Principal Principal, RoleEligibility Eligibility)> EligibleUsers(PimDbContext db, int count, DemoRole role, DateTimeOffset now)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            var principal = new Principal(Guid.NewGuid(), PrincipalKind.User, $"Load user {i}", $"load-{Guid.NewGuid():N}@contoso.test");
+            var eligibility = new RoleEligibility(Guid.NewGuid(), principal.Id, role.Id, role.Scope, now.AddMinutes(-1), null, Guid.Empty, now.AddMinutes(-1));
+            db.AddRange(principal, eligibility);
+            yield return (principal, eligibility);
+        }
     }
 
     public async ValueTask DisposeAsync()

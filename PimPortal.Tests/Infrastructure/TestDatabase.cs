@@ -104,6 +104,12 @@ public sealed class TestDatabase : IAsyncDisposable
         var template = await PostgresTemplate.Value;
         var database = $"pim_test_{Guid.NewGuid():N}";
         await ExecuteAsync(server, $"CREATE DATABASE \"{database}\" TEMPLATE \"{template}\"");
+        return Dropped(server, database);
+    }
+
+    /// <summary>The PostgreSQL database <paramref name="database"/>, dropped on dispose.</summary>
+    private static TestDatabase Dropped(string server, string database)
+    {
         var connectionString = $"{server};Database={database}";
         return new TestDatabase(DatabaseKind.PostgreSql, connectionString, async () =>
         {
@@ -122,16 +128,7 @@ public sealed class TestDatabase : IAsyncDisposable
         var server = PostgresServer;
         var database = $"pim_empty_{Guid.NewGuid():N}";
         await ExecuteAsync(server, $"CREATE DATABASE \"{database}\"");
-        var connectionString = $"{server};Database={database}";
-        return new TestDatabase(DatabaseKind.PostgreSql, connectionString, async () =>
-        {
-            await using (var connection = new NpgsqlConnection(connectionString))
-            {
-                NpgsqlConnection.ClearPool(connection);
-            }
-
-            await ExecuteAsync(server, $"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
-        });
+        return Dropped(server, database);
     }
 
     /// <summary>How many tables the public schema holds (PostgreSQL): whether anything was written.</summary>

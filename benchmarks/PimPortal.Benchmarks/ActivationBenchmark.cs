@@ -28,13 +28,7 @@ internal static class ActivationBenchmark
         var handlerUsers = new Queue<(Guid User, Guid Eligibility)>(await host.AddEligibleUsersAsync(perRound * rounds + warmup, role));
         var rawUsers = new Queue<(Guid User, Guid Eligibility)>(await host.AddEligibleUsersAsync(perRound * rounds + warmup, role));
 
-        async Task ActivateAsync((Guid User, Guid Eligibility) who)
-        {
-            await using var scope = host.Services.CreateAsyncScope();
-            scope.ServiceProvider.GetRequiredService<BenchUser>().SignIn(who.User);
-            await scope.ServiceProvider.GetRequiredService<ISender>().Send(new ActivateRoles(
-                [new ActivationItem(who.Eligibility, TimeSpan.FromHours(1))], "Benchmark", null, null, null));
-        }
+        Task ActivateAsync((Guid User, Guid Eligibility) who) => host.ActivateAsync(who);
 
         await using var connection = new SqliteConnection(host.ConnectionString);
         await connection.OpenAsync();

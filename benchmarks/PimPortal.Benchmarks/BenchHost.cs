@@ -70,6 +70,15 @@ internal sealed class BenchHost : IAsyncDisposable
     public async Task<PimDbContext> DbAsync() =>
         await Services.GetRequiredService<IDbContextFactory<PimDbContext>>().CreateDbContextAsync();
 
+    /// <summary>Activates one eligibility for an hour through the real handler, as its user (no MFA, no approval).</summary>
+    public async Task ActivateAsync((Guid User, Guid Eligibility) who)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        scope.ServiceProvider.GetRequiredService<BenchUser>().SignIn(who.User);
+        await scope.ServiceProvider.GetRequiredService<Mediator.ISender>().Send(new Core.Features.Activation.ActivateRoles(
+            [new Core.Features.Activation.ActivationItem(who.Eligibility, TimeSpan.FromHours(1))], "Benchmark", null, null, null));
+    }
+
     /// <summary>Adds <paramref name="count"/> users, each eligible for <paramref name="role"/>; returns (user, eligibility) ids.</summary>
     public async Task<List<(Guid User, Guid Eligibility)>> AddEligibleUsersAsync(int count, DemoRole role)
     {

@@ -42,6 +42,9 @@ internal static class BenchmarkMain
             case "reviews":
                 await AccessReviewBenchmark.RunAsync(Arg(100_000));
                 break;
+            case "instances":
+                await InstancesBenchmark.RunAsync(Arg(1000));
+                break;
             case "telemetry":
                 await TelemetryBenchmark.RunAsync(Arg(4000));
                 break;
@@ -57,7 +60,7 @@ internal static class BenchmarkMain
                 await TelemetryBenchmark.RunAsync(4000);
                 break;
             default:
-                Console.Error.WriteLine("usage: activation [count] | expiry [count] | myroles [roles] | coldstart [runs] | approvals [pending] | graph [grants] | administration [eligibilities] | reviews [eligibilities] | audit [events] | telemetry [activations] | all");
+                Console.Error.WriteLine("usage: activation [count] | expiry [count] | myroles [roles] | coldstart [runs] | approvals [pending] | graph [grants] | administration [eligibilities] | reviews [eligibilities] | audit [events] | telemetry [activations] | instances [grants] (PostgreSQL: ./build.sh bench instances) | all");
                 return 2;
         }
 

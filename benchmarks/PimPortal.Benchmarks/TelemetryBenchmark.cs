@@ -1,11 +1,8 @@
 using System.Diagnostics;
-using Mediator;
-using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 using PimPortal.Core;
-using PimPortal.Core.Features.Activation;
 using PimPortal.Core.Seed;
 
 namespace PimPortal.Benchmarks;
@@ -25,14 +22,7 @@ internal static class TelemetryBenchmark
         await using var host = await BenchHost.StartAsync();
         var users = new Queue<(Guid User, Guid Eligibility)>(await host.AddEligibleUsersAsync(2 * perRound * rounds + 2 * warmup, DemoOrganisation.ExchangeAdministrator));
 
-        async Task ActivateAsync()
-        {
-            var who = users.Dequeue();
-            await using var scope = host.Services.CreateAsyncScope();
-            scope.ServiceProvider.GetRequiredService<BenchUser>().SignIn(who.User);
-            await scope.ServiceProvider.GetRequiredService<ISender>().Send(new ActivateRoles(
-                [new ActivationItem(who.Eligibility, TimeSpan.FromHours(1))], "Benchmark", null, null, null));
-        }
+        Task ActivateAsync() => host.ActivateAsync(users.Dequeue());
 
         var spans = new List<Activity>();
         var metrics = new List<Metric>();
