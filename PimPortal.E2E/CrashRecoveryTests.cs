@@ -76,7 +76,7 @@ public sealed class CrashRecoveryTests
 
         Assert.Equal(0, await database.DbAsync(db => db.DirectoryAssignments.CountAsync(d => d.ActivationId != null && activations.Contains(d.ActivationId.Value))));
         Assert.Equal(Pending, await database.DbAsync(db => db.ActivationRequests.CountAsync(r => requests.Contains(r.Id) && r.Status == ActivationRequestStatus.Pending)));
-        Assert.Equal(0, await database.DbAsync(db => db.Outbox.CountAsync(m => m.ProcessedAt == null)));
+        await Until(() => database.DbAsync(db => db.Outbox.AllAsync(m => m.ProcessedAt != null)), "the outbox to be empty (a provisioning owed for a grant already removed is completed without a write)", again);
 
         // SIGTERM: the portal stops taking work and exits within the host's shutdown timeout; then the trail verifies.
         Assert.Equal(0, await again.TerminateAsync(TimeSpan.FromSeconds(45)));

@@ -102,6 +102,30 @@ public sealed partial class ExpiryProcessor(
             return 0;
         }
 
+        // Several instances wake at the same ends and read the same rows: on PostgreSQL each locks what it read, skipping
+        // what another has locked, so they end disjoint sets instead of one losing its whole batch to the version guard.
+        // (SQLite holds one instance; elsewhere the version guard alone keeps each end to one.)
+        await using var transaction = db.Database.IsNpgsql() ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
+        if (transaction is not null)
+        {
+            var ids = due.Select(row => row.Activation.Id).ToArray();
+            // The table's name comes from the model, not from input.
+            var sql = "SELECT \"Id\" AS \"Value\" FROM \"" + db.Model.FindEntityType(typeof(RoleActivation))!.GetTableName() + "\" WHERE \"Id\" = ANY(@ids) FOR UPDATE SKIP LOCKED";
+            var locked = (await db.Database.SqlQueryRaw<Guid>(sql, new Npgsql.NpgsqlParameter("ids", ids)).ToListAsync(cancellationToken)).ToHashSet();
+            var read = due.Count;
+            due = [.. due.Where(row => locked.Contains(row.Activation.Id))];
+            if (due.Count == 0)
+            {
+                // Another instance is ending all of them; what it leaves is seen at the next pass.
+                return 0;
+            }
+
+            if (due.Count < read)
+            {
+                LogShared(logger, read - due.Count);
+            }
+        }
+
         var work = LifecycleContext.System(db, now);
         await grants.EndAsync(work, [.. due.Select(row => now >= row.Activation.NotAfter
             ? new GrantEnd(row.Activation, GrantEnding.Expired, new { notAfter = row.Activation.NotAfter, reason = "time is up" })
@@ -114,6 +138,11 @@ public sealed partial class ExpiryProcessor(
         if (!await TrySaveAsync(db, due.Count, cancellationToken))
         {
             return 0;
+        }
+
+        if (transaction is not null)
+        {
+            await transaction.CommitAsync(cancellationToken);
         }
 
         announcer.Announce(work.Announce);
@@ -246,6 +275,9 @@ public sealed partial class ExpiryProcessor(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The scheduled request {RequestId} could not be started; it is left as it is")]
     private static partial void LogStartFailed(ILogger logger, Exception exception, Guid requestId);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Expiry: {Count} due activations are being ended by another instance")]
+    private static partial void LogShared(ILogger logger, int count);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Ending {Count} rows conflicted with a concurrent change; retrying")]
     private static partial void LogConflict(ILogger logger, Exception exception, int count);

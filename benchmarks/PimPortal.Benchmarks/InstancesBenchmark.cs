@@ -37,6 +37,12 @@ internal static class InstancesBenchmark
         Console.WriteLine($"- provisioned before the first end: {provisioned:N0} of {count:N0}");
         Console.WriteLine($"- ended − end: {Stats.Summary(endLag)}");
         Console.WriteLine($"- removed from the directory − end: {Stats.Summary(lag)}");
+        if (Environment.GetEnvironmentVariable("BENCH_JOBS") == "1")
+        {
+            // Each instance's own log (run with Logging__LogLevel__PimPortal=Debug to see every pass).
+            Console.WriteLine($"### instance a\n{a.Output}\n### instance b\n{b.Output}");
+        }
+
         Console.WriteLine($"- removal events per grant: {removals.Count:N0} grants removed, {removals.Count(c => c == 1):N0} exactly once, {removals.Count(c => c > 1):N0} more than once");
     }
 
