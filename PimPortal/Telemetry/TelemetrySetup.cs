@@ -34,14 +34,17 @@ internal static class TelemetrySetup
         builder.Services.AddHostedService(sp => sp.GetRequiredService<TelemetrySampler>());
         builder.Services.AddSingleton<CircuitHandler, CircuitCounter>();
         var otlp = options.OtlpEndpoint is not null || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT"));
-        void Otlp(OtlpExporterOptions o)
+        // Over HTTP each signal has its own path below the collector's address (as OTEL_EXPORTER_OTLP_ENDPOINT adds them);
+        // over gRPC the address alone.
+        Action<OtlpExporterOptions> Otlp(string signal) => o =>
         {
             if (options.OtlpEndpoint is { } endpoint)
             {
-                o.Endpoint = endpoint;
-                o.Protocol = options.OtlpProtocol == "HttpProtobuf" ? OtlpExportProtocol.HttpProtobuf : OtlpExportProtocol.Grpc;
+                var http = options.OtlpProtocol == "HttpProtobuf";
+                o.Protocol = http ? OtlpExportProtocol.HttpProtobuf : OtlpExportProtocol.Grpc;
+                o.Endpoint = http ? new Uri(endpoint.AbsoluteUri.TrimEnd('/') + "/v1/" + signal) : endpoint;
             }
-        }
+        };
 
         var telemetry = builder.Services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService(PimTelemetry.Name, serviceVersion: typeof(TelemetrySetup).Assembly.GetName().Version?.ToString(), serviceInstanceId: Environment.MachineName))
@@ -53,7 +56,7 @@ internal static class TelemetrySetup
                     .AddEntityFrameworkCoreInstrumentation();
                 if (otlp)
                 {
-                    tracing.AddOtlpExporter(Otlp);
+                    tracing.AddOtlpExporter(Otlp("traces"));
                 }
             })
             .WithMetrics(metrics =>
@@ -64,7 +67,7 @@ internal static class TelemetrySetup
                     .AddRuntimeInstrumentation();
                 if (otlp)
                 {
-                    metrics.AddOtlpExporter(Otlp);
+                    metrics.AddOtlpExporter(Otlp("metrics"));
                 }
 
                 if (options.Prometheus.Enabled)
@@ -74,7 +77,7 @@ internal static class TelemetrySetup
             });
         if (otlp)
         {
-            telemetry.WithLogging(logging => logging.AddOtlpExporter(Otlp));
+            telemetry.WithLogging(logging => logging.AddOtlpExporter(Otlp("logs")));
         }
     }
 
