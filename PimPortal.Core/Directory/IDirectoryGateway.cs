@@ -89,6 +89,9 @@ public sealed record DirectoryChangeResult(DirectoryChange Change, DirectoryChan
     /// <summary>For <see cref="DirectoryChangeOutcome.RetryLater"/>: when the directory said to come back (Retry-After), if it did.</summary>
     public TimeSpan? RetryAfter { get; init; }
 
+    /// <summary>The directory throttled the write (HTTP 429): counted apart from other retries (<c>pim.directory.retries</c>).</summary>
+    public bool Throttled { get; init; }
+
     public static DirectoryChangeResult Done(DirectoryChange change) => new(change, DirectoryChangeOutcome.Done);
 }
 

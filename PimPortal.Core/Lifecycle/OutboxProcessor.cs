@@ -209,7 +209,7 @@ public sealed partial class OutboxProcessor(
         {
             // The directory's own Retry-After wins over the backoff (throttling, a removal refused as too early).
             message.Failed(error, now + (result.RetryAfter ?? Backoff(message.Attempts + 1)));
-            PimTelemetry.DirectoryRetries.Add(1, new("pim.change", kind.ToString()), new("pim.reason", result.RetryAfter is null ? "error" : error.Contains("(429)", StringComparison.Ordinal) ? "throttled" : "asked-to-wait"));
+            PimTelemetry.DirectoryRetries.Add(1, new("pim.change", kind.ToString()), new("pim.reason", result.Throttled ? "throttled" : result.RetryAfter is null ? "error" : "asked-to-wait"));
             return;
         }
 

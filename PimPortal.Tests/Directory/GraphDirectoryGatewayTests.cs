@@ -39,7 +39,7 @@ public sealed class GraphDirectoryGatewayTests : IAsyncLifetime
 
         var result = await ApplyAsync(gateway, DirectoryChangeKind.Assign, Grant(GlobalAdmin));
 
-        Assert.Equal((DirectoryChangeOutcome.RetryLater, TimeSpan.FromSeconds(7)), (result.Outcome, result.RetryAfter));
+        Assert.Equal((DirectoryChangeOutcome.RetryLater, TimeSpan.FromSeconds(7), true), (result.Outcome, result.RetryAfter, result.Throttled));
         Assert.Single(Stub.Requests, r => r.Method == "POST");
         Assert.Empty(Stub.RoleAssignments());
     }
@@ -97,7 +97,7 @@ public sealed class GraphDirectoryGatewayTests : IAsyncLifetime
 
         var result = await ApplyAsync(gateway, DirectoryChangeKind.Remove, grant);
 
-        Assert.Equal((DirectoryChangeOutcome.RetryLater, GraphDirectoryGateway.TooEarlyRetry), (result.Outcome, result.RetryAfter));
+        Assert.Equal((DirectoryChangeOutcome.RetryLater, GraphDirectoryGateway.TooEarlyRetry, false), (result.Outcome, result.RetryAfter, result.Throttled));
         Assert.Single(Stub.RoleAssignments());
     }
 
@@ -154,7 +154,7 @@ public sealed class GraphDirectoryGatewayTests : IAsyncLifetime
 
         var result = await ApplyAsync(gateway, DirectoryChangeKind.Assign, Grant(DemoOrganisation.ContributorOnRgProd));
 
-        Assert.Equal((DirectoryChangeOutcome.RetryLater, TimeSpan.FromSeconds(12)), (result.Outcome, result.RetryAfter));
+        Assert.Equal((DirectoryChangeOutcome.RetryLater, TimeSpan.FromSeconds(12), true), (result.Outcome, result.RetryAfter, result.Throttled));
         Assert.Empty(Stub.AzureRoleAssignments());
     }
 

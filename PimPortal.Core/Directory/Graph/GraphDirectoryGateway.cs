@@ -68,7 +68,7 @@ public sealed partial class GraphDirectoryGateway(
             // An ApiException, not only an ODataError: a gateway in front of Graph may answer 429 or 5xx without a JSON body.
             var retryAfter = RetryAfterOf(error);
             LogThrottled(logger, change.Kind, change.Grant.ActivationId, retryAfter?.TotalSeconds ?? -1);
-            return new DirectoryChangeResult(change, DirectoryChangeOutcome.RetryLater, $"Throttled by Graph (429): {(error as ODataError)?.Error?.Message}") { RetryAfter = retryAfter };
+            return new DirectoryChangeResult(change, DirectoryChangeOutcome.RetryLater, $"Throttled by Graph (429): {(error as ODataError)?.Error?.Message}") { RetryAfter = retryAfter, Throttled = true };
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested && IsAmbiguous(ex))
         {
@@ -253,7 +253,7 @@ public sealed partial class GraphDirectoryGateway(
 
         if (answer.Status == 429)
         {
-            return new DirectoryChangeResult(change, DirectoryChangeOutcome.RetryLater, $"Throttled by Azure Resource Manager (429): {answer.Message}") { RetryAfter = answer.RetryAfter };
+            return new DirectoryChangeResult(change, DirectoryChangeOutcome.RetryLater, $"Throttled by Azure Resource Manager (429): {answer.Message}") { RetryAfter = answer.RetryAfter, Throttled = true };
         }
 
         if (answer.IsAmbiguous)
