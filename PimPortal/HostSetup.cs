@@ -30,8 +30,6 @@ internal static partial class HostSetup
         var services = builder.Services;
         var options = CheckedOptions(builder.Configuration);
         services.AddPimPortalCore(builder.Configuration);
-        services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<PimOptions>, PimOptionsValidation>();
-        services.AddOptions<PimOptions>().ValidateOnStart();
         services.AddPimKeyRing(options.DataProtection);
         if (options.Jobs.Enabled)
         {
@@ -215,6 +213,7 @@ internal static partial class HostSetup
 
     public static async Task UsePimPortalAsync(this WebApplication app)
     {
+        var options = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<PimOptions>>().Value;
         await using (var scope = app.Services.CreateAsyncScope())
         {
             await scope.ServiceProvider.GetRequiredService<DatabaseInitializer>().InitializeAsync(app.Lifetime.ApplicationStopping);
@@ -228,7 +227,7 @@ internal static partial class HostSetup
         }
 
         app.UseForwardedHeaders();
-        app.UsePortalTelemetry(app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<PimOptions>>().Value.Telemetry);
+        app.UsePortalTelemetry(options.Telemetry);
         if (!app.Environment.IsDevelopment())
         {
             app.UseExceptionHandler("/error", createScopeForErrors: true);
@@ -242,7 +241,7 @@ internal static partial class HostSetup
 
         app.MapStaticAssets().AllowAnonymous();
         app.MapPortalHealthChecks();
-        if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<PimOptions>>().Value.Mode == PimMode.Entra)
+        if (options.Mode == PimMode.Entra)
         {
             app.MapEntraEndpoints();
         }

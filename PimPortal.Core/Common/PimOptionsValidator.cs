@@ -1,5 +1,4 @@
 using FluentValidation;
-using Microsoft.Extensions.Options;
 using MimeKit;
 
 namespace PimPortal.Core;
@@ -145,15 +144,5 @@ public static class ConfigurationCheck
     {
         var end = message.IndexOf(" is ", StringComparison.Ordinal);
         return end < 0 ? message : message[..end].Replace('.', ':').Replace(" ", "", StringComparison.Ordinal) + message[end..];
-    }
-}
-
-/// <summary>Runs <see cref="PimOptionsValidator"/> for the options system (<c>ValidateOnStart</c>), for hosts built without <see cref="ConfigurationCheck"/>.</summary>
-public sealed class PimOptionsValidation : IValidateOptions<PimOptions>
-{
-    public ValidateOptionsResult Validate(string? name, PimOptions options)
-    {
-        var problems = ConfigurationCheck.Problems(options);
-        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
     }
 }

@@ -5,7 +5,8 @@ namespace PimPortal.Core;
 
 /// <summary>
 /// The portal's own traces and metrics (OpenTelemetry reads them by the name <see cref="Name"/>): one span per
-/// command and per outbox or expiry pass, and the instruments an operator pages on. Without a listener — telemetry
+/// command and per outbox or expiry pass, and the counters an operator pages on (the gauges read
+/// from the database are the telemetry sampler's). Without a listener — telemetry
 /// not configured — each costs a check of a flag.
 /// </summary>
 public static class PimTelemetry
@@ -31,18 +32,5 @@ public static class PimTelemetry
 
     /// <summary>Blazor circuits open on this instance.</summary>
     public static readonly UpDownCounter<long> Circuits = Meter.CreateUpDownCounter<long>("pim.circuits.connected", "{circuit}", "Interactive sessions (Blazor circuits) open on this instance");
-
-    /// <summary>Registers the gauges read from the database by <paramref name="sample"/> (the last sample, taken by the telemetry worker).</summary>
-    public static void ObserveState(Func<PimStateSample?> sample)
-    {
-        ArgumentNullException.ThrowIfNull(sample);
-        Meter.CreateObservableGauge("pim.outbox.backlog", () => sample()?.OutboxBacklog ?? 0, "{message}", "Directory writes not done yet");
-        Meter.CreateObservableGauge("pim.outbox.oldest_due_age", () => sample()?.OutboxOldestDueAge.TotalSeconds ?? 0, "s", "How long the oldest due directory write has waited");
-        Meter.CreateObservableGauge("pim.approvals.pending", () => sample()?.PendingApprovals ?? 0, "{request}", "Requests waiting for an approver");
-        Meter.CreateObservableGauge("pim.audit.unsealed", () => sample()?.UnsealedEvents ?? 0, "{event}", "Audit events not sealed into the chain yet");
-        Meter.CreateObservableGauge("pim.audit.seal_lag", () => sample()?.SealLag.TotalSeconds ?? 0, "s", "Age of the oldest unsealed audit event");
-    }
 }
 
-/// <summary>What the database says, sampled every few seconds for the gauges.</summary>
-public sealed record PimStateSample(long OutboxBacklog, TimeSpan OutboxOldestDueAge, long PendingApprovals, long UnsealedEvents, TimeSpan SealLag);

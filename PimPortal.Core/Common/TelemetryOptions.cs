@@ -14,8 +14,11 @@ public sealed class TelemetryOptions
 
     public PrometheusOptions Prometheus { get; set; } = new();
 
+    /// <summary>Whether telemetry goes to a collector: this setting, or the standard environment variable.</summary>
+    public bool ExportsOtlp => OtlpEndpoint is not null || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT"));
+
     /// <summary>Whether anything is collected at all.</summary>
-    public bool Enabled => OtlpEndpoint is not null || Prometheus.Enabled || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT"));
+    public bool Enabled => ExportsOtlp || Prometheus.Enabled;
 }
 
 /// <summary>Section <c>Pim:Telemetry:Prometheus</c>: the scrape endpoint <c>/metrics</c>.</summary>

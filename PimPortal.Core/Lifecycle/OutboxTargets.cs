@@ -43,14 +43,15 @@ internal sealed record OutboxTargets(
             held);
     }
 
-    /// <summary>
-    /// What a message asks of the directory now. A grant that ended before (or while) it was written is removed
-    /// rather than assigned — removal is idempotent — so a late or repeated provisioning can never leave a role
-    /// behind; nothing removes a grant that is still open; a standing removal already done asks nothing.
-    /// </summary>
     /// <summary>The ended grants this batch removes already.</summary>
     private readonly HashSet<Guid> removing = [];
 
+    /// <summary>
+    /// What a message asks of the directory now. A grant that ended before (or while) it was written is removed
+    /// rather than assigned — removal is idempotent — so a late or repeated provisioning can never leave a role
+    /// behind, and it is removed once; nothing removes a grant that is still open; a standing removal already done
+    /// asks nothing.
+    /// </summary>
     public DirectoryChange? ToChange(OutboxMessage message, DateTimeOffset now)
     {
         if (message.Type == OutboxMessageType.RemoveStandingAssignment)

@@ -182,7 +182,7 @@ internal sealed class WorkersCheck(WorkerHeartbeats heartbeats) : IHealthCheck
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         var stuck = heartbeats.Stuck();
-        var watched = heartbeats.Watched.Count;
+        var watched = heartbeats.Count;
         return Task.FromResult(stuck.Count == 0
             ? HealthCheckResult.Healthy(watched == 0 ? "no workers in this instance" : $"{watched} workers passing")
             : HealthCheckResult.Unhealthy(string.Join("; ", stuck)));

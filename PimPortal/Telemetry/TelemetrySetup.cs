@@ -33,7 +33,7 @@ internal static class TelemetrySetup
         builder.Services.AddSingleton<TelemetrySampler>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<TelemetrySampler>());
         builder.Services.AddSingleton<CircuitHandler, CircuitCounter>();
-        var otlp = options.OtlpEndpoint is not null || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT"));
+        var otlp = options.ExportsOtlp;
         // Over HTTP each signal has its own path below the collector's address (as OTEL_EXPORTER_OTLP_ENDPOINT adds them);
         // over gRPC the address alone.
         Action<OtlpExporterOptions> Otlp(string signal) => o =>
@@ -88,8 +88,6 @@ internal static class TelemetrySetup
             return;
         }
 
-        var sampler = app.Services.GetRequiredService<TelemetrySampler>();
-        PimTelemetry.ObserveState(() => sampler.Last);
         if (!options.Prometheus.Enabled)
         {
             return;
