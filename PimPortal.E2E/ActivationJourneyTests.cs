@@ -98,8 +98,7 @@ public sealed class ActivationJourneyTests(Browser browser) : IAsyncLifetime
         return await db.AuditEvents.SingleAsync(e => e.Action == action);
     }
 
-    private static string CodeFor(DemoAccount who, int offsetSteps = 0) =>
-        new Totp(Base32Encoding.ToBytes(who.TotpSecret)).ComputeTotp(DateTime.UtcNow.AddSeconds(30 * offsetSteps));
+    private static string CodeFor(DemoAccount who, int offsetSteps = 0) => Journey.CodeFor(who, offsetSteps);
 
     private static string WrongCodeFor(DemoAccount who)
     {

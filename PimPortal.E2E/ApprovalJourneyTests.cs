@@ -101,7 +101,4 @@ public sealed class ApprovalJourneyTests(Browser browser) : Journey(browser)
         DbAsync(db => db.ActivationRequests.Where(r => r.RequesterId == who.Id && r.Status == ActivationRequestStatus.Pending).Select(r => r.Id).SingleAsync());
 
     private Task<AuditEvent> AuditAsync(string action) => DbAsync(db => db.AuditEvents.SingleAsync(e => e.Action == action));
-
-    private static string CodeFor(DemoAccount who) =>
-        new Totp(Base32Encoding.ToBytes(who.TotpSecret)).ComputeTotp(DateTime.UtcNow);
 }

@@ -10,6 +10,7 @@ using PimPortal.Core;
 using PimPortal.Core.Persistence;
 using PimPortal.Core.Security;
 using PimPortal.Core.Seed;
+using PimPortal.Hardening;
 using PimPortal.Health;
 using PimPortal.Telemetry;
 
@@ -74,6 +75,14 @@ internal static partial class HostSetup
             {
                 o.KnownIPNetworks.Add(network);
             }
+        });
+        // Over HTTPS the session cookie is __Host- prefixed and Secure; the antiforgery cookie Secure; no framing at all
+        // (the X-Frame-Options and frame-ancestors of the antiforgery and Blazor defaults give way to the portal's own).
+        services.PostConfigureAll<Microsoft.AspNetCore.Authentication.Cookies.CookieAuthenticationOptions>(o => o.CookieManager = new HostPrefixedCookies());
+        services.AddAntiforgery(o =>
+        {
+            o.SuppressXFrameOptionsHeader = true;
+            o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
         });
         services.AddPortalHealthChecks(options);
         builder.AddPortalTelemetry(options.Telemetry);
@@ -227,6 +236,7 @@ internal static partial class HostSetup
         }
 
         app.UseForwardedHeaders();
+        app.UseSecurityHeaders(options.Mode == PimMode.Entra ? EntraAuthentication.FormTargets(app.Configuration) : []);
         app.UsePortalTelemetry(options.Telemetry);
         if (!app.Environment.IsDevelopment())
         {
@@ -247,7 +257,7 @@ internal static partial class HostSetup
         }
 
         app.MapDownloads();
-        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = null);
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Data Protection key ring: {Problem}")]

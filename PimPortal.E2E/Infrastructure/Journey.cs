@@ -30,11 +30,14 @@ public abstract class Journey(Browser browser) : IAsyncLifetime
     }
 
     /// <summary>Signs <paramref name="who"/> in through the sign-in form in a new browser context; returns their My roles page, interactive.</summary>
-    protected async Task<IPage> SignInAsync(DemoAccount who)
+    protected async Task<IPage> SignInAsync(DemoAccount who) => await SignInAsync(await NewBrowserContextAsync(), who);
+
+    /// <summary>A new browser context on the portal, disposed with the journey.</summary>
+    protected async Task<IBrowserContext> NewBrowserContextAsync()
     {
         var context = await browser.Instance.NewContextAsync(new() { BaseURL = Server.BaseUrl });
         contexts.Add(context);
-        return await SignInAsync(context, who);
+        return context;
     }
 
     /// <summary>Signs <paramref name="who"/> in through the sign-in form in <paramref name="context"/>; returns their My roles page, interactive.</summary>
@@ -47,6 +50,10 @@ public abstract class Journey(Browser browser) : IAsyncLifetime
         await new MyRolesPage(page).WaitUntilInteractiveAsync();
         return page;
     }
+
+    /// <summary>The demo account's authenticator code now (or <paramref name="offsetSteps"/> 30-second steps away).</summary>
+    public static string CodeFor(DemoAccount who, int offsetSteps = 0) =>
+        new OtpNet.Totp(OtpNet.Base32Encoding.ToBytes(who.TotpSecret)).ComputeTotp(DateTime.UtcNow.AddSeconds(30 * offsetSteps));
 
     /// <summary>Reads the portal's database directly, for asserting what the journey left there.</summary>
     protected async Task<T> DbAsync<T>(Func<PimDbContext, Task<T>> read)

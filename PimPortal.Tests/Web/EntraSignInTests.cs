@@ -39,6 +39,15 @@ public sealed class EntraSignInTests : IClassFixture<EntraFactory>
     }
 
     [Fact]
+    public async Task FormsMayLeadToEntrasSignInHost_WhereSigningOutRedirects_AndNowhereElse()
+    {
+        var response = await factory.Browser().GetAsync("/healthz");
+
+        var policy = Assert.Single(response.Headers.GetValues("Content-Security-Policy"));
+        Assert.Contains("; form-action 'self' https://login.microsoftonline.com;", policy, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task TheSignInEndpoint_Challenges_AndAnAbsoluteReturnAddressIsNotKept()
     {
         var response = await factory.Browser().GetAsync("/entra/signin?returnUrl=https%3A%2F%2Fevil.example%2F");

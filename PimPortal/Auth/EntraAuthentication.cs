@@ -34,6 +34,12 @@ internal static class EntraAuthentication
             : $"Pim:Mode is Entra, so the app registration must be configured: set AzureAd:{string.Join(", AzureAd:", missing)}. See docs/entra-setup.md.";
     }
 
+    /// <summary>Entra's sign-in host (<c>AzureAd:Instance</c>), where signing out redirects: a form may lead there.</summary>
+    public static IEnumerable<string> FormTargets(IConfiguration configuration) =>
+        Uri.TryCreate(configuration["AzureAd:Instance"], UriKind.Absolute, out var instance)
+            ? [instance.GetLeftPart(UriPartial.Authority)]
+            : [];
+
     /// <summary>Where the id of the step-up rides in the OIDC round trip (protected in the state parameter).</summary>
     public const string StepUpItem = "pim:stepup";
 
