@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.DataProtection;
 using FluentValidation;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
@@ -58,6 +59,9 @@ public static class DependencyInjection
 
         services.TryAddSingleton<IDirectoryGateway, LocalDirectoryGateway>();
         services.TryAddSingleton<IMfaStepUp, TotpStepUp>();
+        services.AddDataProtection();
+        services.AddSingleton<AuthenticatorKeys>();
+        services.AddSingleton<AttemptLimiter>();
         services.AddSingleton<JobSignals>();
         services.AddSingleton<WorkerHeartbeats>();
         services.AddSingleton<PortalEvents>();

@@ -31,7 +31,7 @@ internal static partial class HostSetup
         var services = builder.Services;
         var options = CheckedOptions(builder.Configuration);
         services.AddPimPortalCore(builder.Configuration);
-        services.AddPimKeyRing(options.DataProtection);
+        services.AddPimKeyRing(options.DataProtection, SqliteFile(options, builder.Configuration));
         if (options.Jobs.Enabled)
         {
             services.AddPimPortalJobs(options.Mode);
@@ -88,6 +88,14 @@ internal static partial class HostSetup
         builder.AddPortalTelemetry(options.Telemetry);
         return builder;
     }
+
+    /// <summary>The SQLite database's file (absolute), or null for another database or one in memory.</summary>
+    private static string? SqliteFile(PimOptions options, IConfiguration configuration) =>
+        options.Database.Provider == DatabaseProvider.Sqlite
+        && new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(configuration.GetConnectionString("Pim")) is { DataSource: { Length: > 0 } file, Mode: not Microsoft.Data.Sqlite.SqliteOpenMode.Memory }
+        && file != ":memory:"
+            ? Path.GetFullPath(file)
+            : null;
 
     /// <summary><c>ForwardedHeaders:KnownProxies</c> (addresses) and <c>…:KnownNetworks</c> (CIDR), a bad one stopping the start.</summary>
     private static (List<System.Net.IPAddress> Addresses, List<System.Net.IPNetwork> Networks) TrustedProxies(IConfiguration configuration)
@@ -195,7 +203,7 @@ internal static partial class HostSetup
         services.AddIdentityCore<PortalUser>(o =>
             {
                 o.User.RequireUniqueEmail = true;
-                o.Lockout.MaxFailedAccessAttempts = 5;
+                o.Lockout.MaxFailedAccessAttempts = 10; // above the 5 wrong passwords a minute one address may try (Pim:RateLimits:SignIn)
                 o.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(5);
                 o.Password.RequiredLength = 12;
             })

@@ -29,3 +29,9 @@ public sealed class RefusedException(string message, IReadOnlyList<string> reaso
 
 /// <summary>Someone else changed the same thing at the same moment; reload and try again.</summary>
 public sealed class ConflictException(string message) : PimException(message);
+
+/// <summary>Refused before it was tried: too many attempts; <see cref="RetryAfter"/> says when the next is let through.</summary>
+public sealed class RateLimitedException(string message, TimeSpan retryAfter) : PimException(message)
+{
+    public TimeSpan RetryAfter { get; } = retryAfter;
+}

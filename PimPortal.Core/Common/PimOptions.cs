@@ -32,6 +32,8 @@ public sealed class PimOptions
 
     public KeyRingOptions DataProtection { get; set; } = new();
 
+    public RateLimitOptions RateLimits { get; set; } = new();
+
     public TelemetryOptions Telemetry { get; set; } = new();
 
     /// <summary>The portal's address as users reach it, for the links in emails (e.g. https://pim.contoso.com).</summary>

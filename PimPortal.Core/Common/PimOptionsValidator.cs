@@ -30,6 +30,18 @@ public sealed class PimOptionsValidator : AbstractValidator<PimOptions>
         RuleFor(o => o.StepUp.AuthenticationContext).Matches("^c([1-9]|[1-9][0-9])$").When(o => o.Mode == PimMode.Entra)
             .WithMessage(Allowed("a Conditional Access authentication context id, c1 to c99"));
 
+        foreach (var (name, limits) in new (string, Func<PimOptions, AttemptLimits>)[] { ("SignIn", o => o.RateLimits.SignIn), ("StepUp", o => o.RateLimits.StepUp) })
+        {
+            foreach (var (scope, limit) in new (string, Func<AttemptLimits, WindowLimit>)[] { ("PerAddress", l => l.PerAddress), ("PerAccount", l => l.PerAccount) })
+            {
+                var key = $"Pim:RateLimits:{name}:{scope}";
+                RuleFor(o => limit(limits(o)).PermitLimit).InclusiveBetween(0, 10_000).OverridePropertyName($"RateLimits.{name}.{scope}.PermitLimit")
+                    .WithMessage(o => Line(key + ":PermitLimit", limit(limits(o)).PermitLimit, "a whole number from 0 (no limit) to 10000"));
+                RuleFor(o => limit(limits(o)).Window).Must(t => t >= TimeSpan.FromSeconds(1) && t <= TimeSpan.FromDays(1)).OverridePropertyName($"RateLimits.{name}.{scope}.Window")
+                    .WithMessage(o => Line(key + ":Window", limit(limits(o)).Window, "from 00:00:01 to 1.00:00:00"));
+            }
+        }
+
         RuleFor(o => o.Smtp).Custom((smtp, context) =>
         {
             if (!smtp.IsConfigured)

@@ -139,6 +139,7 @@ public static class AuditActions
     public const string NotificationMailFailed = "notification.mail-failed";
     public const string MfaVerified = "mfa.verified";
     public const string MfaFailed = "mfa.failed";
+    public const string MfaRateLimited = "mfa.rate-limited";
     public const string StepUpStarted = "mfa.step-up-started";
     public const string StepUpVerified = "mfa.step-up-verified";
     public const string PrincipalProvisioned = "principal.provisioned";
@@ -172,6 +173,7 @@ public static class AuditActions
     public const string SignInSucceeded = "signin.succeeded";
     public const string DirectorySignIn = "signin.in-directory";
     public const string SignInFailed = "signin.failed";
+    public const string SignInRateLimited = "signin.rate-limited";
     public const string SignedOut = "signin.signed-out";
     public const string DemoSeeded = "system.demo-seeded";
     public const string AuditExported = "audit.exported";

@@ -12,18 +12,32 @@ namespace PimPortal.Core.Security;
 /// so every instance reads the same keys and a redeployed container keeps everybody signed in; under one fixed
 /// application name, so every instance may read what another protected; each key encrypted at rest with the
 /// certificate <c>Pim:DataProtection:CertificatePath</c> names (the previous ones still read older keys).
+/// On SQLite without a certificate (the embedded default) the keys are kept in a directory beside the database file
+/// instead (<see cref="DirectoryBeside"/>): the file alone — a copy, a backup — then decrypts nothing it holds
+/// (authenticator keys, <see cref="AuthenticatorKeys"/>).
 /// </summary>
 public static class KeyRing
 {
     /// <summary>The application name every instance shares: Data Protection isolates key use by it.</summary>
     public const string ApplicationName = "PimPortal";
 
-    public static IServiceCollection AddPimKeyRing(this IServiceCollection services, KeyRingOptions options)
+    /// <summary>The key directory of an SQLite database file without a certificate: <c>pimportal.db</c> → <c>pimportal.db.keys/</c>.</summary>
+    public static string DirectoryBeside(string sqliteFile) => sqliteFile + ".keys";
+
+    /// <param name="sqliteFile">The database file when the database is SQLite (not in memory), else null.</param>
+    public static IServiceCollection AddPimKeyRing(this IServiceCollection services, KeyRingOptions options, string? sqliteFile = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var builder = services.AddDataProtection()
-            .SetApplicationName(ApplicationName)
-            .PersistKeysToDbContext<PimDbContext>();
+        var builder = services.AddDataProtection().SetApplicationName(ApplicationName);
+        if (sqliteFile is not null && options.CertificatePath is not { Length: > 0 })
+        {
+            builder.PersistKeysToFileSystem(System.IO.Directory.CreateDirectory(DirectoryBeside(sqliteFile)));
+        }
+        else
+        {
+            builder.PersistKeysToDbContext<PimDbContext>();
+        }
+
         if (options.CertificatePath is { Length: > 0 } path)
         {
             builder.ProtectKeysWithCertificate(Load(path, options.CertificatePassword, "Pim:DataProtection:CertificatePath"));

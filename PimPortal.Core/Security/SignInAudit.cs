@@ -16,6 +16,10 @@ public sealed class SignInAudit(IDbContextFactory<PimDbContext> dbFactory, TimeP
     public Task FailedAsync(string attemptedName, string reason, ClientInfo client, CancellationToken cancellationToken) =>
         WriteAsync(Actor.System, AuditActions.SignInFailed, attemptedName, AuditOutcome.Refused, reason, null, client, cancellationToken);
 
+    /// <summary>A sign-in refused before its password was checked: too many attempts (<see cref="AttemptLimiter"/>).</summary>
+    public Task RateLimitedAsync(string attemptedName, AttemptVerdict verdict, ClientInfo client, CancellationToken cancellationToken) =>
+        WriteAsync(Actor.System, AuditActions.SignInRateLimited, attemptedName, AuditOutcome.Refused, $"too many attempts per {verdict.Limit}; retry after {verdict.RetryAfterSeconds} s", null, client, cancellationToken);
+
     public Task SignedOutAsync(Guid principalId, string name, ClientInfo client, CancellationToken cancellationToken) =>
         WriteAsync(new Actor(principalId, name, new HashSet<string>()), AuditActions.SignedOut, name, AuditOutcome.Success, null, principalId, client, cancellationToken);
 

@@ -6,12 +6,8 @@ using PimPortal.Core.Persistence;
 namespace PimPortal.Core.Security;
 
 /// <summary>TOTP step-up: each code is single use (its time step is remembered) and five wrong codes lock it for a while.</summary>
-public sealed class TotpStepUp(IOptions<PimOptions> options) : IMfaStepUp
+public sealed class TotpStepUp(IOptions<PimOptions> options, AuthenticatorKeys keys, AttemptLimiter limiter) : IMfaStepUp
 {
-    /// <summary>Where ASP.NET Core Identity keeps a user's authenticator key.</summary>
-    public const string KeyLoginProvider = "[AspNetUserStore]";
-    public const string KeyName = "AuthenticatorKey";
-
     public async Task<DateTimeOffset?> LastVerifiedAtAsync(PimDbContext db, Actor actor, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(db);
@@ -30,8 +26,22 @@ public sealed class TotpStepUp(IOptions<PimOptions> options) : IMfaStepUp
             throw new RefusedException("Enter the 6-digit code from your authenticator app.");
         }
 
+        // Guessing is slowed per address and per account before the code is checked (or the lockout counts it).
+        var verdict = limiter.Check(AttemptKind.StepUp, context.Client.Address, actor.PrincipalId.ToString());
+        if (!verdict.IsAllowed)
+        {
+            if (verdict.ShouldAudit)
+            {
+                db.AuditEvents.Add(context.Audit(now, AuditActions.MfaRateLimited, "principal", actor.PrincipalId.ToString(), AuditOutcome.Refused,
+                    new { method = "totp", limit = verdict.Limit, retryAfterSeconds = verdict.RetryAfterSeconds }, actor.PrincipalId));
+                await db.SaveChangesAsync(cancellationToken);
+            }
+
+            throw new RateLimitedException($"Too many code attempts: try again in {verdict.RetryAfterSeconds} s.", verdict.RetryAfter);
+        }
+
         var key = await db.UserTokens.AsNoTracking()
-            .Where(t => t.UserId == actor.PrincipalId && t.LoginProvider == KeyLoginProvider && t.Name == KeyName)
+            .Where(t => t.UserId == actor.PrincipalId && t.LoginProvider == AuthenticatorKeys.LoginProvider && t.Name == AuthenticatorKeys.Name)
             .Select(t => t.Value)
             .SingleOrDefaultAsync(cancellationToken);
         if (string.IsNullOrEmpty(key))
@@ -45,12 +55,24 @@ public sealed class TotpStepUp(IOptions<PimOptions> options) : IMfaStepUp
             throw new RefusedException($"Too many wrong codes: try again after {state.LockedUntil:HH:mm:ss} UTC.");
         }
 
-        var step = Totp.Verify(Base32.Decode(key), proof, now);
+        byte[] secret;
+        try
+        {
+            secret = Base32.Decode(keys.Reveal(actor.PrincipalId, key));
+        }
+        catch (System.Security.Cryptography.CryptographicException)
+        {
+            // Encrypted for another account (a row copied over), or with a key ring this instance does not have.
+            throw new RefusedException("Your authenticator key cannot be read here, so you cannot prove MFA; ask a PIM administrator to set up your authenticator again.");
+        }
+
+        var step = Totp.Verify(secret, proof, now);
         if (step is null || step <= state.LastAcceptedTimeStep)
         {
             var failure = step is null
                 ? "The authenticator code is wrong or has expired."
                 : "This authenticator code was already used; wait for the next one.";
+            limiter.CountFailure(AttemptKind.StepUp, context.Client.Address, actor.PrincipalId.ToString());
             await RecordFailureAsync(db, context, failure, now, cancellationToken);
             throw new RefusedException(failure);
         }

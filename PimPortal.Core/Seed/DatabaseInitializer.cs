@@ -6,9 +6,12 @@ using PimPortal.Core.Persistence;
 
 namespace PimPortal.Core.Seed;
 
-/// <summary>Brings the database up to date on start: migrations (always for SQLite), then the demo seed when asked.</summary>
+/// <summary>
+/// Brings the database up to date on start: migrations (always for SQLite), then the demo seed when asked, then the
+/// data migration of secrets at rest (authenticator keys left in clear by an earlier version are encrypted).
+/// </summary>
 public sealed partial class DatabaseInitializer(
-    IDbContextFactory<PimDbContext> dbFactory, DemoSeeder seeder, IOptions<PimOptions> options, ILogger<DatabaseInitializer> logger)
+    IDbContextFactory<PimDbContext> dbFactory, DemoSeeder seeder, Security.AuthenticatorKeys authenticatorKeys, IOptions<PimOptions> options, ILogger<DatabaseInitializer> logger)
 {
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
@@ -40,6 +43,14 @@ public sealed partial class DatabaseInitializer(
 
         var migrated = watch.Elapsed;
         var seeded = settings.SeedsDemo && await seeder.SeedIfEmptyAsync(cancellationToken);
+        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
+        {
+            if (await authenticatorKeys.ProtectStoredAsync(db, cancellationToken) is > 0 and var encrypted)
+            {
+                LogKeysEncrypted(logger, encrypted);
+            }
+        }
+
         LogReady(logger, applied, migrated.TotalMilliseconds, seeded, watch.Elapsed.TotalMilliseconds);
     }
 
@@ -50,6 +61,9 @@ public sealed partial class DatabaseInitializer(
         return $"The {provider} database is not migrated: {pending.Count} migration{(pending.Count == 1 ? "" : "s")} to apply (the latest {pending[^1]}). " +
             "Apply them (dotnet ef database update, or the idempotent script: docs/operations.md) or set Pim:Database:MigrateOnStart=true.";
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} authenticator keys were stored in clear: now encrypted with the Data Protection key ring")]
+    private static partial void LogKeysEncrypted(ILogger logger, int count);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Database ready: {Applied} migrations applied in {MigratedMs:0} ms; demo seeded: {Seeded}; {TotalMs:0} ms in all")]
     private static partial void LogReady(ILogger logger, int applied, double migratedMs, bool seeded, double totalMs);

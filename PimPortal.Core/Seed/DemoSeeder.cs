@@ -7,7 +7,7 @@ using PimPortal.Core.Security;
 namespace PimPortal.Core.Seed;
 
 /// <summary>Seeds the demo organisation into an empty database, in one SaveChanges (one transaction), with its audit event.</summary>
-public sealed class DemoSeeder(IDbContextFactory<PimDbContext> dbFactory, TimeProvider time)
+public sealed class DemoSeeder(IDbContextFactory<PimDbContext> dbFactory, TimeProvider time, AuthenticatorKeys keys)
 {
     /// <summary>Seeds unless the directory already has principals; returns whether it seeded.</summary>
     public async Task<bool> SeedIfEmptyAsync(CancellationToken cancellationToken)
@@ -63,7 +63,7 @@ public sealed class DemoSeeder(IDbContextFactory<PimDbContext> dbFactory, TimePr
             };
             user.PasswordHash = hashes[account.Id];
             db.Users.Add(user);
-            db.UserTokens.Add(new IdentityUserToken<Guid> { UserId = account.Id, LoginProvider = TotpStepUp.KeyLoginProvider, Name = TotpStepUp.KeyName, Value = account.TotpSecret });
+            db.UserTokens.Add(new IdentityUserToken<Guid> { UserId = account.Id, LoginProvider = AuthenticatorKeys.LoginProvider, Name = AuthenticatorKeys.Name, Value = keys.Protect(account.Id, account.TotpSecret) });
             if (account.Permission is { } permission)
             {
                 db.UserRoles.Add(new IdentityUserRole<Guid> { UserId = account.Id, RoleId = roles[permission].Id });

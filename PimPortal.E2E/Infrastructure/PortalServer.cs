@@ -40,6 +40,12 @@ public sealed class PortalServer : WebApplicationFactory<Program>
         {
             File.Delete(file + suffix);
         }
+
+        var keys = Core.Security.KeyRing.DirectoryBeside(file);
+        if (System.IO.Directory.Exists(keys))
+        {
+            System.IO.Directory.Delete(keys, recursive: true);
+        }
     }
 }
 

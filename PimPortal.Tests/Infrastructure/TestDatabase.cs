@@ -21,6 +21,23 @@ public enum DatabaseKind
 /// <summary>A fresh, migrated, empty database of one engine, dropped on dispose.</summary>
 public sealed class TestDatabase : IAsyncDisposable
 {
+    /// <summary>
+    /// The Data Protection key ring of this test run: the templates' authenticator keys are encrypted with it, and every
+    /// TestApp reads them with it (the web hosts keep their own, beside their database file).
+    /// </summary>
+    public static readonly DirectoryInfo KeyRingDirectory = CreateKeyRingDirectory();
+
+    public static void UseTestKeyRing(Microsoft.AspNetCore.DataProtection.IDataProtectionBuilder builder) =>
+        Microsoft.AspNetCore.DataProtection.DataProtectionBuilderExtensions.PersistKeysToFileSystem(
+            Microsoft.AspNetCore.DataProtection.DataProtectionBuilderExtensions.SetApplicationName(builder, Core.Security.KeyRing.ApplicationName), KeyRingDirectory);
+
+    private static DirectoryInfo CreateKeyRingDirectory()
+    {
+        var directory = System.IO.Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), $"pim-test-keys-{Guid.NewGuid():N}"));
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => directory.Delete(recursive: true);
+        return directory;
+    }
+
     // One migrated template per engine and test run; each test gets a copy (a file copy, or CREATE DATABASE … TEMPLATE).
     private static readonly Lazy<Task<string>> SqliteTemplate = new(async () =>
     {
@@ -180,7 +197,8 @@ public sealed class TestDatabase : IAsyncDisposable
 
         // The demo organisation is part of the template (hashing six passwords per test would dominate the run),
         // seeded a day before the tests' clock starts.
-        await new DemoSeeder(factory, new FakeTimeProvider(TestApp.Start.AddDays(-1))).SeedIfEmptyAsync(CancellationToken.None);
+        var keys = new Core.Security.AuthenticatorKeys(Microsoft.AspNetCore.DataProtection.DataProtectionProvider.Create(KeyRingDirectory, UseTestKeyRing));
+        await new DemoSeeder(factory, new FakeTimeProvider(TestApp.Start.AddDays(-1)), keys).SeedIfEmptyAsync(CancellationToken.None);
     }
 
     private static async Task ExecuteAsync(string server, string sql)

@@ -74,6 +74,12 @@ public sealed partial class PortalFactory : WebApplicationFactory<Program>
         {
             File.Delete(file + suffix);
         }
+
+        var keys = Core.Security.KeyRing.DirectoryBeside(file);
+        if (System.IO.Directory.Exists(keys))
+        {
+            System.IO.Directory.Delete(keys, recursive: true);
+        }
     }
 
     [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]

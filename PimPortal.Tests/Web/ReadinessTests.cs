@@ -134,7 +134,7 @@ public sealed class ReadinessTests
     }
 
     [Fact]
-    public async Task ACookieIssuedByOneInstance_IsReadByAnother_ThroughTheKeyRingInTheDatabase()
+    public async Task ACookieIssuedByOneInstance_IsReadByAnother_ThroughTheSharedKeyRing()
     {
         var file = PortalFactory.NewFile();
         await using var first = PortalFactory.On(file);
@@ -150,7 +150,33 @@ public sealed class ReadinessTests
 
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
         Assert.Contains("erin@contoso.test", await page.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        Assert.Equal(1, await first.Services.GetRequiredService<IDbContextFactory<PimDbContext>>().CreateDbContext().DataProtectionKeys.CountAsync());
+
+        // SQLite without a certificate: the ring is kept beside the file, not in it.
+        Assert.Single(System.IO.Directory.GetFiles(Core.Security.KeyRing.DirectoryBeside(file), "key-*.xml"));
+        Assert.Equal(0, await first.Services.GetRequiredService<IDbContextFactory<PimDbContext>>().CreateDbContext().DataProtectionKeys.CountAsync());
+    }
+
+    [Fact]
+    public async Task TheEmbeddedDatabaseFileAlone_HoldsNoAuthenticatorSecret_NorTheKeyToOne()
+    {
+        var file = PortalFactory.NewFile();
+        await using (var portal = PortalFactory.On(file))
+        {
+            Assert.Equal(HttpStatusCode.OK, (await portal.Browser().GetAsync("/healthz/ready")).StatusCode);
+        }
+
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        var bytes = new List<byte>();
+        foreach (var part in new[] { file, file + "-wal" }.Where(File.Exists))
+        {
+            bytes.AddRange(await File.ReadAllBytesAsync(part));
+        }
+
+        var text = System.Text.Encoding.ASCII.GetString([.. bytes]);
+        Assert.Contains("AuthenticatorKey", text, StringComparison.Ordinal);
+        Assert.All(DemoOrganisation.Accounts, a => Assert.DoesNotContain(a.TotpSecret, text, StringComparison.Ordinal));
+        Assert.DoesNotContain("masterKey", text, StringComparison.Ordinal);
+        Assert.Contains("masterKey", await File.ReadAllTextAsync(System.IO.Directory.GetFiles(Core.Security.KeyRing.DirectoryBeside(file), "key-*.xml").Single()), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -75,20 +75,6 @@ public sealed class SignInTests : IClassFixture<PortalFactory>
     }
 
     [Fact]
-    public async Task SignIn_FiveWrongPasswords_LockTheAccount()
-    {
-        var browser = factory.Browser();
-        for (var i = 0; i < 5; i++)
-        {
-            await PortalFactory.SignInAsync(browser, DemoOrganisation.Carol.Email, "wrong-" + i);
-        }
-
-        var response = await PortalFactory.SignInAsync(browser, DemoOrganisation.Carol.Email, DemoOrganisation.Password);
-
-        Assert.Contains("this account is locked", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-    }
-
-    [Fact]
     public async Task SignIn_ToADisabledAccount_IsRefused()
     {
         await WithDb(db => db.Principals.Where(p => p.Id == DemoOrganisation.BreakGlass.Id).ExecuteUpdateAsync(s => s.SetProperty(p => p.IsEnabled, false)));

@@ -330,6 +330,7 @@ public abstract class ActivateRolesTests(DatabaseKind kind) : HandlerTests(kind)
     [Fact]
     public async Task Activate_AfterFiveWrongCodes_StepUpIsLockedEvenForTheRightCode()
     {
+        await StartAsync(new Dictionary<string, string?>(NoRateLimits)); // the lockout behind the rate limit
         var eligibility = await App.EligibilityOf(Alice, UserAdmin);
         var wrong = App.WrongCodeFor(Alice);
         for (var i = 0; i < 5; i++)
@@ -350,6 +351,7 @@ public abstract class ActivateRolesTests(DatabaseKind kind) : HandlerTests(kind)
     [Fact]
     public async Task Activate_WrongCodesInParallel_AreEachCounted_AndLockStepUp()
     {
+        await StartAsync(new Dictionary<string, string?>(NoRateLimits)); // the lockout behind the rate limit
         var eligibility = await App.EligibilityOf(Alice, UserAdmin);
         var wrong = App.WrongCodeFor(Alice);
 
@@ -361,6 +363,34 @@ public abstract class ActivateRolesTests(DatabaseKind kind) : HandlerTests(kind)
         var locked = await Assert.ThrowsAsync<RefusedException>(() => App.SendAs(Alice, new ActivateRoles(
             [new ActivationItem(eligibility, TimeSpan.FromHours(1))], "Now the right one", null, null, App.CodeFor(Alice))));
         Assert.StartsWith("Too many wrong codes", locked.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Activate_AfterThreeWrongCodes_TheNextWaits_BeforeAnyLockout_AndTheFloodIsAuditedOnce()
+    {
+        var eligibility = await App.EligibilityOf(Alice, UserAdmin);
+        var wrong = App.WrongCodeFor(Alice);
+        ActivateRoles Guess(string code) => new([new ActivationItem(eligibility, TimeSpan.FromHours(1))], "Guessing", null, null, code);
+        for (var i = 0; i < 3; i++)
+        {
+            await Assert.ThrowsAsync<RefusedException>(() => App.SendAs(Alice, Guess(wrong)));
+        }
+
+        // The fourth — even the right code — waits; so do the next ten, from any address, and the code is not checked.
+        var waits = await Assert.ThrowsAsync<RateLimitedException>(() => App.SendAs(Alice, Guess(App.CodeFor(Alice))));
+        for (var i = 0; i < 10; i++)
+        {
+            await Assert.ThrowsAsync<RateLimitedException>(() => App.SendAs(Alice, Guess(wrong), new ClientInfo($"198.51.100.{i}", "Guesser/1.0")));
+        }
+
+        Assert.StartsWith("Too many code attempts: try again in ", waits.Message, StringComparison.Ordinal);
+        Assert.InRange(waits.RetryAfter, TimeSpan.FromMilliseconds(1), TimeSpan.FromMinutes(1));
+        var state = await App.Db(db => db.MfaStates.SingleAsync(s => s.PrincipalId == Alice.Id));
+        Assert.Equal((3, null), (state.FailedAttempts, state.LockedUntil));
+        Assert.Equal(3, (await App.AuditAsync(AuditActions.MfaFailed)).Count);
+        var limited = Assert.Single(await App.AuditAsync(AuditActions.MfaRateLimited));
+        Assert.Contains("\"limit\":\"account\"", limited.Details, StringComparison.Ordinal);
+        Assert.Empty(await App.Db(db => db.Activations.ToListAsync()));
     }
 
     [Fact]
