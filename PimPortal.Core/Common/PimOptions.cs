@@ -12,6 +12,8 @@ public sealed class PimOptions
 
     public StepUpOptions StepUp { get; set; } = new();
 
+    public ActivationOptions Activation { get; set; } = new();
+
     public DemoOptions Demo { get; set; } = new();
 
     /// <summary>Whether to seed the demo: <c>Pim:Demo:Seed</c> when set, otherwise only in the embedded default.</summary>
@@ -81,6 +83,13 @@ public sealed class StepUpOptions
 
     /// <summary>Entra mode: the Conditional Access authentication context the step-up asks for (its id, e.g. c1).</summary>
     public string AuthenticationContext { get; set; } = "c1";
+}
+
+/// <summary>Section <c>Pim:Activation</c>.</summary>
+public sealed class ActivationOptions
+{
+    /// <summary>Letters or digits a required justification needs at least ("." or "n/a" is not a reason); 1 to 100.</summary>
+    public int JustificationMinimum { get; set; } = Policy.ActivationPolicy.DefaultJustificationMinimum;
 }
 
 /// <summary>Section <c>Pim:Demo</c>.</summary>

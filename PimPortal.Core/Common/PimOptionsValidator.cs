@@ -27,6 +27,7 @@ public sealed class PimOptionsValidator : AbstractValidator<PimOptions>
 
         RuleFor(o => o.StepUp.FreshFor).Must(t => t > TimeSpan.Zero && t <= TimeSpan.FromHours(1)).WithMessage(Allowed("more than zero and at most 01:00:00 (MFA at the moment of activation)"));
         RuleFor(o => o.StepUp.LockoutFor).Must(Positive).WithMessage(PositiveSpan);
+        RuleFor(o => o.Activation.JustificationMinimum).InclusiveBetween(1, 100).WithMessage(Allowed("a whole number from 1 to 100"));
         RuleFor(o => o.StepUp.AuthenticationContext).Matches("^c([1-9]|[1-9][0-9])$").When(o => o.Mode == PimMode.Entra)
             .WithMessage(Allowed("a Conditional Access authentication context id, c1 to c99"));
 

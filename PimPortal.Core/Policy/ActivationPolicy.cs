@@ -11,6 +11,9 @@ public static class ActivationPolicy
     /// <summary>The shortest activation accepted.</summary>
     public static readonly TimeSpan MinimumDuration = TimeSpan.FromMinutes(5);
 
+    /// <summary>Letters or digits a required justification needs at least, unless configured (Pim:Activation:JustificationMinimum).</summary>
+    public const int DefaultJustificationMinimum = 3;
+
     /// <summary>How far ahead an activation may be scheduled.</summary>
     public static readonly TimeSpan MaxScheduleAhead = TimeSpan.FromDays(30);
 
@@ -126,10 +129,17 @@ public static class ActivationPolicy
         var justification = input.Justification?.Trim();
         if (settings.RequireJustification)
         {
-            requirements.Add(new(PolicyRequirementKind.Justification, "A justification", !string.IsNullOrEmpty(justification)));
+            // "." or "-" is not a reason: count what carries words.
+            var meaningful = justification?.Count(char.IsLetterOrDigit) ?? 0;
+            requirements.Add(new(PolicyRequirementKind.Justification, "A justification", meaningful >= Math.Max(1, input.JustificationMinimum)));
             if (string.IsNullOrEmpty(justification))
             {
                 violations.Add(new(PolicyViolationCode.JustificationMissing, "Give a justification."));
+            }
+            else if (meaningful < input.JustificationMinimum)
+            {
+                violations.Add(new(PolicyViolationCode.JustificationTooShort,
+                    $"Say why you need the role: a justification needs at least {input.JustificationMinimum} letters or digits."));
             }
         }
 
@@ -251,7 +261,8 @@ public sealed record ActivationPolicyInput(
     bool MfaProofOffered = false,
     DateTimeOffset? Start = null,
     int? AvailableApprovers = null,
-    bool HasStandingAssignment = false)
+    bool HasStandingAssignment = false,
+    int JustificationMinimum = ActivationPolicy.DefaultJustificationMinimum)
 {
     /// <summary>When the grant would begin: the scheduled start, or now.</summary>
     public DateTimeOffset EffectiveStart => Starts.Effective(Start, Now);
@@ -294,6 +305,7 @@ public enum PolicyViolationCode
     DurationPastEligibility,
     ExtensionNotLater,
     JustificationMissing,
+    JustificationTooShort,
     JustificationTooLong,
     TicketMissing,
     MfaRequired,

@@ -188,6 +188,32 @@ public sealed class ActivationPolicyTests
     public void PendingRequest_Denies() =>
         Assert.Equal([PolicyViolationCode.AlreadyPending], ActivationPolicy.Evaluate(Input(Settings()) with { HasPendingRequest = true }).Violations.Select(v => v.Code));
 
+    [Theory]
+    [InlineData(".")]
+    [InlineData("...")]
+    [InlineData(" - ")]
+    [InlineData("!?")]
+    [InlineData("ab")]
+    public void AJustificationOfPunctuationOrTooFewLetters_IsRefused_SayingWhy(string justification)
+    {
+        var decision = ActivationPolicy.Evaluate(Input(Settings(), justification: justification));
+
+        Assert.Equal(PolicyVerdict.Deny, decision.Verdict);
+        var violation = Assert.Single(decision.Violations);
+        Assert.Equal(PolicyViolationCode.JustificationTooShort, violation.Code);
+        Assert.Equal("Say why you need the role: a justification needs at least 3 letters or digits.", violation.Message);
+        Assert.False(decision.Requirements.Single(r => r.Kind == PolicyRequirementKind.Justification).IsMet);
+    }
+
+    [Fact]
+    public void TheJustificationMinimum_IsConfigurable_AndOnlyForRolesThatRequireOne()
+    {
+        Assert.Equal(PolicyVerdict.Allow, ActivationPolicy.Evaluate(Input(Settings(), justification: "INC42")).Verdict);
+        Assert.Equal(PolicyViolationCode.JustificationTooShort,
+            Assert.Single(ActivationPolicy.Evaluate(Input(Settings(), justification: "INC42") with { JustificationMinimum = 10 }).Violations).Code);
+        Assert.Equal(PolicyVerdict.Allow, ActivationPolicy.Evaluate(Input(Settings(justification: false), justification: ".")).Verdict);
+    }
+
     [Fact]
     public void EveryViolation_IsReportedAtOnce()
     {

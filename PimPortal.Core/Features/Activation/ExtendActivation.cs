@@ -61,7 +61,8 @@ public sealed class ExtendActivationHandler(
         var (activation, ctx) = await ExtensionContext.LoadAsync(db, me, command.ActivationId, track: true, cancellationToken);
         var (decisions, mfaVerifiedAt) = await PolicyContext.DecideWithStepUpAsync(
             (mfaAt, codeToCheck) => [ActivationPolicy.Evaluate(ExtensionContext.Input(
-                activation, ctx, now, command.Duration, details.Justification, details.TicketNumber, details.TicketSystem, mfaAt, freshFor, codeToCheck))],
+                activation, ctx, now, command.Duration, details.Justification, details.TicketNumber, details.TicketSystem, mfaAt, freshFor, codeToCheck) with
+                { JustificationMinimum = options.Value.Activation.JustificationMinimum })],
             await PolicyContext.LastMfaAsync([ctx], stepUp, db, context.Actor, cancellationToken),
             command.AuthenticatorCode, stepUp, db, context, now, cancellationToken);
         var decision = decisions[0];

@@ -59,7 +59,7 @@ public sealed class PreviewActivationHandler(IDbContextFactory<PimDbContext> dbF
         var items = query.Items.Zip(contexts, (item, ctx) => new ItemPreview(
             item.EligibilityId,
             ctx.RoleName,
-            ActivationPolicy.Evaluate(ctx.Input(now, item.Duration, query.Justification, query.TicketNumber, query.TicketSystem, lastMfa, freshFor, query.CodeEntered) with { Start = query.StartAt })))
+            ActivationPolicy.Evaluate(ctx.Input(now, item.Duration, query.Justification, query.TicketNumber, query.TicketSystem, lastMfa, freshFor, query.CodeEntered) with { Start = query.StartAt, JustificationMinimum = options.Value.Activation.JustificationMinimum })))
             .ToList();
         var settings = contexts.Where(c => c.Role is not null).Select(c => c.Role!.Settings).ToList();
         return new ActivationPreview(
