@@ -192,6 +192,47 @@ public abstract class DecideRequestTests(DatabaseKind kind) : HandlerTests(kind)
     }
 
     [Fact]
+    public async Task ARequesterInTheApproverGroup_CannotApproveTheirOwnRequestThroughTheGroup_ButTheOtherMembersCan()
+    {
+        // A field report against other PIM tools: the requester is a member of the approver group.
+        var group = Guid.NewGuid();
+        await App.ChangeAsync(async db =>
+        {
+            db.Principals.Add(new Principal(group, PrincipalKind.Group, "GA approvers", null));
+            db.GroupMemberships.Add(new GroupMembership(group, Alice.Id));
+            db.GroupMemberships.Add(new GroupMembership(group, Carol.Id));
+            await db.SaveChangesAsync();
+            var settings = await ApprovalArrange.SettingsOf(db, GlobalAdmin);
+            settings.RemoveApprover(Bob.Id);
+            settings.RemoveApprover(Erin.Id);
+            settings.AddApprover(group);
+        });
+        var id = await App.RequestAsync(Alice, GlobalAdmin);
+
+        var refused = await Assert.ThrowsAsync<DomainRuleException>(() => App.ApproveAsync(Alice, id));
+
+        Assert.Equal("Nobody can approve or deny their own request.", refused.Message);
+        Assert.Empty((await App.QueryAs(Alice, new GetApprovalQueue())).Items);
+        Assert.Single(await App.AuditAsync(AuditActions.ApprovalRefused));
+        Assert.Equal(ActivationRequestStatus.Pending, (await App.RequestRowAsync(id)).Status);
+        Assert.Equal(ActivationRequestStatus.Approved, (await App.ApproveAsync(Carol, id)).Status);
+    }
+
+    [Fact]
+    public async Task ADenyAfterTheApproval_IsRefused_AndTheGrantStands()
+    {
+        var id = await App.RequestAsync(Alice, GlobalAdmin);
+        Assert.Equal(ActivationRequestStatus.Approved, (await App.ApproveAsync(Bob, id)).Status);
+
+        var late = await Assert.ThrowsAsync<DomainRuleException>(() => App.DenyAsync(Erin, id, "Changed my mind"));
+
+        Assert.Equal("A request that is approved cannot be decided.", late.Message);
+        Assert.Equal(ActivationRequestStatus.Approved, (await App.RequestRowAsync(id)).Status);
+        Assert.Single(await App.ActivationsOfAsync(Alice, GlobalAdmin));
+        Assert.Empty(await App.AuditAsync(AuditActions.ApprovalDenied));
+    }
+
+    [Fact]
     public async Task TwoOfN_ActivatesOnlyAfterTwoDistinctApprovals_AndAnApproverCountsOnce()
     {
         var id = await App.RequestAsync(Alice, PrivilegedRoleAdmin);
