@@ -46,9 +46,9 @@ public sealed record ReviewSchedule(DateTimeOffset Start, ReviewFrequency Freque
         {
             problems.Add($"A review stays open between 1 and {MaxDurationDays} days.");
         }
-        else if (Frequency != ReviewFrequency.OneTime && Start.AddDays(DurationDays) > Unbounded(1))
+        else if (Frequency != ReviewFrequency.OneTime && TimeSpan.FromDays(DurationDays) > ShortestGap())
         {
-            problems.Add($"A {Frequency.ToString().ToLowerInvariant()} review must end before the next one starts: at most {(Unbounded(1) - Start).TotalDays:0} days.");
+            problems.Add($"A {Frequency.ToString().ToLowerInvariant()} review must end before the next one starts: at most {Math.Floor(ShortestGap().TotalDays):0} days.");
         }
 
         switch (End)
@@ -81,6 +81,13 @@ public sealed record ReviewSchedule(DateTimeOffset Start, ReviewFrequency Freque
         var start = Unbounded(run);
         return End == ReviewEnd.OnDate && start > EndDate ? null : start;
     }
+
+    /// <summary>
+    /// The shortest time between two runs' starts. Months differ (a review on the 29th runs on 28 February), so every
+    /// gap over four years — a whole leap cycle of month lengths — is measured, not only the first.
+    /// </summary>
+    private TimeSpan ShortestGap() =>
+        Enumerable.Range(0, Frequency == ReviewFrequency.Weekly ? 1 : 48).Min(run => Unbounded(run + 1) - Unbounded(run));
 
     /// <summary>The start of instance <paramref name="run"/> were the review never to end.</summary>
     private DateTimeOffset Unbounded(int run) => Frequency switch

@@ -64,6 +64,18 @@ public sealed class ReviewScheduleTests
     }
 
     [Fact]
+    public void AMonthlyReview_OpenLongerThanFebruary_IsRefused_EvenWhenItsFirstMonthIsLonger()
+    {
+        // Found by ReviewScheduleProperties: from 29 April, 30 days fit the first gap (to 29 May) but not the one after
+        // February 2025 (28 February to 29 March, 29 days), where run 10 would still be open when run 11 started.
+        var from29April = new DateTimeOffset(2024, 4, 29, 0, 0, 0, TimeSpan.Zero);
+
+        Assert.Contains("A monthly review must end before the next one starts: at most 29 days.", new ReviewSchedule(from29April, ReviewFrequency.Monthly, 30).Problems());
+        Assert.Empty(new ReviewSchedule(from29April, ReviewFrequency.Monthly, 29).Problems());
+        Assert.Contains("A quarterly review must end before the next one starts: at most 90 days.", new ReviewSchedule(from29April, ReviewFrequency.Quarterly, 91).Problems());
+    }
+
+    [Fact]
     public void Problems_NameABadEnd_AndALocalStart()
     {
         Assert.Contains("The end date must be on or after the start.", new ReviewSchedule(EndOfJanuary, ReviewFrequency.Monthly, 7, ReviewEnd.OnDate, EndOfJanuary.AddDays(-1)).Problems());
