@@ -6,14 +6,8 @@ using PimPortal.Core;
 using PimPortal.Core.Domain;
 using PimPortal.Core.Features.Activation;
 using PimPortal.Core.Features.Alerts;
-using PimPortal.Core.Features.Approvals;
-using PimPortal.Core.Features.Assignments;
-using PimPortal.Core.Features.Directory;
 using PimPortal.Core.Features.Notifications;
 using PimPortal.Core.Features.Reviews;
-using PimPortal.Core.Features.Settings;
-using PimPortal.Core.Jobs;
-using PimPortal.Core.Lifecycle.Alerts;
 using PimPortal.Core.Seed;
 using PimPortal.Tests.Infrastructure;
 

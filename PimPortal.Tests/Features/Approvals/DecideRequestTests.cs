@@ -168,14 +168,7 @@ public abstract class DecideRequestTests(DatabaseKind kind) : HandlerTests(kind)
     [Fact]
     public async Task AMemberOfAnApproverGroup_MayDecide_UntilTakenOutOfTheGroup()
     {
-        var group = Guid.NewGuid();
-        await App.ChangeAsync(async db =>
-        {
-            db.Principals.Add(new Principal(group, PrincipalKind.Group, "GA approvers", null));
-            db.GroupMemberships.Add(new GroupMembership(group, Carol.Id));
-            await db.SaveChangesAsync();
-            (await ApprovalArrange.SettingsOf(db, GlobalAdmin)).AddApprover(group);
-        });
+        var group = await GlobalAdminApproverGroupAsync(onlyApprover: false, Carol);
         var first = await App.RequestAsync(Alice, GlobalAdmin);
         Assert.Single(await App.NotificationsAsync(Carol));
         Assert.Equal(first, Assert.Single((await App.QueryAs(Carol, new GetApprovalQueue())).Items).RequestId);
@@ -195,18 +188,7 @@ public abstract class DecideRequestTests(DatabaseKind kind) : HandlerTests(kind)
     public async Task ARequesterInTheApproverGroup_CannotApproveTheirOwnRequestThroughTheGroup_ButTheOtherMembersCan()
     {
         // A field report against other PIM tools: the requester is a member of the approver group.
-        var group = Guid.NewGuid();
-        await App.ChangeAsync(async db =>
-        {
-            db.Principals.Add(new Principal(group, PrincipalKind.Group, "GA approvers", null));
-            db.GroupMemberships.Add(new GroupMembership(group, Alice.Id));
-            db.GroupMemberships.Add(new GroupMembership(group, Carol.Id));
-            await db.SaveChangesAsync();
-            var settings = await ApprovalArrange.SettingsOf(db, GlobalAdmin);
-            settings.RemoveApprover(Bob.Id);
-            settings.RemoveApprover(Erin.Id);
-            settings.AddApprover(group);
-        });
+        await GlobalAdminApproverGroupAsync(onlyApprover: true, Alice, Carol);
         var id = await App.RequestAsync(Alice, GlobalAdmin);
 
         var refused = await Assert.ThrowsAsync<DomainRuleException>(() => App.ApproveAsync(Alice, id));
@@ -580,5 +562,26 @@ public abstract class DecideRequestTests(DatabaseKind kind) : HandlerTests(kind)
         await App.Expiry.ExpireDueAsync(CancellationToken.None);
 
         Assert.Equal(0, (await App.QueryAs(Erin, new Core.Features.Notifications.GetMyNotifications())).Unread);
+    }
+
+    /// <summary>A group of <paramref name="members"/> made an approver of Global Administrator (the only one, or besides bob and erin).</summary>
+    private async Task<Guid> GlobalAdminApproverGroupAsync(bool onlyApprover, params DemoAccount[] members)
+    {
+        var group = Guid.NewGuid();
+        await App.ChangeAsync(async db =>
+        {
+            db.Principals.Add(new Principal(group, PrincipalKind.Group, "GA approvers", null));
+            db.GroupMemberships.AddRange(members.Select(m => new GroupMembership(group, m.Id)));
+            await db.SaveChangesAsync();
+            var settings = await ApprovalArrange.SettingsOf(db, GlobalAdmin);
+            if (onlyApprover)
+            {
+                settings.RemoveApprover(Bob.Id);
+                settings.RemoveApprover(Erin.Id);
+            }
+
+            settings.AddApprover(group);
+        });
+        return group;
     }
 }
