@@ -21,10 +21,8 @@ public enum AttemptKind
 /// </summary>
 public sealed class AttemptLimiter(IOptions<PimOptions> options) : IDisposable
 {
-    private readonly ConcurrentDictionary<(AttemptKind Kind, bool PerAccount), PartitionedRateLimiter<string>> limiters = new();
-
-    // When each refused partition was last audited (ms of Environment.TickCount64): one audit event per window.
-    private readonly ConcurrentDictionary<(AttemptKind Kind, bool PerAccount, string Key), long> audited = new();
+    // Per kind and scope: the failures, and one permit a window for auditing a refusal (so a flood is audited once).
+    private readonly ConcurrentDictionary<(AttemptKind Kind, bool PerAccount, bool Audit), PartitionedRateLimiter<string>> limiters = new();
 
     /// <summary>
     /// Whether an attempt for <paramref name="account"/> from <paramref name="address"/> may be tried now (nothing is
@@ -41,58 +39,32 @@ public sealed class AttemptLimiter(IOptions<PimOptions> options) : IDisposable
         ArgumentNullException.ThrowIfNull(account);
         var limits = kind == AttemptKind.SignIn ? options.Value.RateLimits.SignIn : options.Value.RateLimits.StepUp;
         var addressKey = address ?? "unknown";
-        var byAddress = Acquire(kind, perAccount: false, limits.PerAddress, addressKey, permits);
         var accountKey = account.Trim().ToUpperInvariant();
-        var byAccount = Acquire(kind, perAccount: true, limits.PerAccount, accountKey, permits);
-        if (permits > 0)
+        var byAddress = Acquire((kind, false, false), limits.PerAddress.PermitLimit, limits.PerAddress.Window, addressKey, permits);
+        var byAccount = Acquire((kind, true, false), limits.PerAccount.PermitLimit, limits.PerAccount.Window, accountKey, permits);
+        return (permits, byAddress, byAccount) switch
         {
-            return AttemptVerdict.Allowed;
-        }
-
-        if (byAddress is { } addressWait)
-        {
-            return new AttemptVerdict(false, addressWait, "address", FirstInWindow((kind, false, addressKey), limits.PerAddress.Window));
-        }
-
-        return byAccount is { } accountWait
-            ? new AttemptVerdict(false, accountWait, "account", FirstInWindow((kind, true, accountKey), limits.PerAccount.Window))
-            : AttemptVerdict.Allowed;
+            (0, { } wait, _) => new AttemptVerdict(false, wait, "address", FirstInWindow((kind, false, true), limits.PerAddress.Window, addressKey)),
+            (0, null, { } wait) => new AttemptVerdict(false, wait, "account", FirstInWindow((kind, true, true), limits.PerAccount.Window, accountKey)),
+            _ => AttemptVerdict.Allowed,
+        };
     }
 
-    private bool FirstInWindow((AttemptKind, bool, string) partition, TimeSpan window)
-    {
-        var now = Environment.TickCount64;
-        var first = false;
-        audited.AddOrUpdate(partition, _ => { first = true; return now; }, (_, last) =>
-        {
-            first = now - last >= window.TotalMilliseconds;
-            return first ? now : last;
-        });
-        if (audited.Count > 10_000)
-        {
-            // Stale entries of addresses long gone: whatever is older than a day goes.
-            foreach (var entry in audited.Where(e => now - e.Value > TimeSpan.FromDays(1).TotalMilliseconds))
-            {
-                audited.TryRemove(entry);
-            }
-        }
-
-        return first;
-    }
+    private bool FirstInWindow((AttemptKind, bool, bool) limiter, TimeSpan window, string key) => Acquire(limiter, 1, window, key, 1) is null;
 
     /// <summary>Null when let through (0 permits: when the window has any left); else how long until the next window.</summary>
-    private TimeSpan? Acquire(AttemptKind kind, bool perAccount, WindowLimit limit, string key, int permits)
+    private TimeSpan? Acquire((AttemptKind Kind, bool PerAccount, bool Audit) which, int permitLimit, TimeSpan window, string key, int permits)
     {
-        if (limit.PermitLimit <= 0)
+        if (permitLimit <= 0)
         {
             return null;
         }
 
-        var limiter = limiters.GetOrAdd((kind, perAccount), _ => PartitionedRateLimiter.Create<string, string>(k =>
+        var limiter = limiters.GetOrAdd(which, _ => PartitionedRateLimiter.Create<string, string>(k =>
             RateLimitPartition.GetFixedWindowLimiter(k, _ => new FixedWindowRateLimiterOptions
             {
-                PermitLimit = limit.PermitLimit,
-                Window = limit.Window,
+                PermitLimit = permitLimit,
+                Window = window,
                 QueueLimit = 0,
                 AutoReplenishment = true,
             }), StringComparer.Ordinal));
@@ -102,7 +74,7 @@ public sealed class AttemptLimiter(IOptions<PimOptions> options) : IDisposable
             return null;
         }
 
-        return lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) && retryAfter > TimeSpan.Zero ? retryAfter : limit.Window;
+        return lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) && retryAfter > TimeSpan.Zero ? retryAfter : window;
     }
 
     public void Dispose()

@@ -39,7 +39,7 @@ public abstract class PortalComponentTest : IAsyncLifetime
         services.AddLogging(b => b.SetMinimumLevel(LogLevel.Warning));
         services.AddSingleton<TimeProvider>(Time);
         services.AddPimPortalCore(configuration);
-        TestDatabase.UseTestKeyRing(Microsoft.Extensions.DependencyInjection.DataProtectionServiceCollectionExtensions.AddDataProtection(services));
+        TestDatabase.AddTestKeyRing(services);
         services.AddPortalComponents();
         services.AddMudServices(o => o.PopoverOptions.CheckForPopoverProvider = false);
 

@@ -71,7 +71,7 @@ public sealed class TestApp : IAsyncDisposable
         services.AddLogging(b => b.SetMinimumLevel(LogLevel.Warning));
         services.AddSingleton<TimeProvider>(time);
         services.AddPimPortalCore(configuration);
-        TestDatabase.UseTestKeyRing(Microsoft.Extensions.DependencyInjection.DataProtectionServiceCollectionExtensions.AddDataProtection(services));
+        TestDatabase.AddTestKeyRing(services);
         services.AddScoped<TestCurrentUser>();
         services.AddScoped<ICurrentUser>(sp => sp.GetRequiredService<TestCurrentUser>());
         configure?.Invoke(services);

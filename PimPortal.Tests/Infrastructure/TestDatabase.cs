@@ -1,5 +1,7 @@
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Npgsql;
 using PimPortal.Core;
@@ -27,9 +29,8 @@ public sealed class TestDatabase : IAsyncDisposable
     /// </summary>
     public static readonly DirectoryInfo KeyRingDirectory = CreateKeyRingDirectory();
 
-    public static void UseTestKeyRing(Microsoft.AspNetCore.DataProtection.IDataProtectionBuilder builder) =>
-        Microsoft.AspNetCore.DataProtection.DataProtectionBuilderExtensions.PersistKeysToFileSystem(
-            Microsoft.AspNetCore.DataProtection.DataProtectionBuilderExtensions.SetApplicationName(builder, Core.Security.KeyRing.ApplicationName), KeyRingDirectory);
+    public static void AddTestKeyRing(IServiceCollection services) =>
+        services.AddDataProtection().SetApplicationName(Core.Security.KeyRing.ApplicationName).PersistKeysToFileSystem(KeyRingDirectory);
 
     private static DirectoryInfo CreateKeyRingDirectory()
     {
@@ -197,7 +198,7 @@ public sealed class TestDatabase : IAsyncDisposable
 
         // The demo organisation is part of the template (hashing six passwords per test would dominate the run),
         // seeded a day before the tests' clock starts.
-        var keys = new Core.Security.AuthenticatorKeys(Microsoft.AspNetCore.DataProtection.DataProtectionProvider.Create(KeyRingDirectory, UseTestKeyRing));
+        var keys = new Core.Security.AuthenticatorKeys(DataProtectionProvider.Create(KeyRingDirectory, b => b.SetApplicationName(Core.Security.KeyRing.ApplicationName)));
         await new DemoSeeder(factory, new FakeTimeProvider(TestApp.Start.AddDays(-1)), keys).SeedIfEmptyAsync(CancellationToken.None);
     }
 

@@ -57,7 +57,6 @@ public sealed class ActivateRolesHandler(
     {
         var me = context.Actor.PrincipalId;
         var now = time.GetUtcNow();
-        var freshFor = options.Value.StepUp.FreshFor;
         var details = RequestDetails.From(command.Justification, command.TicketNumber, command.TicketSystem);
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
@@ -67,7 +66,7 @@ public sealed class ActivateRolesHandler(
         var contexts = await PolicyContext.LoadAsync(db, me, [.. command.Items.Select(i => i.EligibilityId)], cancellationToken);
         var (decisions, mfaVerifiedAt) = await PolicyContext.DecideWithStepUpAsync(
             (mfaAt, codeToCheck) => [.. command.Items.Zip(contexts, (item, ctx) => ActivationPolicy.Evaluate(
-                ctx.Input(now, item.Duration, details.Justification, details.TicketNumber, details.TicketSystem, mfaAt, freshFor, codeToCheck) with { Start = command.StartAt, JustificationMinimum = options.Value.Activation.JustificationMinimum }))],
+                ctx.Input(now, item.Duration, details.Justification, details.TicketNumber, details.TicketSystem, mfaAt, options.Value, codeToCheck) with { Start = command.StartAt }))],
             await PolicyContext.LastMfaAsync(contexts, stepUp, db, context.Actor, cancellationToken),
             command.AuthenticatorCode, stepUp, db, context, now, cancellationToken);
         if (decisions.Any(d => d.Verdict == PolicyVerdict.Deny))

@@ -54,15 +54,13 @@ public sealed class ExtendActivationHandler(
     {
         var me = context.Actor.PrincipalId;
         var now = time.GetUtcNow();
-        var freshFor = options.Value.StepUp.FreshFor;
         var details = RequestDetails.From(command.Justification, command.TicketNumber, command.TicketSystem);
 
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var (activation, ctx) = await ExtensionContext.LoadAsync(db, me, command.ActivationId, track: true, cancellationToken);
         var (decisions, mfaVerifiedAt) = await PolicyContext.DecideWithStepUpAsync(
             (mfaAt, codeToCheck) => [ActivationPolicy.Evaluate(ExtensionContext.Input(
-                activation, ctx, now, command.Duration, details.Justification, details.TicketNumber, details.TicketSystem, mfaAt, freshFor, codeToCheck) with
-                { JustificationMinimum = options.Value.Activation.JustificationMinimum })],
+                activation, ctx, now, command.Duration, details.Justification, details.TicketNumber, details.TicketSystem, mfaAt, options.Value, codeToCheck))],
             await PolicyContext.LastMfaAsync([ctx], stepUp, db, context.Actor, cancellationToken),
             command.AuthenticatorCode, stepUp, db, context, now, cancellationToken);
         var decision = decisions[0];

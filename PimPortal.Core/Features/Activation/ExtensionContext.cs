@@ -24,8 +24,8 @@ internal static class ExtensionContext
 
     public static ActivationPolicyInput Input(
         RoleActivation activation, PolicyContext ctx, DateTimeOffset now, TimeSpan duration, string? justification, string? ticketNumber,
-        string? ticketSystem, DateTimeOffset? mfaVerifiedAt, TimeSpan freshFor, bool codeEntered = false) =>
-        ctx.Input(now, duration, justification, ticketNumber, ticketSystem, mfaVerifiedAt, freshFor, codeEntered) with
+        string? ticketSystem, DateTimeOffset? mfaVerifiedAt, PimOptions settings, bool codeEntered = false) =>
+        ctx.Input(now, duration, justification, ticketNumber, ticketSystem, mfaVerifiedAt, settings, codeEntered) with
         {
             Kind = ActivationRequestKind.Extend,
             CurrentNotAfter = activation.NotAfter,

@@ -31,12 +31,13 @@ internal sealed record PolicyContext(
 
     public string RoleName => Role is { } role ? role.Kind == RoleKind.AzureResourceRole ? $"{role.DisplayName} on {role.Scope}" : role.DisplayName : "Unknown role";
 
+    /// <summary>The policy's input for this eligibility; <paramref name="settings"/> gives how fresh MFA must be and what a justification needs.</summary>
     public ActivationPolicyInput Input(
         DateTimeOffset now, TimeSpan? duration, string? justification, string? ticketNumber, string? ticketSystem,
-        DateTimeOffset? mfaVerifiedAt, TimeSpan mfaFreshFor, bool mfaProofOffered = false) =>
+        DateTimeOffset? mfaVerifiedAt, PimOptions settings, bool mfaProofOffered = false) =>
         new(Role?.Settings, Eligibility, PrincipalEnabled, now, duration, justification, ticketNumber, ticketSystem,
-            mfaVerifiedAt, mfaFreshFor, HasOpenActivation, HasPendingActivation, ApproverNames: ApproverNames, MfaProofOffered: mfaProofOffered,
-            AvailableApprovers: AvailableApprovers, HasStandingAssignment: HasStandingAssignment);
+            mfaVerifiedAt, settings.StepUp.FreshFor, HasOpenActivation, HasPendingActivation, ApproverNames: ApproverNames, MfaProofOffered: mfaProofOffered,
+            AvailableApprovers: AvailableApprovers, HasStandingAssignment: HasStandingAssignment, JustificationMinimum: settings.Activation.JustificationMinimum);
 
     // One round trip, compiled once (every activation runs it): the eligibilities with their roles and settings
     // (approvers are read apart, only for roles that need approval), and whether each already has an open grant or a pending request (correlated subqueries).

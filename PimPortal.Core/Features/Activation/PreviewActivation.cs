@@ -54,12 +54,11 @@ public sealed class PreviewActivationHandler(IDbContextFactory<PimDbContext> dbF
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var contexts = await PolicyContext.LoadAsync(db, me, [.. query.Items.Select(i => i.EligibilityId)], cancellationToken);
         var lastMfa = await PolicyContext.LastMfaAsync(contexts, stepUp, db, context.Actor, cancellationToken);
-        var freshFor = options.Value.StepUp.FreshFor;
 
         var items = query.Items.Zip(contexts, (item, ctx) => new ItemPreview(
             item.EligibilityId,
             ctx.RoleName,
-            ActivationPolicy.Evaluate(ctx.Input(now, item.Duration, query.Justification, query.TicketNumber, query.TicketSystem, lastMfa, freshFor, query.CodeEntered) with { Start = query.StartAt, JustificationMinimum = options.Value.Activation.JustificationMinimum })))
+            ActivationPolicy.Evaluate(ctx.Input(now, item.Duration, query.Justification, query.TicketNumber, query.TicketSystem, lastMfa, options.Value, query.CodeEntered) with { Start = query.StartAt })))
             .ToList();
         var settings = contexts.Where(c => c.Role is not null).Select(c => c.Role!.Settings).ToList();
         return new ActivationPreview(

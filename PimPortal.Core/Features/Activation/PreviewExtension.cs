@@ -33,8 +33,7 @@ public sealed class PreviewExtensionHandler(IDbContextFactory<PimDbContext> dbFa
         var (activation, ctx) = await ExtensionContext.LoadAsync(db, me, query.ActivationId, track: false, cancellationToken);
         var lastMfa = await PolicyContext.LastMfaAsync([ctx], stepUp, db, context.Actor, cancellationToken);
         var decision = ActivationPolicy.Evaluate(ExtensionContext.Input(
-            activation, ctx, now, query.Duration, query.Justification, query.TicketNumber, query.TicketSystem, lastMfa, options.Value.StepUp.FreshFor, query.CodeEntered) with
-            { JustificationMinimum = options.Value.Activation.JustificationMinimum });
+            activation, ctx, now, query.Duration, query.Justification, query.TicketNumber, query.TicketSystem, lastMfa, options.Value, query.CodeEntered));
         var settings = ctx.Role?.Settings;
         return new ActivationPreview(
             [new ItemPreview(ctx.EligibilityId, ctx.RoleName, decision)],
