@@ -6,6 +6,8 @@
 #                      PostgreSQL for the scenarios that need one; figures in docs/performance.md
 #   ./build.sh test    run every test project; installs Chromium and PostgreSQL from Debian's packages when missing,
 #                      starts a throwaway PostgreSQL, and ends with one line: "N passed, N failed, N skipped"
+#   ./build.sh mutation  mutation testing of Core's Domain, Policy and Lifecycle (scripts/mutation.sh; folder names
+#                      after it), with a throwaway PostgreSQL; slow, not part of the tests; figures in docs/security.md
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -91,8 +93,14 @@ case "${1:-}" in
         start_postgres
         dotnet run -c Release --project benchmarks/PimPortal.Benchmarks -- "$@"
         ;;
+    mutation)
+        shift
+        ensure_packages
+        start_postgres
+        scripts/mutation.sh "$@"
+        ;;
     *)
-        echo "usage: ./build.sh run [--urls http://…] | ./build.sh test | ./build.sh bench [scenario]" >&2
+        echo "usage: ./build.sh run [--urls http://…] | ./build.sh test | ./build.sh bench [scenario] | ./build.sh mutation [folder…]" >&2
         exit 2
         ;;
 esac

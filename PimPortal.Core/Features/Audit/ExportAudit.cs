@@ -25,7 +25,7 @@ public enum AuditExportFormat
 
 public sealed class ExportAuditHandler(IDbContextFactory<PimDbContext> dbFactory, RequestContext context, TimeProvider time) : ICommandHandler<ExportAudit, long>
 {
-    private static readonly string[] Columns =
+    internal static readonly IReadOnlyList<string> Columns =
         ["id", "occurredAt", "actor", "actorId", "action", "targetType", "targetId", "subject", "subjectId", "role", "roleId", "outcome", "clientAddress", "userAgent", "correlationId", "details"];
 
     private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false);
@@ -53,7 +53,7 @@ public sealed class ExportAuditHandler(IDbContextFactory<PimDbContext> dbFactory
                 await writer.WriteAsync(string.Join(",", Columns) + "\r\n");
             }
 
-            var fields = new string?[Columns.Length];
+            var fields = new string?[Columns.Count];
 
             // Each row is composed in memory, then written asynchronously: a response body refuses synchronous writes.
             var line = new StringBuilder(1024);
@@ -138,13 +138,17 @@ public sealed class ExportAuditHandler(IDbContextFactory<PimDbContext> dbFactory
         writer.Write("\r\n");
     }
 
-    private static void WriteJsonLine(TextWriter writer, IReadOnlyList<string?> fields)
+    /// <summary>
+    /// One JSON object on a line of its own: the id a number, the details (JSON already) an object, every other field a
+    /// string or null, named as the CSV columns are.
+    /// </summary>
+    internal static void WriteJsonLine(TextWriter writer, IReadOnlyList<string?> fields)
     {
         var buffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(buffer))
         {
             json.WriteStartObject();
-            for (var i = 0; i < Columns.Length; i++)
+            for (var i = 0; i < Columns.Count; i++)
             {
                 if (i == 15 && fields[i] is { } details)
                 {
