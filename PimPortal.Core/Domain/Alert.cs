@@ -122,6 +122,11 @@ public enum AlertKind
 
     /// <summary>Someone holds a role permanently although the role's rules no longer allow it.</summary>
     PermanentAssignmentNotAllowed,
+
+    /// <summary>
+    /// A request waits for approvals that nobody left can give: its approvers are disabled, removed, or are the requester.
+    /// </summary>
+    UndecidableRequest,
 }
 
 public enum AlertSeverity

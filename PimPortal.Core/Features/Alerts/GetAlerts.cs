@@ -77,7 +77,7 @@ public sealed class GetAlertsHandler(IDbContextFactory<PimDbContext> dbFactory) 
         AlertKind.TooManyGlobalAdministrators => AlertRemediation.ReviewAssignments,
         AlertKind.RoleWithoutMfa => AlertRemediation.RequireMfa,
         AlertKind.StaleEligibility => AlertRemediation.ReviewStaleEligibilities,
-        AlertKind.FrequentActivation => AlertRemediation.ReviewSettings,
+        AlertKind.FrequentActivation or AlertKind.UndecidableRequest => AlertRemediation.ReviewSettings,
         AlertKind.PermanentAssignmentNotAllowed => AlertRemediation.RemoveAssignment,
         _ => AlertRemediation.Acknowledge,
     };

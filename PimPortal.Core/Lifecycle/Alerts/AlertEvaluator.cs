@@ -20,7 +20,8 @@ public sealed partial class AlertEvaluator(
     public const string GlobalAdministratorTemplateId = "62e90394-69f5-4237-9190-012177145e10";
 
     private static readonly AlertKind[] Evaluated =
-        [AlertKind.TooManyGlobalAdministrators, AlertKind.RoleWithoutMfa, AlertKind.StaleEligibility, AlertKind.FrequentActivation, AlertKind.PermanentAssignmentNotAllowed];
+        [AlertKind.TooManyGlobalAdministrators, AlertKind.RoleWithoutMfa, AlertKind.StaleEligibility, AlertKind.FrequentActivation, AlertKind.PermanentAssignmentNotAllowed,
+         AlertKind.UndecidableRequest];
 
     /// <summary>Evaluates once; returns how many evaluated alerts are open afterwards.</summary>
     public async Task<int> EvaluateAsync(CancellationToken cancellationToken)
@@ -40,6 +41,7 @@ public sealed partial class AlertEvaluator(
         seen.AddRange(await StaleEligibilitiesAsync(db, settings, now, cancellationToken));
         seen.AddRange(await FrequentActivationsAsync(db, settings, now, cancellationToken));
         seen.AddRange(await PermanentNotAllowedAsync(db, now, cancellationToken));
+        seen.AddRange(await UndecidableRequestsAsync(db, now, cancellationToken));
 
         var open = await db.Alerts.Where(a => a.ResolvedAt == null && Evaluated.Contains(a.Kind)).ToListAsync(cancellationToken);
         var openByKey = open.ToDictionary(a => a.Key, StringComparer.Ordinal);
@@ -215,6 +217,62 @@ public sealed partial class AlertEvaluator(
             $"{s.DisplayName} holds {s.Role} permanently, which the role no longer allows",
             $"{s.DisplayName} was assigned {s.Role} active without an end, but the role's settings no longer allow permanent active assignments (or the account is no longer break-glass). Remove the assignment, or make it time-bound.",
             s.PrincipalId, s.RoleId, s.Id, now));
+    }
+
+    /// <summary>
+    /// A waiting request that cannot reach its approvals: fewer enabled approvers remain (not the requester, not those
+    /// who approved it already) than approvals it still needs — all disabled, taken off the list, or only the requester
+    /// through a group. Without the alert it would wait silently until it lapses.
+    /// </summary>
+    private static async Task<IEnumerable<Alert>> UndecidableRequestsAsync(PimDbContext db, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var pending = await db.ActivationRequests.AsNoTracking()
+            .Where(r => r.Status == ActivationRequestStatus.Pending && r.ExpiresAt > now)
+            .Select(r => new { r.Id, r.RoleId, r.RequesterId, r.ApprovalsNeeded, r.CreatedAt, Role = r.Role.DisplayName, r.Scope })
+            .ToListAsync(cancellationToken);
+        if (pending.Count == 0)
+        {
+            return [];
+        }
+
+        var requestIds = pending.Select(r => r.Id).ToList();
+        var approvedBy = (await db.ApprovalDecisions.AsNoTracking()
+                .Where(d => requestIds.Contains(d.RequestId) && d.Verdict == ApprovalVerdict.Approve)
+                .Select(d => new { d.RequestId, d.ApproverId })
+                .ToListAsync(cancellationToken))
+            .ToLookup(d => d.RequestId, d => d.ApproverId);
+        var approvers = new Dictionary<Guid, HashSet<Guid>>();
+        foreach (var roleId in pending.Select(r => r.RoleId).Distinct())
+        {
+            approvers[roleId] = [.. await Approvers.UsersOf(db, roleId).Select(p => p.Id).ToListAsync(cancellationToken)];
+        }
+
+        var stuck = pending
+            .Select(r =>
+            {
+                var given = approvedBy[r.Id].Distinct().ToList();
+                var left = approvers[r.RoleId].Count(id => id != r.RequesterId && !given.Contains(id));
+                return (Request: r, Missing: r.ApprovalsNeeded - given.Count, Left: left);
+            })
+            .Where(s => s.Left < s.Missing)
+            .ToList();
+        if (stuck.Count == 0)
+        {
+            return [];
+        }
+
+        var requesterIds = stuck.Select(s => s.Request.RequesterId).Distinct().ToList();
+        var names = await db.Principals.AsNoTracking().Where(p => requesterIds.Contains(p.Id)).ToDictionaryAsync(p => p.Id, p => p.DisplayName, cancellationToken);
+        return stuck.Select(s =>
+        {
+            var who = names.GetValueOrDefault(s.Request.RequesterId, "Someone");
+            var approvals = s.Missing == 1 ? "1 more approval" : $"{s.Missing} more approvals";
+            var left = s.Left switch { 0 => "no approver is left who may give it", 1 => "only 1 approver is left", _ => $"only {s.Left} approvers are left" };
+            return new Alert(Guid.NewGuid(), AlertKind.UndecidableRequest, $"undecidable:{s.Request.Id}", AlertSeverity.High,
+                $"{who}'s request for {s.Request.Role} cannot be decided",
+                $"The request of {s.Request.CreatedAt:yyyy-MM-dd HH:mm} UTC for {s.Request.Role}{ScopeText(s.Request.Scope)} needs {approvals}, but {left}: its approvers are disabled, removed, or the requester. Add an approver in the role's settings, or the request lapses undecided.",
+                s.Request.RequesterId, s.Request.RoleId, s.Request.Id, now);
+        });
     }
 
     /// <summary>" on {scope}" for a resource scope; nothing for the whole directory ("/") or a group.</summary>

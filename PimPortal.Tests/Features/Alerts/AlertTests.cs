@@ -267,6 +267,69 @@ public abstract class AlertTests(DatabaseKind kind) : HandlerTests(kind)
     }
 
     [Fact]
+    public async Task ARequestNoApproverLeftCanDecide_RaisesAnAlert_ThatAddingAnApproverResolves()
+    {
+        // Privileged Role Administrator needs 2 of bob and erin. Bob approves; then erin is disabled: one approval is
+        // missing, and bob (who gave his already) cannot give it again.
+        var role = DemoOrganisation.PrivilegedRoleAdministrator;
+        var id = await App.RequestAsync(DemoOrganisation.Alice, role);
+        await App.ApproveAsync(DemoOrganisation.Bob, id);
+        await Evaluator.EvaluateAsync(CancellationToken.None);
+        var whileDecidable = await UndecidableAlertsAsync();
+        await App.ChangeAsync(async db => (await db.Principals.SingleAsync(p => p.Id == Erin.Id)).Disable());
+
+        await Evaluator.EvaluateAsync(CancellationToken.None);
+
+        Assert.Empty(whileDecidable);
+        var alert = Assert.Single(await UndecidableAlertsAsync());
+        Assert.Equal((AlertSeverity.High, (Guid?)DemoOrganisation.Alice.Id, (Guid?)role.Id, (Guid?)id, true),
+            (alert.Severity, alert.PrincipalId, alert.RoleId, alert.SubjectId, alert.IsOpen));
+        Assert.Equal("Alice Adams's request for Privileged Role Administrator cannot be decided", alert.Summary);
+        Assert.Contains("needs 1 more approval, but no approver is left who may give it", alert.Detail, StringComparison.Ordinal);
+
+        // Another approver for the role: the request can be decided again, and the alert resolves itself.
+        await App.ChangeAsync(async db => (await ApprovalArrange.SettingsOf(db, role)).AddApprover(DemoOrganisation.Carol.Id));
+        await Evaluator.EvaluateAsync(CancellationToken.None);
+
+        var resolved = Assert.Single(await UndecidableAlertsAsync());
+        Assert.Equal((alert.Id, false, "the condition no longer holds"), (resolved.Id, resolved.IsOpen, resolved.Resolution));
+        Assert.Single(await App.AuditAsync(AuditActions.AlertRaised), e => e.RoleId == role.Id);
+    }
+
+    [Fact]
+    public async Task ARequestWhoseApproverGroupIsLeftWithOnlyTheRequester_RaisesAnAlert_WithTheRightRemediation()
+    {
+        // Global Administrator's only approver is a group of alice and carol; alice asks, then carol leaves the group.
+        var role = DemoOrganisation.GlobalAdministrator;
+        var group = Guid.NewGuid();
+        await App.ChangeAsync(async db =>
+        {
+            db.Principals.Add(new Principal(group, PrincipalKind.Group, "GA approvers", null));
+            db.GroupMemberships.AddRange(new GroupMembership(group, DemoOrganisation.Alice.Id), new GroupMembership(group, DemoOrganisation.Carol.Id));
+            await db.SaveChangesAsync();
+            var settings = await ApprovalArrange.SettingsOf(db, role);
+            settings.RemoveApprover(DemoOrganisation.Bob.Id);
+            settings.RemoveApprover(Erin.Id);
+            settings.AddApprover(group);
+        });
+        var id = await App.RequestAsync(DemoOrganisation.Alice, role);
+        await App.ChangeAsync(db =>
+        {
+            db.GroupMemberships.Remove(new GroupMembership(group, DemoOrganisation.Carol.Id));
+            return Task.CompletedTask;
+        });
+
+        await Evaluator.EvaluateAsync(CancellationToken.None);
+
+        var alert = Assert.Single(await AlertsAsync(), a => a.Kind == AlertKind.UndecidableRequest);
+        Assert.Equal(((Guid?)id, AlertRemediation.ReviewSettings), (alert.SubjectId, alert.Remediation));
+        Assert.Contains("no approver is left who may give it", alert.Detail, StringComparison.Ordinal);
+    }
+
+    private Task<List<Alert>> UndecidableAlertsAsync() =>
+        App.Db(db => db.Alerts.AsNoTracking().Where(a => a.Kind == AlertKind.UndecidableRequest).ToListAsync());
+
+    [Fact]
     public async Task Dashboard_CountsWhatIsEligibleActiveAndPending_AndActivationsPerDay()
     {
         await App.ActivateAsync(DemoOrganisation.Alice, DemoOrganisation.ExchangeAdministrator);
