@@ -85,7 +85,7 @@ internal static class EntraAuthentication
                     cookie.ExpireTimeSpan = TimeSpan.FromHours(8);
                     cookie.SlidingExpiration = false;
                 });
-        services.AddScoped<AuthenticationStateProvider, ServerAuthenticationStateProvider>();
+        services.AddScoped<AuthenticationStateProvider, EntraSessionRevalidation>();
     }
 
     public static void MapEntraEndpoints(this WebApplication app)
