@@ -127,6 +127,9 @@ public enum AlertKind
     /// A request waits for approvals that nobody left can give: its approvers are disabled, removed, or are the requester.
     /// </summary>
     UndecidableRequest,
+
+    /// <summary>The settings of a protected role (Global Administrator, Privileged Role Administrator) were changed.</summary>
+    ProtectedRoleChanged,
 }
 
 public enum AlertSeverity

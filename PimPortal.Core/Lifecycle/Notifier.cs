@@ -153,10 +153,10 @@ public sealed class Notifier(IOptions<PimOptions> options, TimeProvider time)
             Ticket: {Ticket(request)}
             """, $"/requests/{request.Id}", cancellationToken);
 
-    /// <summary>Tells every PIM administrator (in the portal, and by mail when configured); returns who.</summary>
-    internal async Task<IReadOnlyList<Guid>> AdministratorsAsync(PimDbContext db, NotificationKind kind, string subject, string body, string link, CancellationToken cancellationToken)
+    /// <summary>Tells every PIM administrator but <paramref name="except"/> (in the portal, and by mail when configured); returns who.</summary>
+    internal async Task<IReadOnlyList<Guid>> AdministratorsAsync(PimDbContext db, NotificationKind kind, string subject, string body, string link, CancellationToken cancellationToken, Guid? except = null)
     {
-        var admins = await PortalAdministrators.Of(db).Select(p => new { p.Id, p.UserPrincipalName }).ToListAsync(cancellationToken);
+        var admins = await PortalAdministrators.Of(db).Where(p => p.Id != except).Select(p => new { p.Id, p.UserPrincipalName }).ToListAsync(cancellationToken);
         var text = WithLink(body, link);
         foreach (var admin in admins)
         {

@@ -34,12 +34,12 @@ public sealed class AcknowledgeAlertHandler(IDbContextFactory<PimDbContext> dbFa
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var alert = await db.Alerts.SingleOrDefaultAsync(a => a.Id == command.AlertId, cancellationToken)
             ?? throw new NotFoundException("That alert does not exist.");
-        if (alert.Kind is not (AlertKind.BreakGlassUsed or AlertKind.BreakGlassChanged))
+        if (alert.Kind is not (AlertKind.BreakGlassUsed or AlertKind.BreakGlassChanged or AlertKind.ProtectedRoleChanged))
         {
             throw new DomainRuleException("This alert resolves itself once its cause is remedied; use its action instead.");
         }
 
-        // Nobody explains away their own use (or mark), and a break-glass account acknowledges no break-glass alert.
+        // Nobody explains away their own use (or mark, or change), and a break-glass account acknowledges no break-glass alert.
         var me = context.Actor.PrincipalId;
         if ((alert.PrincipalId is { } subject && SeparationOfDuties.IsOwn(me, [], subject)) || await db.Principals.AnyAsync(p => p.Id == me && p.IsBreakGlass, cancellationToken))
         {

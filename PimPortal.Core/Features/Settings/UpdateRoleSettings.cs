@@ -3,7 +3,10 @@ using Mediator;
 using Microsoft.EntityFrameworkCore;
 using PimPortal.Core.Common.Behaviours;
 using PimPortal.Core.Domain;
+using PimPortal.Core.Lifecycle;
+using PimPortal.Core.Lifecycle.Alerts;
 using PimPortal.Core.Persistence;
+using PimPortal.Core.Policy;
 using PimPortal.Core.Signals;
 
 namespace PimPortal.Core.Features.Settings;
@@ -115,7 +118,7 @@ public sealed class UpdateRoleSettingsValidator : AbstractValidator<UpdateRoleSe
     }
 }
 
-public sealed class UpdateRoleSettingsHandler(IDbContextFactory<PimDbContext> dbFactory, RequestContext context, TimeProvider time, PortalEvents events)
+public sealed class UpdateRoleSettingsHandler(IDbContextFactory<PimDbContext> dbFactory, RequestContext context, TimeProvider time, PortalEvents events, Notifier notifier, Announcer announcer)
     : ICommandHandler<UpdateRoleSettings, Guid>
 {
     public async ValueTask<Guid> Handle(UpdateRoleSettings command, CancellationToken cancellationToken)
@@ -168,9 +171,23 @@ public sealed class UpdateRoleSettingsHandler(IDbContextFactory<PimDbContext> db
 
         settings.Touch();
         var names = await PrincipalRef.ListAsync(db, [.. previous.Union(approverIds)], cancellationToken);
-        db.AuditEvents.Add(context.Audit(now, AuditActions.RoleSettingsChanged, "role", role.Id.ToString(), AuditOutcome.Success,
+        var work = context.Begin(db, now);
+        work.Audit(AuditActions.RoleSettingsChanged, "role", role.Id.ToString(), AuditOutcome.Success,
             new { role = role.DisplayName, scope = role.Scope, changed, before = Describe(before, names), after = Describe(RoleSettingsInput.From(settings), names) },
-            roleId: role.Id));
+            roleId: role.Id);
+        if (ProtectedRoles.IsProtected(role))
+        {
+            // The rules that guard the whole tenant: every other PIM administrator hears of the change, and one of
+            // them (not its author) acknowledges it.
+            var summary = $"{context.Actor.DisplayName} changed the settings of {role.DisplayName}";
+            var alert = new Alert(Guid.NewGuid(), AlertKind.ProtectedRoleChanged, $"protected-role-change:{Guid.NewGuid():N}", AlertSeverity.High, summary,
+                $"Changed: {string.Join(", ", changed)}. {role.DisplayName} guards the whole tenant; confirm the change was intended (the audit trail holds the settings before and after).",
+                context.Actor.PrincipalId, role.Id, null, now);
+            AlertRaising.Raise(work, alert);
+            work.Announce.NotificationsOf(await notifier.AdministratorsAsync(db, NotificationKind.Alert, summary, alert.Detail, "/alerts", cancellationToken, except: context.Actor.PrincipalId));
+            work.Announce.MailWritten();
+        }
+
         try
         {
             await db.SaveChangesAsync(cancellationToken);
@@ -179,6 +196,8 @@ public sealed class UpdateRoleSettingsHandler(IDbContextFactory<PimDbContext> db
         {
             throw new ConflictException("Someone changed this role's settings at the same moment; reload to see their change, then make yours.");
         }
+
+        announcer.Announce(work.Announce);
 
         // Everyone who may activate the role sees its new requirements at once.
         var eligible = await db.Eligibilities.AsNoTracking().Where(e => e.RoleId == role.Id && e.RemovedAt == null)

@@ -16,9 +16,6 @@ namespace PimPortal.Core.Lifecycle.Alerts;
 public sealed partial class AlertEvaluator(
     IDbContextFactory<PimDbContext> dbFactory, IDirectoryGateway gateway, TimeProvider time, IOptions<PimOptions> options, Announcer announcer, ILogger<AlertEvaluator> logger)
 {
-    /// <summary>The Entra role template id of Global Administrator.</summary>
-    public const string GlobalAdministratorTemplateId = "62e90394-69f5-4237-9190-012177145e10";
-
     private static readonly AlertKind[] Evaluated =
         [AlertKind.TooManyGlobalAdministrators, AlertKind.RoleWithoutMfa, AlertKind.StaleEligibility, AlertKind.FrequentActivation, AlertKind.PermanentAssignmentNotAllowed,
          AlertKind.UndecidableRequest];
@@ -83,7 +80,7 @@ public sealed partial class AlertEvaluator(
         PimDbContext db, IReadOnlyList<DirectoryHolder> holders, AlertOptions settings, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var globalAdmin = await db.PrivilegedRoles.AsNoTracking()
-            .Where(r => r.Kind == RoleKind.DirectoryRole && r.ExternalId == GlobalAdministratorTemplateId)
+            .Where(r => r.Kind == RoleKind.DirectoryRole && r.ExternalId == Policy.ProtectedRoles.GlobalAdministratorTemplateId)
             .Select(r => (Guid?)r.Id)
             .FirstOrDefaultAsync(cancellationToken);
         if (globalAdmin is not { } gaId)

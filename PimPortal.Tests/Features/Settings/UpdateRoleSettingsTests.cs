@@ -311,4 +311,32 @@ public abstract class UpdateRoleSettingsTests(DatabaseKind kind) : HandlerTests(
 
         public int GetHashCode(RoleSettingsView obj) => obj.Version.GetHashCode();
     }
+
+    [Fact]
+    public async Task ChangingAProtectedRolesSettings_RaisesAHighAlert_ToTheOtherPimAdministrators_WhichItsAuthorCannotAcknowledge()
+    {
+        // Bob is a second PIM administrator; erin changes Global Administrator's maximum duration.
+        await App.ChangeAsync(async db =>
+        {
+            var role = await db.Roles.SingleAsync(r => r.Name == PortalPermissions.PimAdministrator);
+            db.UserRoles.Add(new Microsoft.AspNetCore.Identity.IdentityUserRole<Guid> { UserId = DemoOrganisation.Bob.Id, RoleId = role.Id });
+        });
+        var globalAdmin = DemoOrganisation.GlobalAdministrator;
+
+        await App.UpdateSettingsAsync(globalAdmin, s => s with { MaxActivationDuration = TimeSpan.FromHours(2) });
+        await App.UpdateSettingsAsync(Exchange, s => s with { MaxActivationDuration = TimeSpan.FromHours(2) });
+
+        var alert = Assert.Single(await App.Db(db => db.Alerts.AsNoTracking().Where(a => a.Kind == AlertKind.ProtectedRoleChanged).ToListAsync()));
+        Assert.Equal((AlertSeverity.High, (Guid?)globalAdmin.Id, (Guid?)DemoOrganisation.Erin.Id, "Erin Evans changed the settings of Global Administrator"),
+            (alert.Severity, alert.RoleId, alert.PrincipalId, alert.Summary));
+        Assert.Contains("MaxActivationDuration", alert.Detail, StringComparison.Ordinal);
+        var told = Assert.Single(await App.NotificationsAsync(DemoOrganisation.Bob), n => n.Kind == NotificationKind.Alert);
+        Assert.Equal(alert.Summary, told.Subject);
+        Assert.DoesNotContain(await App.NotificationsAsync(DemoOrganisation.Erin), n => n.Kind == NotificationKind.Alert);
+
+        var own = await Assert.ThrowsAsync<ForbiddenException>(() => App.SendAs(DemoOrganisation.Erin, new Core.Features.Alerts.AcknowledgeAlert(alert.Id, "Mine, intended")));
+        Assert.Contains("your own account", own.Message, StringComparison.Ordinal);
+        await App.SendAs(DemoOrganisation.Bob, new Core.Features.Alerts.AcknowledgeAlert(alert.Id, "Agreed in the change board"));
+        Assert.False((await App.Db(db => db.Alerts.AsNoTracking().SingleAsync(a => a.Id == alert.Id))).IsOpen);
+    }
 }
