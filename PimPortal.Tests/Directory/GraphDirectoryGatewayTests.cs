@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
 using PimPortal.Core.Directory;
 using PimPortal.Core.Directory.Graph;
 using PimPortal.Core.Domain;
@@ -243,6 +244,61 @@ public sealed class GraphDirectoryGatewayTests : IAsyncLifetime
         Assert.Equal(ActivationStatus.Active, (await portal.ActivationAsync(activation)).Status);
         Assert.Single(Stub.RoleAssignments(), a => a.PrincipalId == DemoOrganisation.Alice.Id.ToString() && a.RoleDefinitionId == DemoOrganisation.UserAdministrator.ExternalId);
         Assert.Equal(2, Stub.Requests.Count(r => r.Method == "POST"));
+    }
+
+    [Fact]
+    public async Task AHundredGrants_WithAFifthOfGraphsWritesThrottled_AllConverge_NoneDuplicated_NoneLeftAfterTheirEnd()
+    {
+        await using var portal = await TestApp.StartAsync(DatabaseKind.Sqlite, services => services.UseGraphStub(Stub));
+        Stub.ThrottleShare = 0.2;
+        Stub.ThrottleRetryAfterSeconds = 1;
+        var role = DemoOrganisation.UserAdministrator;
+        var start = portal.Time.GetUtcNow();
+        var lifetime = TimeSpan.FromMinutes(10);
+        var users = new List<string>();
+        await portal.ChangeAsync(db =>
+        {
+            for (var i = 0; i < 100; i++)
+            {
+                var principal = new Principal(Guid.NewGuid(), PrincipalKind.User, $"Burst {i}", $"burst-{i}@contoso.test");
+                var eligibility = new RoleEligibility(Guid.NewGuid(), principal.Id, role.Id, role.Scope, start.AddDays(-1), null, Guid.Empty, start);
+                var request = ActivationRequest.ApprovedByPolicy(Guid.NewGuid(), ActivationRequestKind.Activate, eligibility, principal.Id, lifetime, new("Graph burst", null, null), start, null);
+                var activation = new RoleActivation(Guid.NewGuid(), request, start);
+                db.AddRange(principal, eligibility, request, activation, new OutboxMessage(Guid.NewGuid(), OutboxMessageType.ProvisionGrant, activation.Id, start));
+                users.Add(principal.Id.ToString());
+            }
+
+            return Task.CompletedTask;
+        });
+        var burst = users.ToHashSet(StringComparer.Ordinal);
+
+        // The outbox on the portal's clock: each pass sends what is due, a 429 comes back after Retry-After.
+        await DrainAsync(portal, db => db.Activations.CountAsync(a => a.ConfirmedAt == null && a.Status != ActivationStatus.Failed));
+        var confirmed = await portal.Db(db => db.Activations.CountAsync(a => a.ConfirmedAt != null && a.Status == ActivationStatus.Active));
+        var held = Stub.RoleAssignments().Count(a => burst.Contains(a.PrincipalId));
+        var throttled = Stub.Throttled;
+
+        portal.Time.Advance(lifetime);
+        await portal.Expiry.ExpireDueAsync(CancellationToken.None);
+        await DrainAsync(portal, db => db.Activations.CountAsync(a => a.RemovedFromDirectoryAt == null));
+
+        Assert.Equal((100, 100), (confirmed, held));
+        Assert.True(throttled > 0, "the stub throttled nothing: the test would not show the retries");
+        Assert.Equal(100, Stub.Created);
+        Assert.DoesNotContain(Stub.RoleAssignments(), a => burst.Contains(a.PrincipalId));
+        Assert.Equal(100, await portal.Db(db => db.Activations.CountAsync(a => a.Status == ActivationStatus.Expired && a.RemovedFromDirectoryAt != null)));
+    }
+
+    /// <summary>Outbox passes, a second apart on the portal's clock, until <paramref name="left"/> is 0 (at most 300).</summary>
+    private static async Task DrainAsync(TestApp portal, Func<Core.Persistence.PimDbContext, Task<int>> left)
+    {
+        for (var pass = 0; pass < 300 && await portal.Db(left) > 0; pass++)
+        {
+            await portal.Outbox.ProcessBatchAsync(CancellationToken.None);
+            portal.Time.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        Assert.Equal(0, await portal.Db(left));
     }
 
     private GraphDirectoryGateway Gateway(DirectoryRoleMode roles, GroupGrantMode groups = GroupGrantMode.Membership)
