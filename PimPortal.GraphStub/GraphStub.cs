@@ -91,6 +91,20 @@ public sealed partial class GraphStub : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The next request matching <paramref name="method"/> and <paramref name="pathContains"/> is never answered (the
+    /// caller's own timeout must end it) — after doing its work, when <paramref name="afterCommitting"/>.
+    /// </summary>
+    public void HangNext(string method, string pathContains, bool afterCommitting = false) =>
+        _faults.Enqueue(new Fault(method, pathContains, 0, null, null, null, afterCommitting, FaultMode.Hang));
+
+    /// <summary>
+    /// The next request matching <paramref name="method"/> and <paramref name="pathContains"/> has its connection reset
+    /// instead of an answer — after doing its work, when <paramref name="afterCommitting"/>.
+    /// </summary>
+    public void ResetNext(string method, string pathContains, bool afterCommitting = false) =>
+        _faults.Enqueue(new Fault(method, pathContains, 0, null, null, null, afterCommitting, FaultMode.Reset));
+
     /// <summary>Who holds which directory role now (principal id, role definition id, scope).</summary>
     public IReadOnlyList<(string PrincipalId, string RoleDefinitionId, string Scope)> RoleAssignments()
     {
@@ -184,7 +198,7 @@ public sealed partial class GraphStub : IAsyncDisposable
             var fault = TakeFault(context.Request.Method, context.Request.Path);
             if (fault is { AfterCommitting: false })
             {
-                await WriteErrorAsync(context, fault.Status, fault.Code ?? "Fault", fault.Message ?? "Injected by the test.", fault.RetryAfterSeconds);
+                await FaultAsync(context, fault, "Fault", "Injected by the test.");
                 return;
             }
 
@@ -204,7 +218,7 @@ public sealed partial class GraphStub : IAsyncDisposable
                 await next(context);
                 context.Response.Body = original;
                 context.Response.Clear();
-                await WriteErrorAsync(context, fault.Status, fault.Code ?? "ServiceUnavailable", fault.Message ?? "Injected after committing.", fault.RetryAfterSeconds);
+                await FaultAsync(context, fault, "ServiceUnavailable", "Injected after committing.");
                 return;
             }
 
@@ -642,6 +656,30 @@ public sealed partial class GraphStub : IAsyncDisposable
         return members;
     }
 
+    private static async Task FaultAsync(HttpContext context, Fault fault, string code, string message)
+    {
+        switch (fault.Mode)
+        {
+            case FaultMode.Hang:
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, context.RequestAborted);
+                }
+                catch (OperationCanceledException)
+                {
+                    // The caller gave up (its timeout), or the stub stops.
+                }
+
+                return;
+            case FaultMode.Reset:
+                context.Abort();
+                return;
+            default:
+                await WriteErrorAsync(context, fault.Status, fault.Code ?? code, fault.Message ?? message, fault.RetryAfterSeconds);
+                return;
+        }
+    }
+
     private Fault? TakeFault(string method, string path)
     {
         // Faults are taken in order; one that does not match this request waits for its own.
@@ -711,7 +749,14 @@ public sealed partial class GraphStub : IAsyncDisposable
 
     private sealed record ArmAssignment(string Id, string Scope, string PrincipalId, string RoleDefinitionId);
 
-    private sealed record Fault(string Method, string PathContains, int Status, string? Code, string? Message, int? RetryAfterSeconds, bool AfterCommitting);
+    private sealed record Fault(string Method, string PathContains, int Status, string? Code, string? Message, int? RetryAfterSeconds, bool AfterCommitting, FaultMode Mode = FaultMode.Answer);
+
+    private enum FaultMode
+    {
+        Answer,
+        Hang,
+        Reset,
+    }
 }
 
 /// <summary>One request the stub received.</summary>

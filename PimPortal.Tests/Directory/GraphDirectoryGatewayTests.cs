@@ -247,6 +247,81 @@ public sealed class GraphDirectoryGatewayTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AWriteGraphNeverAnswers_EndsAtTheClientsTimeout_IsReadBack_AndRetriedLater_ThenDone()
+    {
+        var gateway = Stub.Gateway(App.Services, timeout: TimeSpan.FromSeconds(1));
+        Stub.HangNext("POST", "roleAssignments");
+        var grant = Grant(GlobalAdmin);
+
+        var first = await ApplyAsync(gateway, DirectoryChangeKind.Assign, grant);
+        var second = await ApplyAsync(gateway, DirectoryChangeKind.Assign, grant);
+
+        Assert.Equal((DirectoryChangeOutcome.RetryLater, DirectoryChangeOutcome.Done), (first.Outcome, second.Outcome));
+        Assert.Contains("reading back showed it not done", first.Error, StringComparison.Ordinal);
+        Assert.Single(Stub.RoleAssignments());
+    }
+
+    [Fact]
+    public async Task AWriteGraphCommittedButNeverAnswered_IsReadBack_AndCountsAsDone_WithoutASecondWrite()
+    {
+        var gateway = Stub.Gateway(App.Services, timeout: TimeSpan.FromSeconds(1));
+        Stub.HangNext("POST", "roleAssignments", afterCommitting: true);
+
+        var result = await ApplyAsync(gateway, DirectoryChangeKind.Assign, Grant(GlobalAdmin));
+
+        Assert.Equal(DirectoryChangeOutcome.Done, result.Outcome);
+        Assert.Single(Stub.RoleAssignments());
+        Assert.Single(Stub.Requests, r => r.Method == "POST");
+    }
+
+    [Theory]
+    [InlineData(GroupGrantMode.Membership, "/members/$ref")]
+    [InlineData(GroupGrantMode.PimForGroups, "/privilegedAccess/group/assignmentScheduleRequests")]
+    public async Task AGroupGrant_WhoseConnectionIsResetAfterGraphCommitted_IsReadBack_AndHeldOnce(GroupGrantMode mode, string path)
+    {
+        var gateway = Gateway(DirectoryRoleMode.Direct, mode);
+        Stub.ResetNext("POST", path, afterCommitting: true);
+        var grant = Grant(ProdDb);
+
+        var first = await ApplyAsync(gateway, DirectoryChangeKind.Assign, grant);
+        var again = first.Outcome == DirectoryChangeOutcome.Done ? first : await ApplyAsync(gateway, DirectoryChangeKind.Assign, grant);
+
+        Assert.Equal(DirectoryChangeOutcome.Done, again.Outcome);
+        Assert.Single(Stub.MembersOf(ProdDb.ExternalId), m => m == grant.PrincipalId.ToString());
+        Assert.Single(Stub.Requests, r => r.Method == "POST" && r.PathAndQuery.Contains(path, StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(GroupGrantMode.Membership, "/members/$ref")]
+    [InlineData(GroupGrantMode.PimForGroups, "/privilegedAccess/group/assignmentScheduleRequests")]
+    public async Task AGroupGrant_Answered500AfterGraphCommitted_IsReadBack_AndHeldOnce(GroupGrantMode mode, string path)
+    {
+        var gateway = Gateway(DirectoryRoleMode.Direct, mode);
+        Stub.FailNext("POST", path, 500, "InternalServerError", afterCommitting: true);
+        var grant = Grant(ProdDb);
+
+        var result = await ApplyAsync(gateway, DirectoryChangeKind.Assign, grant);
+
+        Assert.Equal(DirectoryChangeOutcome.Done, result.Outcome);
+        Assert.Single(Stub.MembersOf(ProdDb.ExternalId), m => m == grant.PrincipalId.ToString());
+    }
+
+    [Fact]
+    public async Task AnArmRequestAnswered500AfterArmCommitted_GrantsOnce()
+    {
+        var gateway = Gateway(DirectoryRoleMode.Direct);
+        var grant = Grant(DemoOrganisation.ContributorOnRgProd);
+        Stub.FailNext("PUT", "roleAssignmentScheduleRequests", 500, "InternalServerError", afterCommitting: true);
+
+        var first = await ApplyAsync(gateway, DirectoryChangeKind.Assign, grant);
+        var again = first.Outcome == DirectoryChangeOutcome.Done ? first : await ApplyAsync(gateway, DirectoryChangeKind.Assign, grant);
+
+        Assert.Equal(DirectoryChangeOutcome.Done, again.Outcome);
+        Assert.Single(Stub.AzureRoleAssignments());
+        Assert.Equal(1, Stub.Created);
+    }
+
+    [Fact]
     public async Task AHundredGrants_WithAFifthOfGraphsWritesThrottled_AllConverge_NoneDuplicated_NoneLeftAfterTheirEnd()
     {
         await using var portal = await TestApp.StartAsync(DatabaseKind.Sqlite, services => services.UseGraphStub(Stub));

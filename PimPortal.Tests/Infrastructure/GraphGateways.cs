@@ -12,9 +12,14 @@ namespace PimPortal.Tests.Infrastructure;
 public static class GraphGateways
 {
     public static GraphDirectoryGateway Gateway(this GraphStub.GraphStub stub, IServiceProvider services,
-        DirectoryRoleMode roles = DirectoryRoleMode.Direct, GroupGrantMode groups = GroupGrantMode.Membership)
+        DirectoryRoleMode roles = DirectoryRoleMode.Direct, GroupGrantMode groups = GroupGrantMode.Membership, TimeSpan? timeout = null)
     {
         var options = new GraphDirectoryOptions { BaseUrl = stub.BaseUrl, ArmUrl = stub.ArmUrl, DirectoryRoles = roles, Groups = groups };
+        if (timeout is { } limit)
+        {
+            options.Timeout = limit;
+        }
+
         return new GraphDirectoryGateway(GraphClients.Create(options), new ArmRoleWriter(options), Options.Create(options),
             services.GetRequiredService<IDbContextFactory<PimDbContext>>(), NullLogger<GraphDirectoryGateway>.Instance);
     }
