@@ -154,7 +154,7 @@ public sealed class Notifier(IOptions<PimOptions> options, TimeProvider time)
             """, $"/requests/{request.Id}", cancellationToken);
 
     /// <summary>Tells every PIM administrator but <paramref name="except"/> (in the portal, and by mail when configured); returns who.</summary>
-    internal async Task<IReadOnlyList<Guid>> AdministratorsAsync(PimDbContext db, NotificationKind kind, string subject, string body, string link, CancellationToken cancellationToken, Guid? except = null)
+    internal async Task<IReadOnlyList<Guid>> AdministratorsAsync(PimDbContext db, NotificationKind kind, string subject, string body, string link, CancellationToken cancellationToken, Guid? except)
     {
         var admins = await PortalAdministrators.Of(db).Where(p => p.Id != except).Select(p => new { p.Id, p.UserPrincipalName }).ToListAsync(cancellationToken);
         var text = WithLink(body, link);

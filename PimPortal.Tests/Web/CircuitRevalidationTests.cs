@@ -30,22 +30,13 @@ public sealed class CircuitRevalidationTests : IClassFixture<PortalFactory>
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         using var provider = new PortalAuthenticationStateProvider(NullLogger<PortalAuthenticationStateProvider>.Instance,
             factory.Services.GetRequiredService<IServiceScopeFactory>(), factory.Services.GetRequiredService<IOptions<IdentityOptions>>(), time);
-        var user = await SignedInAsync(DemoOrganisation.Carol);
-        var signedOut = SignedOut(provider);
-        provider.SetAuthenticationState(Task.FromResult(new AuthenticationState(user)));
-        await SetEnabledAsync(DemoOrganisation.Carol, false);
-
-        try
+        await DisabledWhileSignedInAsync(provider, DemoOrganisation.Carol, async signedOut =>
         {
             time.Advance(TimeSpan.FromMinutes(1));
 
             Assert.False((await signedOut.WaitAsync(Guard)).User.Identity?.IsAuthenticated);
             Assert.False((await provider.GetAuthenticationStateAsync()).User.Identity?.IsAuthenticated);
-        }
-        finally
-        {
-            await SetEnabledAsync(DemoOrganisation.Carol, true);
-        }
+        });
     }
 
     [Fact]
@@ -54,22 +45,13 @@ public sealed class CircuitRevalidationTests : IClassFixture<PortalFactory>
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         using var provider = new EntraSessionRevalidation(NullLogger<EntraSessionRevalidation>.Instance,
             factory.Services.GetRequiredService<IDbContextFactory<PimDbContext>>(), factory.Services.GetRequiredService<IDirectoryGateway>(), time);
-        var user = await SignedInAsync(DemoOrganisation.Dave);
-        var signedOut = SignedOut(provider);
-        provider.SetAuthenticationState(Task.FromResult(new AuthenticationState(user)));
-        await SetEnabledAsync(DemoOrganisation.Dave, false);
-
-        try
+        await DisabledWhileSignedInAsync(provider, DemoOrganisation.Dave, async signedOut =>
         {
             time.Advance(EntraSessionRevalidation.Interval);
 
             Assert.True(EntraSessionRevalidation.Interval <= TimeSpan.FromMinutes(5));
             Assert.False((await signedOut.WaitAsync(Guard)).User.Identity?.IsAuthenticated);
-        }
-        finally
-        {
-            await SetEnabledAsync(DemoOrganisation.Dave, true);
-        }
+        });
     }
 
     [Fact]
@@ -107,12 +89,31 @@ public sealed class CircuitRevalidationTests : IClassFixture<PortalFactory>
         return done.Task;
     }
 
-    private async Task<ClaimsPrincipal> SignedInAsync(DemoAccount account)
+    /// <summary>
+    /// <paramref name="account"/>'s circuit open on <paramref name="provider"/>, then the account disabled; <paramref name="then"/>
+    /// gets the sign-out to wait for. The account is enabled again afterwards (the fixture's database is shared).
+    /// </summary>
+    private async Task DisabledWhileSignedInAsync(AuthenticationStateProvider provider, DemoAccount account, Func<Task<AuthenticationState>, Task> then)
     {
-        await using var scope = factory.Services.CreateAsyncScope();
-        var users = scope.ServiceProvider.GetRequiredService<UserManager<PortalUser>>();
-        var signIn = scope.ServiceProvider.GetRequiredService<SignInManager<PortalUser>>();
-        return await signIn.CreateUserPrincipalAsync((await users.FindByIdAsync(account.Id.ToString()))!);
+        ClaimsPrincipal user;
+        await using (var scope = factory.Services.CreateAsyncScope())
+        {
+            var users = scope.ServiceProvider.GetRequiredService<UserManager<PortalUser>>();
+            var signIn = scope.ServiceProvider.GetRequiredService<SignInManager<PortalUser>>();
+            user = await signIn.CreateUserPrincipalAsync((await users.FindByIdAsync(account.Id.ToString()))!);
+        }
+
+        var signedOut = SignedOut(provider);
+        ((IHostEnvironmentAuthenticationStateProvider)provider).SetAuthenticationState(Task.FromResult(new AuthenticationState(user)));
+        await SetEnabledAsync(account, false);
+        try
+        {
+            await then(signedOut);
+        }
+        finally
+        {
+            await SetEnabledAsync(account, true);
+        }
     }
 
     private async Task SetEnabledAsync(DemoAccount account, bool enabled)

@@ -44,8 +44,9 @@ internal sealed partial class EntraSessionRevalidation(
         {
             found = await directory.ReadPrincipalsAsync([(id, PrincipalKind.User)], cancellationToken);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
+            // Throttled, down or timed out (an HTTP timeout is an OperationCanceledException too).
             LogDirectoryUnavailable(logger, ex);
             return true;
         }

@@ -61,8 +61,10 @@ internal abstract partial class TimedRevalidation : ServerAuthenticationStatePro
                 {
                     valid = await ValidateAsync(state.User, cancellationToken);
                 }
-                catch (Exception ex) when (ex is not OperationCanceledException)
+                catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
                 {
+                    // A timeout inside the check (an OperationCanceledException too) fails it; only the loop's own
+                    // cancellation ends the loop without a verdict.
                     LogFailed(logger, ex);
                     valid = false;
                 }
@@ -75,7 +77,7 @@ internal abstract partial class TimedRevalidation : ServerAuthenticationStatePro
                 }
             }
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // The circuit ended, or its user changed: the next loop (if any) takes over.
         }

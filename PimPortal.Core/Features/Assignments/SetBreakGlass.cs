@@ -66,9 +66,7 @@ public sealed class SetBreakGlassHandler(IDbContextFactory<PimDbContext> dbFacto
         var alert = new Alert(Guid.NewGuid(), AlertKind.BreakGlassChanged, $"break-glass-change:{Guid.NewGuid():N}", AlertSeverity.High, summary,
             $"Justification: {justification}. A break-glass account keeps standing access and is left out of staleness and drift alerts; confirm the change was intended.",
             principal.Id, null, null, now);
-        AlertRaising.Raise(work, alert);
-        work.Announce.NotificationsOf(await notifier.AdministratorsAsync(db, NotificationKind.Alert, summary, alert.Detail, "/alerts", cancellationToken));
-        work.Announce.MailWritten();
+        await AlertRaising.RaiseAndTellAdministratorsAsync(work, alert, notifier, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
         announcer.Announce(work.Announce);
         return Unit.Value;

@@ -183,9 +183,7 @@ public sealed class UpdateRoleSettingsHandler(IDbContextFactory<PimDbContext> db
             var alert = new Alert(Guid.NewGuid(), AlertKind.ProtectedRoleChanged, $"protected-role-change:{Guid.NewGuid():N}", AlertSeverity.High, summary,
                 $"Changed: {string.Join(", ", changed)}. {role.DisplayName} guards the whole tenant; confirm the change was intended (the audit trail holds the settings before and after).",
                 context.Actor.PrincipalId, role.Id, null, now);
-            AlertRaising.Raise(work, alert);
-            work.Announce.NotificationsOf(await notifier.AdministratorsAsync(db, NotificationKind.Alert, summary, alert.Detail, "/alerts", cancellationToken, except: context.Actor.PrincipalId));
-            work.Announce.MailWritten();
+            await AlertRaising.RaiseAndTellAdministratorsAsync(work, alert, notifier, cancellationToken, except: context.Actor.PrincipalId);
         }
 
         try

@@ -16,6 +16,18 @@ public static class AlertRaising
         work.Announce.AlertsChanged();
     }
 
+    /// <summary>
+    /// Raises <paramref name="alert"/> (audited) and tells every PIM administrator but <paramref name="except"/>, in the
+    /// portal and by mail when configured.
+    /// </summary>
+    internal static async Task RaiseAndTellAdministratorsAsync(LifecycleContext work, Alert alert, Notifier notifier, CancellationToken cancellationToken, Guid? except = null)
+    {
+        ArgumentNullException.ThrowIfNull(notifier);
+        Raise(work, alert);
+        work.Announce.NotificationsOf(await notifier.AdministratorsAsync(work.Db, NotificationKind.Alert, alert.Summary, alert.Detail, "/alerts", cancellationToken, except));
+        work.Announce.MailWritten();
+    }
+
     /// <summary>Resolves <paramref name="alert"/> because its condition no longer holds (audited).</summary>
     public static void Resolve(LifecycleContext work, Alert alert, string reason)
     {

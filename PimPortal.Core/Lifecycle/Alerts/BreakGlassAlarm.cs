@@ -68,8 +68,8 @@ public sealed partial class BreakGlassAlarm(IDbContextFactory<PimDbContext> dbFa
             ?? await db.Alerts.SingleOrDefaultAsync(a => a.Key == key && a.ResolvedAt == null, cancellationToken);
         if (open is null)
         {
-            AlertRaising.Raise(work, new Alert(Guid.NewGuid(), AlertKind.BreakGlassUsed, key, AlertSeverity.High, summary, detail, account.Id, null, null, work.Now));
-            work.Announce.NotificationsOf(await notifier.AdministratorsAsync(db, NotificationKind.Alert, summary, detail, "/alerts", cancellationToken));
+            await AlertRaising.RaiseAndTellAdministratorsAsync(work, new Alert(Guid.NewGuid(), AlertKind.BreakGlassUsed, key, AlertSeverity.High, summary, detail, account.Id, null, null, work.Now),
+                notifier, cancellationToken);
         }
         else
         {
