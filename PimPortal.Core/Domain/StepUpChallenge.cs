@@ -19,7 +19,7 @@ public sealed class StepUpChallenge
         ArgumentException.ThrowIfNullOrWhiteSpace(draft);
         if (draft.Length > MaxDraftLength)
         {
-            throw new DomainRuleException("The activation to verify is too large.");
+            throw new DomainRuleException("What waits for the step-up is too large.");
         }
 
         Id = id;

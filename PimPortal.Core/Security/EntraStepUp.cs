@@ -176,5 +176,5 @@ internal static class StepUpDrafts
 
     public static string Write<T>(T draft) => JsonSerializer.Serialize(draft, Json);
 
-    public static T Read<T>(string draft) => JsonSerializer.Deserialize<T>(draft, Json) ?? throw new DomainRuleException("The activation to verify could not be read.");
+    public static T Read<T>(string draft) => JsonSerializer.Deserialize<T>(draft, Json) ?? throw new DomainRuleException("What waited for the step-up could not be read.");
 }

@@ -58,6 +58,24 @@ public sealed class AdministrationPagesTests : PortalComponentTest
     }
 
     [Fact]
+    public async Task RoleSettings_OfAProtectedRole_AskForACode_AndSaveWithIt()
+    {
+        SignIn(Erin);
+        var page = RenderPage<RoleSettingsPage>(new Dictionary<string, object?> { ["RoleId"] = DemoOrganisation.GlobalAdministrator.Id });
+        page.WaitForElement("#settings-code");
+        Assert.Contains("guards the whole tenant", page.Find("[data-testid=protected-role]").TextContent, StringComparison.Ordinal);
+        await page.Find("#max-hours").ChangeAsync(new ChangeEventArgs { Value = "3" });
+
+        await ClickAsync(page.Find("button[data-testid=save-settings]"));
+        page.WaitForAssertion(() => Assert.Contains("enter a code from your authenticator app", page.Find("[data-testid=settings-error]").TextContent, StringComparison.Ordinal));
+        await page.Find("#settings-code").ChangeAsync(new ChangeEventArgs { Value = CodeFor(Erin) });
+        await ClickAsync(page.Find("button[data-testid=save-settings]"));
+
+        page.WaitForAssertion(() => Assert.Contains("Settings of Global Administrator saved", page.Markup, StringComparison.Ordinal));
+        Assert.Equal(TimeSpan.FromHours(3), (await SettingsAsync(DemoOrganisation.GlobalAdministrator)).MaxActivationDuration);
+    }
+
+    [Fact]
     public async Task Alerts_RequireMfa_RemediatesAndTheAlertGoes()
     {
         SignIn(Erin);
@@ -71,6 +89,29 @@ public sealed class AdministrationPagesTests : PortalComponentTest
 
         page.WaitForAssertion(() => Assert.Empty(page.FindAll("[data-alert=RoleWithoutMfa]")));
         Assert.True((await SettingsAsync()).RequireMfa);
+    }
+
+    [Fact]
+    public async Task Alerts_RequireMfa_OnAProtectedRole_LeadsToItsSettingsPage_WhereTheCodeIsAskedFor()
+    {
+        SignIn(Erin);
+        EnsureServicesComplete();
+        var globalAdmin = DemoOrganisation.GlobalAdministrator;
+        await ArrangeAsync(async db =>
+        {
+            (await db.RoleSettings.SingleAsync(s => s.RoleId == globalAdmin.Id)).SetRequirements(false, true, true);
+            await db.SaveChangesAsync();
+        });
+        await Context.Services.GetRequiredService<AlertEvaluator>().EvaluateAsync(CancellationToken.None);
+        var page = RenderPage<AlertsPage>();
+        page.WaitForElement("[data-alert=RoleWithoutMfa]");
+        var onGlobalAdmin = page.FindAll("[data-alert=RoleWithoutMfa]").Single(a => a.TextContent.Contains("Global Administrator can be activated without MFA", StringComparison.Ordinal));
+
+        await ClickAsync(onGlobalAdmin.QuerySelectorAll("button").Single(b => b.TextContent.Contains("Require MFA", StringComparison.Ordinal)));
+
+        var navigation = Context.Services.GetRequiredService<NavigationManager>();
+        page.WaitForAssertion(() => Assert.EndsWith($"/settings/{globalAdmin.Id}", navigation.Uri, StringComparison.Ordinal));
+        Assert.False((await SettingsAsync(globalAdmin)).RequireMfa);
     }
 
     [Fact]
@@ -159,6 +200,6 @@ public sealed class AdministrationPagesTests : PortalComponentTest
         Assert.Contains("Erin Evans", row.TextContent, StringComparison.Ordinal);
     }
 
-    private Task<RoleSettingsInput> SettingsAsync() => DbAsync(async db =>
-        RoleSettingsInput.From(await db.RoleSettings.Include(s => s.Approvers).Include(s => s.NotificationRules).SingleAsync(s => s.RoleId == Exchange.Id)));
+    private Task<RoleSettingsInput> SettingsAsync(DemoRole? role = null) => DbAsync(async db =>
+        RoleSettingsInput.From(await db.RoleSettings.Include(s => s.Approvers).Include(s => s.NotificationRules).SingleAsync(s => s.RoleId == (role ?? Exchange).Id)));
 }

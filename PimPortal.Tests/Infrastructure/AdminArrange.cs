@@ -11,11 +11,15 @@ public static class AdminArrange
     public static Task<RoleSettingsView> SettingsAsync(this TestApp app, DemoRole role) =>
         app.QueryAs(DemoOrganisation.Erin, new GetRoleSettings(role.Id));
 
-    /// <summary>Erin changes <paramref name="role"/>'s settings as the form would: reads them, changes some, saves.</summary>
+    /// <summary>
+    /// Erin changes <paramref name="role"/>'s settings as the form would: reads them, changes some, saves — with her
+    /// authenticator's code when the role is protected (one change of a protected role per 30-second step).
+    /// </summary>
     public static async Task<Guid> UpdateSettingsAsync(this TestApp app, DemoRole role, Func<RoleSettingsInput, RoleSettingsInput> change)
     {
         var current = await app.SettingsAsync(role);
-        return await app.SendAs(DemoOrganisation.Erin, new UpdateRoleSettings(role.Id, current.Version, change(current.Settings)));
+        return await app.SendAs(DemoOrganisation.Erin, new UpdateRoleSettings(role.Id, current.Version, change(current.Settings),
+            current.IsProtected ? app.CodeFor(DemoOrganisation.Erin) : null));
     }
 
     /// <summary>The rule of <paramref name="roleEvent"/> replaced in <paramref name="settings"/>.</summary>

@@ -43,7 +43,7 @@ public static class CommandScenarios
         [typeof(BeginStepUp)] = async app => (Alice, new BeginStepUp(
             new ActivateRoles([new ActivationItem(await app.EligibilityOf(Alice, Exchange), TimeSpan.FromHours(1))], "Mailbox move", null, null, null),
             StepUpChallenge.HashNonce("browser-secret"))),
-        [typeof(ResumeActivation)] = async app => (Alice, new ResumeActivation(await app.SendAs(Alice, new BeginStepUp(
+        [typeof(ResumeStepUp)] = async app => (Alice, new ResumeStepUp(await app.SendAs(Alice, new BeginStepUp(
             new ActivateRoles([new ActivationItem(await app.EligibilityOf(Alice, Exchange), TimeSpan.FromHours(1))], "Mailbox move", null, null, null),
             StepUpChallenge.HashNonce("browser-secret"))))),
         [typeof(MarkNotificationsRead)] = async app =>

@@ -88,17 +88,22 @@ public sealed class EntraSignInTests : IClassFixture<EntraFactory>
         Assert.Equal($"/?stepup-failed={stepUp}", withWrongSecret.Headers.Location!.ToString());
     }
 
-    [Fact]
-    public async Task SomeoneElsesStepUp_IsNotStarted()
+    [Theory]
+    [InlineData("", "/?")]
+    [InlineData("?then=%2Fsettings%2F62e90394", "/settings/62e90394?")]
+    [InlineData("?then=%2Freviews%3Ftab%3D2", "/reviews?tab=2&")]
+    [InlineData("?then=https%3A%2F%2Fevil.example%2F", "/?")]
+    [InlineData("?then=%2F%2Fevil.example", "/?")]
+    public async Task SomeoneElsesStepUp_IsNotStarted_AndTheWayBackStaysOnTheSite(string then, string back)
     {
         var owner = await factory.UserAsync();
         var other = await factory.UserAsync();
         var stepUp = await factory.StepUpAsync(owner);
 
-        var response = await factory.Browser(other).GetAsync($"/stepup/{stepUp}");
+        var response = await factory.Browser(other).GetAsync($"/stepup/{stepUp}{then}");
 
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
-        Assert.Equal($"/?stepup-failed={stepUp}", response.Headers.Location!.ToString());
+        Assert.Equal($"{back}stepup-failed={stepUp}", response.Headers.Location!.ToString());
     }
 
     [Fact]

@@ -101,16 +101,19 @@ internal static class EntraAuthentication
                     : Results.BadRequest("Sign out from the portal's own page."))
             .WithMetadata(new Microsoft.AspNetCore.Antiforgery.RequireAntiforgeryTokenAttribute());
 
-        // The step-up round trip: only for the signed-in user's own step-up that still waits; back to My roles to resume.
-        app.MapGet("/stepup/{id:guid}", async (Guid id, HttpContext http, StepUpRecorder stepUps) =>
+        // The step-up round trip: only for the signed-in user's own step-up that still waits; back to the page it
+        // started on (My roles, or a role's settings: ?then=, kept on this site) to resume.
+        app.MapGet("/stepup/{id:guid}", async (Guid id, string? then, HttpContext http, StepUpRecorder stepUps) =>
         {
+            var back = ReturnUrl.Safe(then);
+            var separator = back.Contains('?', StringComparison.Ordinal) ? '&' : '?';
             var nonce = http.Request.Cookies[$"pim-stepup-{id}"];
             if (http.User.GetPrincipalId() is not { } me || !await stepUps.IsWaitingAsync(id, me, nonce, http.RequestAborted))
             {
-                return Results.Redirect($"/?stepup-failed={id}");
+                return Results.Redirect($"{back}{separator}stepup-failed={id}");
             }
 
-            var properties = new AuthenticationProperties { RedirectUri = $"/?resume={id}" };
+            var properties = new AuthenticationProperties { RedirectUri = $"{back}{separator}resume={id}" };
             properties.Items[StepUpItem] = id.ToString();
             return Results.Challenge(properties, [OpenIdConnectDefaults.AuthenticationScheme]);
         });

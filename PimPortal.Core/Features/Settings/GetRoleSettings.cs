@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using PimPortal.Core.Common.Behaviours;
 using PimPortal.Core.Domain;
 using PimPortal.Core.Persistence;
+using PimPortal.Core.Policy;
 
 namespace PimPortal.Core.Features.Settings;
 
@@ -10,8 +11,11 @@ namespace PimPortal.Core.Features.Settings;
 [RequirePermission(PortalPermissions.PimAdministrator)]
 public sealed record GetRoleSettings(Guid RoleId) : IQuery<RoleSettingsView>;
 
-/// <summary>A role's settings, with <see cref="Version"/> to send back with a change.</summary>
-public sealed record RoleSettingsView(Guid RoleId, string RoleName, RoleKind Kind, string Scope, Guid Version, RoleSettingsInput Settings, IReadOnlyList<PrincipalRef> Approvers);
+/// <summary>
+/// A role's settings, with <see cref="Version"/> to send back with a change; <see cref="IsProtected"/>: a change needs a
+/// fresh step-up and is called out to the other PIM administrators.
+/// </summary>
+public sealed record RoleSettingsView(Guid RoleId, string RoleName, RoleKind Kind, string Scope, Guid Version, RoleSettingsInput Settings, IReadOnlyList<PrincipalRef> Approvers, bool IsProtected);
 
 public sealed class GetRoleSettingsHandler(IDbContextFactory<PimDbContext> dbFactory) : IQueryHandler<GetRoleSettings, RoleSettingsView>
 {
@@ -25,6 +29,6 @@ public sealed class GetRoleSettingsHandler(IDbContextFactory<PimDbContext> dbFac
             .SingleOrDefaultAsync(r => r.Id == query.RoleId, cancellationToken)
             ?? throw new NotFoundException("That role does not exist.");
         var approvers = await PrincipalRef.ListAsync(db, [.. role.Settings.Approvers.Select(a => a.PrincipalId)], cancellationToken);
-        return new RoleSettingsView(role.Id, role.DisplayName, role.Kind, role.Scope, role.Settings.Version, RoleSettingsInput.From(role.Settings), approvers);
+        return new RoleSettingsView(role.Id, role.DisplayName, role.Kind, role.Scope, role.Settings.Version, RoleSettingsInput.From(role.Settings), approvers, ProtectedRoles.IsProtected(role));
     }
 }

@@ -1,12 +1,14 @@
 using FluentValidation;
 using Mediator;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using PimPortal.Core.Common.Behaviours;
 using PimPortal.Core.Domain;
 using PimPortal.Core.Lifecycle;
 using PimPortal.Core.Lifecycle.Alerts;
 using PimPortal.Core.Persistence;
 using PimPortal.Core.Policy;
+using PimPortal.Core.Security;
 using PimPortal.Core.Signals;
 
 namespace PimPortal.Core.Features.Settings;
@@ -14,9 +16,12 @@ namespace PimPortal.Core.Features.Settings;
 /// <summary>
 /// A PIM administrator changes every setting of one role at once. <paramref name="Version"/> is the version the form
 /// was read at: a change made by someone else since then is refused, not overwritten. Audited with before and after.
+/// The settings of a protected role (<see cref="ProtectedRoles"/>) change only with a fresh step-up:
+/// <paramref name="AuthenticatorCode"/> is a code from the administrator's authenticator, or in Entra mode the proof of
+/// a Conditional Access step-up (<see cref="Features.Activation.BeginStepUp"/>); no earlier proof of the session counts.
 /// </summary>
 [RequirePermission(PortalPermissions.PimAdministrator)]
-public sealed record UpdateRoleSettings(Guid RoleId, Guid Version, RoleSettingsInput Settings) : ICommand<Guid>;
+public sealed record UpdateRoleSettings(Guid RoleId, Guid Version, RoleSettingsInput Settings, string? AuthenticatorCode = null) : ICommand<Guid>;
 
 /// <summary>Every setting of a role, as the form edits it and the audit trail records it.</summary>
 public sealed record RoleSettingsInput(
@@ -118,7 +123,8 @@ public sealed class UpdateRoleSettingsValidator : AbstractValidator<UpdateRoleSe
     }
 }
 
-public sealed class UpdateRoleSettingsHandler(IDbContextFactory<PimDbContext> dbFactory, RequestContext context, TimeProvider time, PortalEvents events, Notifier notifier, Announcer announcer)
+public sealed class UpdateRoleSettingsHandler(
+    IDbContextFactory<PimDbContext> dbFactory, RequestContext context, TimeProvider time, PortalEvents events, Notifier notifier, Announcer announcer, IMfaStepUp stepUp, IOptions<PimOptions> options)
     : ICommandHandler<UpdateRoleSettings, Guid>
 {
     public async ValueTask<Guid> Handle(UpdateRoleSettings command, CancellationToken cancellationToken)
@@ -143,6 +149,20 @@ public sealed class UpdateRoleSettingsHandler(IDbContextFactory<PimDbContext> db
         if (changed.Count == 0)
         {
             return settings.Version;
+        }
+
+        var isProtected = ProtectedRoles.IsProtected(role);
+        if (isProtected)
+        {
+            // Before anything is staged: the proof is recorded with the change it allows, and used once.
+            if (string.IsNullOrWhiteSpace(command.AuthenticatorCode))
+            {
+                throw new RefusedException(options.Value.Mode == PimMode.Entra
+                    ? $"{role.DisplayName} guards the whole tenant: verify with Microsoft (Conditional Access) to change its settings."
+                    : $"{role.DisplayName} guards the whole tenant: enter a code from your authenticator app to change its settings.");
+            }
+
+            await stepUp.VerifyAsync(db, context, command.AuthenticatorCode, now, cancellationToken);
         }
 
         // Approvers must be enabled users or groups of the directory (an unknown id is refused, not stored).
@@ -175,13 +195,13 @@ public sealed class UpdateRoleSettingsHandler(IDbContextFactory<PimDbContext> db
         work.Audit(AuditActions.RoleSettingsChanged, "role", role.Id.ToString(), AuditOutcome.Success,
             new { role = role.DisplayName, scope = role.Scope, changed, before = Describe(before, names), after = Describe(RoleSettingsInput.From(settings), names) },
             roleId: role.Id);
-        if (ProtectedRoles.IsProtected(role))
+        if (isProtected)
         {
             // The rules that guard the whole tenant: every other PIM administrator hears of the change, and one of
             // them (not its author) acknowledges it.
             var summary = $"{context.Actor.DisplayName} changed the settings of {role.DisplayName}";
             var alert = new Alert(Guid.NewGuid(), AlertKind.ProtectedRoleChanged, $"protected-role-change:{Guid.NewGuid():N}", AlertSeverity.High, summary,
-                $"Changed: {string.Join(", ", changed)}. {role.DisplayName} guards the whole tenant; confirm the change was intended (the audit trail holds the settings before and after).",
+                $"Changed: {string.Join(", ", changed)}, with a fresh step-up. {role.DisplayName} guards the whole tenant; confirm the change was intended (the audit trail holds the settings before and after).",
                 context.Actor.PrincipalId, role.Id, null, now);
             await AlertRaising.RaiseAndTellAdministratorsAsync(work, alert, notifier, cancellationToken, except: context.Actor.PrincipalId);
         }

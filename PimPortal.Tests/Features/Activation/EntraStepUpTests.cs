@@ -29,7 +29,7 @@ public sealed class EntraStepUpTests : IAsyncLifetime
         var stepUp = await BeginAsync(Alice);
         Assert.Null(await RecordAsync(stepUp, Alice));
 
-        var result = await App.SendAs(Alice, new ResumeActivation(stepUp));
+        var result = await App.SendAs(Alice, new ResumeStepUp(stepUp));
 
         var item = Assert.Single(result.Activation!.Items);
         Assert.Equal(("User Administrator", ActivationRequestStatus.Approved), (item.RoleName, item.RequestStatus));
@@ -39,7 +39,7 @@ public sealed class EntraStepUpTests : IAsyncLifetime
 
         App.Time.Advance(TimeSpan.FromMinutes(1));
         await App.SendAs(Alice, new DeactivateRoles([item.ActivationId!.Value]));
-        var replay = await Assert.ThrowsAsync<RefusedException>(() => App.SendAs(Alice, new ResumeActivation(stepUp)));
+        var replay = await Assert.ThrowsAsync<RefusedException>(() => App.SendAs(Alice, new ResumeStepUp(stepUp)));
         Assert.Equal("That verification was already used; verify again.", replay.Message);
     }
 
@@ -48,7 +48,7 @@ public sealed class EntraStepUpTests : IAsyncLifetime
     {
         var stepUp = await BeginAsync(Alice);
 
-        var refused = await Assert.ThrowsAsync<RefusedException>(() => App.SendAs(Alice, new ResumeActivation(stepUp)));
+        var refused = await Assert.ThrowsAsync<RefusedException>(() => App.SendAs(Alice, new ResumeStepUp(stepUp)));
 
         Assert.Equal("The verification with Microsoft was not completed.", refused.Message);
         Assert.Equal(0, await App.CountAsync<RoleActivation>());
@@ -63,7 +63,7 @@ public sealed class EntraStepUpTests : IAsyncLifetime
             stepUp, StepUpEvidenceTests.Token(Alice.Id, acrs: null, App.Time.GetUtcNow()), ClientInfo.Unknown, CancellationToken.None);
 
         Assert.Equal("the token does not carry the authentication context c1", refusal);
-        await Assert.ThrowsAsync<RefusedException>(() => App.SendAs(Alice, new ResumeActivation(stepUp)));
+        await Assert.ThrowsAsync<RefusedException>(() => App.SendAs(Alice, new ResumeStepUp(stepUp)));
     }
 
     [Fact]
@@ -72,7 +72,7 @@ public sealed class EntraStepUpTests : IAsyncLifetime
         var stepUp = await BeginAsync(Alice);
         await RecordAsync(stepUp, Alice);
 
-        await Assert.ThrowsAsync<NotFoundException>(() => App.SendAs(DemoOrganisation.Bob, new ResumeActivation(stepUp)));
+        await Assert.ThrowsAsync<NotFoundException>(() => App.SendAs(DemoOrganisation.Bob, new ResumeStepUp(stepUp)));
         var bobs = await App.EligibilityOf(DemoOrganisation.Bob, DemoOrganisation.UserAdministrator);
         var direct = await Assert.ThrowsAsync<RefusedException>(() => App.SendAs(DemoOrganisation.Bob, new ActivateRoles(
             [new ActivationItem(bobs, TimeSpan.FromHours(1))], "Borrowed proof", null, null, StepUpProof.For(stepUp))));
@@ -89,7 +89,7 @@ public sealed class EntraStepUpTests : IAsyncLifetime
         await RecordAsync(stepUp, Alice);
         App.Time.Advance(TimeSpan.FromMinutes(6));
 
-        var refused = await Assert.ThrowsAsync<RefusedException>(() => App.SendAs(Alice, new ResumeActivation(stepUp)));
+        var refused = await Assert.ThrowsAsync<RefusedException>(() => App.SendAs(Alice, new ResumeStepUp(stepUp)));
 
         Assert.Equal("The verification with Microsoft is more than a few minutes old; verify again.", refused.Message);
     }
@@ -99,7 +99,7 @@ public sealed class EntraStepUpTests : IAsyncLifetime
     {
         var first = await BeginAsync(Alice);
         await RecordAsync(first, Alice);
-        await App.SendAs(Alice, new ResumeActivation(first));
+        await App.SendAs(Alice, new ResumeStepUp(first));
 
         var eligibility = await App.EligibilityOf(Alice, DemoOrganisation.ContributorOnRgProd);
         var refused = await Assert.ThrowsAsync<RefusedException>(() => App.SendAs(Alice, new ActivateRoles(
@@ -123,15 +123,44 @@ public sealed class EntraStepUpTests : IAsyncLifetime
     {
         var first = await BeginAsync(Alice);
         await RecordAsync(first, Alice);
-        var activation = (await App.SendAs(Alice, new ResumeActivation(first))).Activation!.Items.Single().ActivationId!.Value;
+        var activation = (await App.SendAs(Alice, new ResumeStepUp(first))).Activation!.Items.Single().ActivationId!.Value;
         App.Time.Advance(TimeSpan.FromMinutes(30));
 
         var stepUp = await App.SendAs(Alice, new BeginStepUp(null, StepUpChallenge.HashNonce("browser-secret"),
             new ExtendActivation(activation, TimeSpan.FromHours(4), "Longer change window", null, null, null)));
         await RecordAsync(stepUp, Alice);
-        var outcome = await App.SendAs(Alice, new ResumeActivation(stepUp));
+        var outcome = await App.SendAs(Alice, new ResumeStepUp(stepUp));
 
         Assert.Equal(TestApp.Start.AddMinutes(30).AddHours(4), outcome.Extension!.NewNotAfter);
         Assert.Equal(TestApp.Start.AddMinutes(30).AddHours(4), (await App.ActivationAsync(activation)).NotAfter);
+    }
+
+    [Fact]
+    public async Task AProtectedRolesSettings_AreSavedOnTheWayBackFromAStepUp_AndOnlyByAPimAdministrator()
+    {
+        var globalAdmin = DemoOrganisation.GlobalAdministrator;
+        var opened = await App.QueryAs(DemoOrganisation.Erin, new Core.Features.Settings.GetRoleSettings(globalAdmin.Id));
+        var change = new Core.Features.Settings.UpdateRoleSettings(globalAdmin.Id, opened.Version, opened.Settings with { MaxActivationDuration = TimeSpan.FromHours(3) });
+        var withoutStepUp = await Assert.ThrowsAsync<RefusedException>(() => App.SendAs(DemoOrganisation.Erin, change));
+        Assert.Equal("Global Administrator guards the whole tenant: verify with Microsoft (Conditional Access) to change its settings.", withoutStepUp.Message);
+
+        // Alice is no PIM administrator: her own verified step-up carries the change no further than the pipeline's check.
+        var alices = await App.SendAs(Alice, new BeginStepUp(null, StepUpChallenge.HashNonce("browser-secret"), Settings: change));
+        await RecordAsync(alices, Alice);
+        await Assert.ThrowsAsync<ForbiddenException>(() => App.SendAs(Alice, new ResumeStepUp(alices)));
+        Assert.Equal(opened.Version, (await App.QueryAs(DemoOrganisation.Erin, new Core.Features.Settings.GetRoleSettings(globalAdmin.Id))).Version);
+
+        var erins = await App.SendAs(DemoOrganisation.Erin, new BeginStepUp(null, StepUpChallenge.HashNonce("browser-secret"), Settings: change));
+        Assert.Null(await RecordAsync(erins, DemoOrganisation.Erin));
+        var outcome = await App.SendAs(DemoOrganisation.Erin, new ResumeStepUp(erins));
+
+        var after = await App.QueryAs(DemoOrganisation.Erin, new Core.Features.Settings.GetRoleSettings(globalAdmin.Id));
+        Assert.Equal((outcome.SettingsVersion, TimeSpan.FromHours(3)), (after.Version, after.Settings.MaxActivationDuration));
+        Assert.Single(await App.AuditAsync(AuditActions.MfaVerified), e => e.ActorId == DemoOrganisation.Erin.Id);
+        Assert.Equal(1, await App.CountAsync<Alert>());
+
+        // Resumed again, the kept change was read at a version that is gone: nothing is changed twice.
+        await Assert.ThrowsAsync<ConflictException>(() => App.SendAs(DemoOrganisation.Erin, new ResumeStepUp(erins)));
+        Assert.Equal(after.Version, (await App.QueryAs(DemoOrganisation.Erin, new Core.Features.Settings.GetRoleSettings(globalAdmin.Id))).Version);
     }
 }

@@ -339,4 +339,39 @@ public abstract class UpdateRoleSettingsTests(DatabaseKind kind) : HandlerTests(
         await App.SendAs(DemoOrganisation.Bob, new Core.Features.Alerts.AcknowledgeAlert(alert.Id, "Agreed in the change board"));
         Assert.False((await App.Db(db => db.Alerts.AsNoTracking().SingleAsync(a => a.Id == alert.Id))).IsOpen);
     }
+
+    [Fact]
+    public async Task AProtectedRolesSettings_ChangeOnlyWithAFreshCode_UsedOnce()
+    {
+        var globalAdmin = DemoOrganisation.GlobalAdministrator;
+        var opened = await App.SettingsAsync(globalAdmin);
+        Assert.True(opened.IsProtected);
+        UpdateRoleSettings Change(string? code) => new(globalAdmin.Id, opened.Version, opened.Settings with { MaxActivationDuration = TimeSpan.FromHours(3) }, code);
+
+        var withoutCode = await Assert.ThrowsAsync<RefusedException>(() => App.SendAs(DemoOrganisation.Erin, Change(null)));
+        var wrongCode = await Assert.ThrowsAsync<RefusedException>(() => App.SendAs(DemoOrganisation.Erin, Change(App.WrongCodeFor(DemoOrganisation.Erin))));
+        Assert.Equal("Global Administrator guards the whole tenant: enter a code from your authenticator app to change its settings.", withoutCode.Message);
+        Assert.Equal("The authenticator code is wrong or has expired.", wrongCode.Message);
+        Assert.Equal(opened.Version, (await App.SettingsAsync(globalAdmin)).Version);
+        Assert.Equal(0, await App.CountAsync<Alert>());
+
+        var code = App.CodeFor(DemoOrganisation.Erin);
+        var saved = await App.SendAs(DemoOrganisation.Erin, Change(code));
+
+        var after = await App.SettingsAsync(globalAdmin);
+        Assert.Equal((saved, TimeSpan.FromHours(3)), (after.Version, after.Settings.MaxActivationDuration));
+        Assert.Single(await App.AuditAsync(AuditActions.MfaVerified), e => e.ActorId == DemoOrganisation.Erin.Id);
+
+        // The proof just given spares nothing: the next change asks again, and the same code is spent.
+        UpdateRoleSettings Next(string? again) => new(globalAdmin.Id, after.Version, after.Settings with { RequireTicket = !after.Settings.RequireTicket }, again);
+        await Assert.ThrowsAsync<RefusedException>(() => App.SendAs(DemoOrganisation.Erin, Next(null)));
+        var replay = await Assert.ThrowsAsync<RefusedException>(() => App.SendAs(DemoOrganisation.Erin, Next(code)));
+        Assert.Equal("This authenticator code was already used; wait for the next one.", replay.Message);
+        Assert.Equal(after.Version, (await App.SettingsAsync(globalAdmin)).Version);
+
+        // Any other role changes as before, without a code.
+        var exchange = await App.SettingsAsync(Exchange);
+        Assert.False(exchange.IsProtected);
+        await App.SendAs(DemoOrganisation.Erin, new UpdateRoleSettings(Exchange.Id, exchange.Version, exchange.Settings with { RequireTicket = true }));
+    }
 }

@@ -40,6 +40,9 @@ public sealed partial class AlertsPage : IDisposable
     [Inject]
     private Microsoft.Extensions.Options.IOptions<PimOptions> Options { get; set; } = default!;
 
+    [Inject]
+    private NavigationManager Navigation { get; set; } = default!;
+
     private int StaleAfterDays => Options.Value.Alerts.StaleAfterDays;
 
     protected override async Task OnInitializedAsync()
@@ -72,11 +75,30 @@ public sealed partial class AlertsPage : IDisposable
 
     private Task EvaluateAsync() => RunAsync(() => Task.CompletedTask, null);
 
-    private Task RequireMfaAsync(AlertView alert) => RunAsync(async () =>
+    private async Task RequireMfaAsync(AlertView alert)
     {
-        var current = await Sender.Send(new GetRoleSettings(alert.RoleId!.Value));
-        await Sender.Send(new UpdateRoleSettings(current.RoleId, current.Version, current.Settings with { RequireMfa = true }));
-    }, "MFA is now required to activate the role");
+        RoleSettingsView current;
+        try
+        {
+            current = await Sender.Send(new GetRoleSettings(alert.RoleId!.Value));
+        }
+        catch (PimException ex)
+        {
+            error = ex.Message;
+            return;
+        }
+
+        if (current.IsProtected)
+        {
+            // Its settings change only with a fresh step-up, which its settings page asks for.
+            Snackbar.Add($"{current.RoleName} guards the whole tenant: turn on MFA on its settings page and verify to save.", Severity.Info);
+            Navigation.NavigateTo($"settings/{current.RoleId}");
+            return;
+        }
+
+        await RunAsync(() => Sender.Send(new UpdateRoleSettings(current.RoleId, current.Version, current.Settings with { RequireMfa = true })).AsTask(),
+            "MFA is now required to activate the role");
+    }
 
     private async Task RemoveAssignmentAsync(AlertView alert)
     {

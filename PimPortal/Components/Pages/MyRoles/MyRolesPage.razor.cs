@@ -76,7 +76,7 @@ public sealed partial class MyRolesPage : IDisposable
     {
         try
         {
-            var outcome = await Sender.Send(new ResumeActivation(stepUp));
+            var outcome = await Sender.Send(new ResumeStepUp(stepUp));
             foreach (var item in outcome.Activation?.Items ?? [])
             {
                 Snackbar.Add(item.ActivationId is not null ? $"{item.RoleName}: activating" : $"{item.RoleName}: waiting for approval", Severity.Success);

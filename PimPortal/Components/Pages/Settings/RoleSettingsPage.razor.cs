@@ -1,15 +1,18 @@
 using Mediator;
 using Microsoft.AspNetCore.Components;
+using Microsoft.JSInterop;
 using MudBlazor;
 using PimPortal.Core;
 using PimPortal.Core.Domain;
+using PimPortal.Core.Features.Activation;
 using PimPortal.Core.Features.Settings;
 
 namespace PimPortal.Components.Pages.Settings;
 
 /// <summary>
 /// One role's settings, edited as a whole and saved with the version they were read at (a change someone made
-/// meanwhile is reported, not overwritten). Every rule is checked again by Core.
+/// meanwhile is reported, not overwritten). Every rule is checked again by Core. A protected role's settings are saved
+/// with a fresh step-up: a code typed here, or in Entra mode a round trip to Microsoft that saves them on the way back.
 /// </summary>
 public sealed partial class RoleSettingsPage
 {
@@ -20,9 +23,18 @@ public sealed partial class RoleSettingsPage
     private string? error;
     private bool conflict;
     private bool saving;
+    private string? code;
+    private string? resumeError;
 
     [Parameter]
     public Guid RoleId { get; set; }
+
+    /// <summary>Entra mode: back from a step-up, the settings it was for are saved.</summary>
+    [SupplyParameterFromQuery(Name = "resume")]
+    public Guid? Resume { get; set; }
+
+    [SupplyParameterFromQuery(Name = "stepup-failed")]
+    public Guid? StepUpFailed { get; set; }
 
     [Inject]
     private ISender Sender { get; set; } = default!;
@@ -30,7 +42,46 @@ public sealed partial class RoleSettingsPage
     [Inject]
     private ISnackbar Snackbar { get; set; } = default!;
 
-    protected override Task OnParametersSetAsync() => LoadAsync();
+    [Inject]
+    private NavigationManager Navigation { get; set; } = default!;
+
+    [Inject]
+    private Microsoft.Extensions.Options.IOptions<PimOptions> Options { get; set; } = default!;
+
+    [Inject]
+    private IJSRuntime JS { get; set; } = default!;
+
+    /// <summary>Entra mode: MFA is proved through Conditional Access (a round trip to Microsoft), not a code.</summary>
+    private bool StepsUpWithEntra => Options.Value.Mode == PimMode.Entra;
+
+    protected override async Task OnParametersSetAsync()
+    {
+        if (RendererInfo.IsInteractive && Resume is { } stepUp)
+        {
+            resumeError = await ResumeAsync(stepUp);
+
+            // Resumed once: the address no longer says to.
+            Navigation.NavigateTo($"settings/{RoleId}", replace: true);
+        }
+
+        await LoadAsync();
+        error ??= resumeError ?? (StepUpFailed is null ? null : "That verification is not yours, was already used, or has expired; save again.");
+    }
+
+    /// <summary>Saves the change the step-up was for; why not, or null when saved.</summary>
+    private async Task<string?> ResumeAsync(Guid stepUp)
+    {
+        try
+        {
+            await Sender.Send(new ResumeStepUp(stepUp));
+            Snackbar.Add("Settings saved", Severity.Success);
+            return null;
+        }
+        catch (PimException ex)
+        {
+            return ex.Message;
+        }
+    }
 
     private async Task LoadAsync()
     {
@@ -80,10 +131,22 @@ public sealed partial class RoleSettingsPage
 
         saving = true;
         error = null;
+        resumeError = null;
         conflict = false;
         try
         {
-            await Sender.Send(new UpdateRoleSettings(view.RoleId, view.Version, form.ToInput()));
+            var change = new UpdateRoleSettings(view.RoleId, view.Version, form.ToInput());
+            if (view.IsProtected && StepsUpWithEntra)
+            {
+                // Keep the change as made, go to Microsoft for the step-up; it is saved on the way back.
+                var nonce = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+                var started = await Sender.Send(new BeginStepUp(null, StepUpChallenge.HashNonce(nonce), Settings: change));
+                await JS.InvokeVoidAsync("pimPortal.rememberStepUp", started, nonce);
+                Navigation.NavigateTo($"stepup/{started}?then={Uri.EscapeDataString($"/settings/{view.RoleId}")}", forceLoad: true);
+                return;
+            }
+
+            await Sender.Send(view.IsProtected ? change with { AuthenticatorCode = code } : change);
             Snackbar.Add($"Settings of {view.RoleName} saved", Severity.Success);
             await LoadAsync();
         }
@@ -99,6 +162,7 @@ public sealed partial class RoleSettingsPage
         finally
         {
             saving = false;
+            code = null;
         }
     }
 

@@ -2,20 +2,24 @@ using FluentValidation;
 using Mediator;
 using Microsoft.EntityFrameworkCore;
 using PimPortal.Core.Domain;
+using PimPortal.Core.Features.Settings;
 using PimPortal.Core.Persistence;
 using PimPortal.Core.Security;
 
 namespace PimPortal.Core.Features.Activation;
 
-/// <summary>Submits the activation (or extension) a verified step-up was for, with that step-up as its MFA proof (once).</summary>
-public sealed record ResumeActivation(Guid ChallengeId) : ICommand<StepUpOutcome>;
+/// <summary>
+/// Submits what a verified step-up was for — an activation, an extension or a protected role's settings — with that
+/// step-up as its MFA proof (once).
+/// </summary>
+public sealed record ResumeStepUp(Guid ChallengeId) : ICommand<StepUpOutcome>;
 
-/// <summary>What the resumed submission did: an activation's result, or an extension's.</summary>
-public sealed record StepUpOutcome(ActivationResult? Activation, ExtensionResult? Extension);
+/// <summary>What the resumed submission did: an activation's result, an extension's, or the settings' new version.</summary>
+public sealed record StepUpOutcome(ActivationResult? Activation, ExtensionResult? Extension, Guid? SettingsVersion = null);
 
-public sealed class ResumeActivationHandler(IDbContextFactory<PimDbContext> dbFactory, RequestContext context, ISender sender) : ICommandHandler<ResumeActivation, StepUpOutcome>
+public sealed class ResumeStepUpHandler(IDbContextFactory<PimDbContext> dbFactory, RequestContext context, ISender sender) : ICommandHandler<ResumeStepUp, StepUpOutcome>
 {
-    public async ValueTask<StepUpOutcome> Handle(ResumeActivation command, CancellationToken cancellationToken)
+    public async ValueTask<StepUpOutcome> Handle(ResumeStepUp command, CancellationToken cancellationToken)
     {
         string draft;
         await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
@@ -34,6 +38,7 @@ public sealed class ResumeActivationHandler(IDbContextFactory<PimDbContext> dbFa
         {
             { Activate: { } activation } => new StepUpOutcome(await sender.Send(activation with { AuthenticatorCode = proof }, cancellationToken), null),
             { Extend: { } extension } => new StepUpOutcome(null, await sender.Send(extension with { AuthenticatorCode = proof }, cancellationToken)),
+            { Settings: { } settings } => new StepUpOutcome(null, null, await sender.Send(settings with { AuthenticatorCode = proof }, cancellationToken)),
             _ => throw new DomainRuleException("The step-up has nothing to submit."),
         };
     }
