@@ -74,6 +74,7 @@ public static class DependencyInjection
         // The lifecycle: the operations every handler and worker goes through.
         services.AddSingleton<Notifier>();
         services.AddSingleton<RequestLapses>();
+        services.AddSingleton<CredentialResets>();
         services.AddSingleton<Grants>();
         services.AddSingleton<ApprovedRequests>();
         services.AddSingleton<EligibilityRemoval>();

@@ -64,4 +64,38 @@ public sealed class AdministrationJourneyTests(Browser browser) : Journey(browse
         await Expect(erin.Locator("tr[data-holder='Dave Davis'][data-role='Exchange Administrator']")).ToBeVisibleAsync();
         await Expect(dave.GetByRole(AriaRole.Button, new() { Name = "Activate Exchange Administrator", Exact = true })).ToBeVisibleAsync();
     }
+    [Fact]
+    public async Task Erin_ResetsAlicesPasswordAndAuthenticator_AndAliceSignsInAndActivatesOnlyWithTheNewOnes()
+    {
+        var erin = await SignInAsync(DemoOrganisation.Erin);
+        await erin.GotoAsync("/accounts");
+        await Expect(erin.Locator("[data-interactive=true]")).ToBeVisibleAsync(new() { Timeout = 20_000 });
+
+        await Autocomplete.PickAsync(erin, erin.Locator("#reset-user"), "alice", "Alice Adams (alice@contoso.test)");
+        await erin.GetByLabel("Authenticator").CheckAsync();
+        await erin.GetByLabel("Justification").FillAsync("Lost phone, helpdesk ticket HD-4411");
+        await erin.Locator("[data-testid=reset]").ClickAsync();
+        var issued = erin.Locator("[data-testid=issued-credentials]");
+        await Expect(issued).ToContainTextAsync("New credentials for Alice Adams");
+        var password = await erin.Locator("#issued-password").InputValueAsync();
+        var key = await erin.Locator("#issued-key").InputValueAsync();
+        await erin.Locator("[data-testid=handed-over]").ClickAsync();
+        await Expect(issued).ToHaveCountAsync(0);
+
+        // The demo's password no longer signs her in; the one erin handed over does.
+        var alice = await (await NewBrowserContextAsync()).NewPageAsync();
+        await alice.GotoAsync("/");
+        await new SignInPage(alice).SignInAsync(DemoOrganisation.Alice.Email, DemoOrganisation.Password);
+        await Expect(alice.GetByRole(AriaRole.Alert)).ToHaveTextAsync("The email or password is wrong.");
+        await new SignInPage(alice).SignInAsync(DemoOrganisation.Alice.Email, password);
+        await Expect(alice.GetByRole(AriaRole.Heading, new() { Name = "My roles" })).ToBeVisibleAsync();
+        var myRoles = new MyRolesPage(alice);
+        await myRoles.WaitUntilInteractiveAsync();
+        await myRoles.ActivateAsync("User Administrator", 1, "Unlock a colleague's account", CodeFor(DemoOrganisation.Alice with { TotpSecret = key }));
+        await Expect(myRoles.ActiveRow("User Administrator")).ToBeVisibleAsync();
+
+        var reset = await DbAsync(db => db.AuditEvents.SingleAsync(e => e.Action == AuditActions.CredentialsReset));
+        Assert.Equal(((Guid?)DemoOrganisation.Erin.Id, (Guid?)DemoOrganisation.Alice.Id), (reset.ActorId, reset.SubjectId));
+        Assert.True(await DbAsync(db => db.Alerts.AnyAsync(a => a.Kind == AlertKind.CredentialsReset && a.PrincipalId == DemoOrganisation.Alice.Id)));
+    }
 }

@@ -77,7 +77,7 @@ public sealed class ContentSecurityPolicyTests(Browser browser) : Journey(browse
         // Erin, the PIM administrator: every administration page, a role's settings and the assignment dialog.
         var erin = await SignInObservedAsync(DemoOrganisation.Erin);
         var role = await DbAsync(db => db.PrivilegedRoles.Where(r => r.DisplayName == "Global Administrator").Select(r => r.Id).SingleAsync());
-        await WalkAsync(erin, "/", "/approvals", "/assignments", "/directory", "/alerts", "/rollout", "/settings", $"/settings/{role}", "/admin", "/audit");
+        await WalkAsync(erin, "/", "/approvals", "/assignments", "/directory", "/accounts", "/alerts", "/rollout", "/settings", $"/settings/{role}", "/admin", "/audit");
         await erin.GotoAsync("/assignments");
         await Expect(erin.Locator("[data-interactive=true]")).ToBeVisibleAsync(new() { Timeout = 20_000 });
         await erin.Locator("[data-testid=assign]").ClickAsync();

@@ -139,7 +139,25 @@ public sealed partial class GraphStub : IAsyncDisposable
     {
         lock (_gate)
         {
-            _users[id] = new User(id, displayName, userPrincipalName, accountEnabled, managerId);
+            // Entra gives every user a last password change (at the latest, when the account was made).
+            var passwordChanged = _users.TryGetValue(id, out var known) ? known.LastPasswordChange : AccountsCreated;
+            _users[id] = new User(id, displayName, userPrincipalName, accountEnabled, managerId, passwordChanged, known?.SessionsValidFrom);
+        }
+    }
+
+    /// <summary>When the tenant's users were made, as their first <c>lastPasswordChangeDateTime</c>.</summary>
+    public static readonly DateTimeOffset AccountsCreated = new(2026, 1, 5, 9, 0, 0, TimeSpan.Zero);
+
+    /// <summary>
+    /// An administrator resets the user's password in Entra at <paramref name="at"/> (and, with
+    /// <paramref name="revokeSessions"/>, revokes its sign-in sessions, as the reset in the Entra admin center does).
+    /// </summary>
+    public void ResetPassword(string id, DateTimeOffset at, bool revokeSessions = true)
+    {
+        lock (_gate)
+        {
+            var user = _users[id];
+            _users[id] = user with { LastPasswordChange = at.ToUniversalTime(), SessionsValidFrom = revokeSessions ? at.ToUniversalTime() : user.SessionsValidFrom };
         }
     }
 
@@ -502,6 +520,19 @@ public sealed partial class GraphStub : IAsyncDisposable
                 ["userPrincipalName"] = user.UserPrincipalName,
                 ["accountEnabled"] = user.AccountEnabled,
             };
+
+            // As Graph: these two come only when $select names them.
+            var select = context.Request.Query["$select"].ToString();
+            if (select.Contains("lastPasswordChangeDateTime", StringComparison.OrdinalIgnoreCase))
+            {
+                body["lastPasswordChangeDateTime"] = user.LastPasswordChange?.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
+            }
+
+            if (select.Contains("signInSessionsValidFromDateTime", StringComparison.OrdinalIgnoreCase))
+            {
+                body["signInSessionsValidFromDateTime"] = user.SessionsValidFrom?.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
+            }
+
             if (context.Request.Query["$expand"].ToString().Contains("manager", StringComparison.OrdinalIgnoreCase) && user.ManagerId is { } manager)
             {
                 body["manager"] = new JsonObject { ["@odata.type"] = "#microsoft.graph.user", ["id"] = manager };
@@ -743,7 +774,7 @@ public sealed partial class GraphStub : IAsyncDisposable
             && DirectoryScopeId == scope;
     }
 
-    private sealed record User(string Id, string DisplayName, string UserPrincipalName, bool AccountEnabled, string? ManagerId);
+    private sealed record User(string Id, string DisplayName, string UserPrincipalName, bool AccountEnabled, string? ManagerId, DateTimeOffset? LastPasswordChange, DateTimeOffset? SessionsValidFrom);
 
     private sealed record SignIn(string Id, string UserId, DateTimeOffset At, string Application, string IpAddress, int ErrorCode);
 

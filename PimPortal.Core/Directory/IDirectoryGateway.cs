@@ -47,6 +47,12 @@ public sealed record DirectoryPrincipal(Guid Id, PrincipalKind Kind, string Disp
 {
     /// <summary>The directory no longer has this principal (deleted): it is disabled in the portal.</summary>
     public bool Deleted { get; init; }
+
+    /// <summary>
+    /// A user's latest credential change the directory knows of — the later of its last password change and the
+    /// revocation of its sign-in sessions (an administrator's reset does both); null when the directory does not say.
+    /// </summary>
+    public DateTimeOffset? CredentialsChangedAt { get; init; }
 }
 
 /// <summary>What to do with a grant in the directory.</summary>

@@ -67,7 +67,21 @@ public sealed class Alert
 
     public Guid Version { get; private set; }
 
+    /// <summary>The person whose action raised it (a change's author), if one: they cannot acknowledge it.</summary>
+    public Guid? CausedBy { get; init; }
+
     public bool IsOpen => ResolvedAt is null;
+
+    /// <summary>
+    /// Alerts about something that happened (a use, a mark, a change, a reset) stay until a PIM administrator other
+    /// than the one it is about, or who caused it, acknowledges them; the rest follow a condition and resolve
+    /// themselves once it is remedied.
+    /// </summary>
+    public static bool IsAcknowledgeable(AlertKind kind) =>
+        kind is AlertKind.BreakGlassUsed or AlertKind.BreakGlassChanged or AlertKind.ProtectedRoleChanged or AlertKind.CredentialsReset;
+
+    /// <summary>Whether <paramref name="principalId"/> is the account this alert is about, or the one who caused it.</summary>
+    public bool Involves(Guid principalId) => PrincipalId == principalId || CausedBy == principalId;
 
     /// <summary>Seen again: the summary and detail follow the latest figures.</summary>
     public void SeenAgain(string summary, string detail, DateTimeOffset now, bool countOccurrence = false)
@@ -130,6 +144,12 @@ public enum AlertKind
 
     /// <summary>The settings of a protected role (Global Administrator, Privileged Role Administrator) were changed.</summary>
     ProtectedRoleChanged,
+
+    /// <summary>
+    /// A user's password or authenticator was reset (in the portal, or in Entra as the directory sync saw it): whoever
+    /// holds the new credentials can act as them.
+    /// </summary>
+    CredentialsReset,
 }
 
 public enum AlertSeverity

@@ -146,6 +146,7 @@ public static class AuditActions
     public const string DriftDetected = "drift.detected";
     public const string PrincipalDisabled = "principal.disabled";
     public const string PrincipalEnabled = "principal.enabled";
+    public const string CredentialsReset = "principal.credentials-reset";
     public const string GroupMemberAdded = "group.member-added";
     public const string GroupMemberRemoved = "group.member-removed";
     public const string DriftResolved = "drift.resolved";

@@ -57,6 +57,17 @@ public sealed class MfaState
         Version = Guid.NewGuid();
     }
 
+    /// <summary>
+    /// The account's credentials were reset: the last proof no longer spares a code in any session (whoever holds the
+    /// new password or authenticator proves it afresh). Used codes stay used.
+    /// </summary>
+    public void VoidProof()
+    {
+        LastVerifiedAt = null;
+        LastVerifiedSession = null;
+        Version = Guid.NewGuid();
+    }
+
     public void Verified(long timeStep, string? session, DateTimeOffset now)
     {
         if (timeStep <= LastAcceptedTimeStep)

@@ -79,6 +79,40 @@ public sealed class Principal
     /// </summary>
     public DateTimeOffset? DirectorySignInsSeenUntil { get; private set; }
 
+    /// <summary>
+    /// When the account's credentials last changed in a way that matters: a password or authenticator reset in the
+    /// portal, or in Entra the later of the last password change and the revocation of its sign-in sessions. Proof of
+    /// MFA and approvals given before it do not carry over. Null until first known.
+    /// </summary>
+    public DateTimeOffset? CredentialsChangedAt { get; private set; }
+
+    /// <summary>The portal reset the account's password or authenticator at <paramref name="now"/>.</summary>
+    public void CredentialsReset(DateTimeOffset now)
+    {
+        if (Kind != PrincipalKind.User)
+        {
+            throw new DomainRuleException("Only a user has credentials to reset.");
+        }
+
+        CredentialsChangedAt = now.ToUniversalTime();
+    }
+
+    /// <summary>
+    /// The directory reports the credentials changed at <paramref name="changedAt"/>. Returns whether that is a reset
+    /// after the one known — the first report is where the portal starts counting from, not a reset.
+    /// </summary>
+    public bool ObserveCredentialChange(DateTimeOffset changedAt)
+    {
+        var known = CredentialsChangedAt;
+        if (known is { } k && changedAt <= k)
+        {
+            return false;
+        }
+
+        CredentialsChangedAt = changedAt.ToUniversalTime();
+        return known is not null;
+    }
+
     public void MarkBreakGlass(bool isBreakGlass)
     {
         if (isBreakGlass && Kind != PrincipalKind.User)

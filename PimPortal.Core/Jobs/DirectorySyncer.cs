@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using PimPortal.Core.Directory;
 using PimPortal.Core.Domain;
+using PimPortal.Core.Lifecycle;
 using PimPortal.Core.Persistence;
 using PimPortal.Core.Signals;
 
@@ -10,9 +11,12 @@ namespace PimPortal.Core.Jobs;
 /// <summary>
 /// Entra mode: keeps the portal's principals as the directory has them — names and sign-in names, whether the account
 /// is enabled (an account disabled in Entra is disabled here, and the expiry worker then takes its grants away), each
-/// user's manager, and each group's members (among the principals the portal knows). Changes that matter are audited.
+/// user's manager, each group's members (among the principals the portal knows), and a user's credential resets (a
+/// later password change or session revocation: <see cref="CredentialResets"/>). Changes that matter are audited.
 /// </summary>
-public sealed partial class DirectorySyncer(IDbContextFactory<PimDbContext> dbFactory, IDirectoryGateway gateway, TimeProvider time, JobSignals signals, PortalEvents events, ILogger<DirectorySyncer> logger)
+public sealed partial class DirectorySyncer(
+    IDbContextFactory<PimDbContext> dbFactory, IDirectoryGateway gateway, TimeProvider time, CredentialResets resets, Announcer announcer, JobSignals signals, PortalEvents events,
+    ILogger<DirectorySyncer> logger)
 {
     /// <summary>Reads every principal from the directory and applies what changed; returns how many principals changed.</summary>
     public async Task<int> SyncAsync(CancellationToken cancellationToken)
@@ -25,6 +29,7 @@ public sealed partial class DirectorySyncer(IDbContextFactory<PimDbContext> dbFa
         var memberships = await db.GroupMemberships.ToListAsync(cancellationToken);
         var now = time.GetUtcNow();
         var changed = new HashSet<Guid>();
+        var work = LifecycleContext.System(db, now);
 
         void Audit(string action, Principal principal, object details) => db.AuditEvents.Add(AuditFactory.Create(Actor.System, ClientInfo.Unknown, now, action, "principal",
             principal.Id.ToString(), AuditOutcome.Success, details, principal.Id));
@@ -71,6 +76,13 @@ public sealed partial class DirectorySyncer(IDbContextFactory<PimDbContext> dbFa
                     changed.Add(principal.Id);
                 }
 
+                // A password reset (or revoked sessions) in Entra: nothing given to the old credentials carries over.
+                if (directory.CredentialsChangedAt is { } credentialsChanged && principal.ObserveCredentialChange(credentialsChanged))
+                {
+                    await resets.ResetAsync(work, principal, "credentials", "directory sync", cancellationToken);
+                    changed.Add(principal.Id);
+                }
+
                 var manager = directory.ManagerId is { } m && known.Contains(m) && m != principal.Id ? m : (Guid?)null;
                 if (principal.ManagerId != manager)
                 {
@@ -99,6 +111,7 @@ public sealed partial class DirectorySyncer(IDbContextFactory<PimDbContext> dbFa
         }
 
         await db.SaveChangesAsync(cancellationToken);
+        announcer.Announce(work.Announce);
         if (changed.Count > 0)
         {
             // A disabled account's grants end now, not at their end.

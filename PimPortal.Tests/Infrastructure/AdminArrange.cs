@@ -22,6 +22,13 @@ public static class AdminArrange
             current.IsProtected ? app.CodeFor(DemoOrganisation.Erin) : null));
     }
 
+    /// <summary>Makes <paramref name="who"/> a PIM administrator too (the demo has only erin).</summary>
+    public static Task MakePimAdministratorAsync(this TestApp app, Guid who) => app.ChangeAsync(async db =>
+    {
+        var role = await db.Roles.SingleAsync(r => r.Name == Core.PortalPermissions.PimAdministrator);
+        db.UserRoles.Add(new Microsoft.AspNetCore.Identity.IdentityUserRole<Guid> { UserId = who, RoleId = role.Id });
+    });
+
     /// <summary>The rule of <paramref name="roleEvent"/> replaced in <paramref name="settings"/>.</summary>
     public static RoleSettingsInput WithRule(this RoleSettingsInput settings, NotificationRuleInput rule) =>
         settings with { Notifications = [.. settings.Notifications.Where(n => n.Event != rule.Event), rule] };

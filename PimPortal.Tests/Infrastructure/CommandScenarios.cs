@@ -80,6 +80,8 @@ public static class CommandScenarios
         [typeof(AssignActive)] = _ => Task.FromResult<(DemoAccount, object)>((Erin, new AssignActive(Dave.Id, Exchange.Id, TestApp.Start.AddDays(2), "Weekend migration"))),
         [typeof(RemoveActiveAssignment)] = async app =>
             (Erin, new RemoveActiveAssignment(await app.SendAs(Erin, new AssignActive(Dave.Id, Exchange.Id, TestApp.Start.AddDays(2), "Weekend migration")), "Done early")),
+        [typeof(Core.Features.Accounts.ResetCredentials)] = _ => Task.FromResult<(DemoAccount, object)>(
+            (Erin, new Core.Features.Accounts.ResetCredentials(DemoOrganisation.Alice.Id, Password: true, Authenticator: true, "Lost phone, ticket HD-1"))),
         [typeof(SetBreakGlass)] = _ => Task.FromResult<(DemoAccount, object)>((Erin, new SetBreakGlass(Dave.Id, true, "Second emergency account"))),
         [typeof(AcknowledgeAlert)] = async app =>
         {

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using PimPortal.Core.Directory.Local;
 using PimPortal.Core.Domain;
 using PimPortal.Core.Jobs;
+using PimPortal.Core.Lifecycle;
 using PimPortal.Core.Persistence;
 using PimPortal.Core.Seed;
 using PimPortal.Core.Signals;
@@ -88,10 +89,40 @@ public sealed class DirectorySyncTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task APasswordResetInEntra_AfterTheFirstSync_LapsesWhatWaited_VoidsTheStepUp_AndIsAlerted()
+    {
+        var alice = DemoOrganisation.Alice;
+        await Syncer().SyncAsync(CancellationToken.None);
+        var baseline = await PrincipalAsync(alice.Id);
+        await App.ActivateAsync(alice, DemoOrganisation.UserAdministrator);
+        var request = Assert.Single((await App.SendAs(alice, new Core.Features.Activation.ActivateRoles(
+            [new Core.Features.Activation.ActivationItem(await App.EligibilityOf(alice, DemoOrganisation.GlobalAdministrator), TimeSpan.FromHours(1))],
+            "Tenant-wide change", "CHG-7", "ServiceNow", null))).Items).RequestId;
+
+        App.Time.Advance(TimeSpan.FromMinutes(2));
+        Stub.ResetPassword(alice.Id.ToString(), App.Time.GetUtcNow());
+        await Syncer().SyncAsync(CancellationToken.None);
+        await Syncer().SyncAsync(CancellationToken.None);
+
+        // The first sync only learnt where the account stood: no reset, no alert.
+        Assert.Equal(GraphStub.GraphStub.AccountsCreated, baseline.CredentialsChangedAt);
+        Assert.Equal(App.Time.GetUtcNow(), (await PrincipalAsync(alice.Id)).CredentialsChangedAt);
+        Assert.Equal(ActivationRequestStatus.Lapsed, (await App.Db(db => db.ActivationRequests.AsNoTracking().SingleAsync(r => r.Id == request))).Status);
+        Assert.Null((await App.Db(db => db.MfaStates.AsNoTracking().SingleAsync(m => m.PrincipalId == alice.Id))).LastVerifiedAt);
+        var reset = Assert.Single(await App.AuditAsync(AuditActions.CredentialsReset));
+        Assert.Contains("\"source\":\"directory sync\"", reset.Details, StringComparison.Ordinal);
+        var alert = Assert.Single(await App.Db(db => db.Alerts.AsNoTracking().Where(a => a.Kind == AlertKind.CredentialsReset).ToListAsync()));
+        Assert.Equal(("The credentials of Alice Adams were reset in the directory", AlertSeverity.High, (Guid?)alice.Id, (Guid?)null),
+            (alert.Summary, alert.Severity, alert.PrincipalId, alert.CausedBy));
+        Assert.Contains(await App.NotificationsAsync(DemoOrganisation.Erin), n => n.Kind == NotificationKind.Alert && n.Subject == alert.Summary);
+    }
+
+    [Fact]
     public async Task TheEmbeddedDirectory_HasNothingToSync()
     {
         var local = new DirectorySyncer(App.Services.GetRequiredService<IDbContextFactory<PimDbContext>>(),
-            new LocalDirectoryGateway(App.Services.GetRequiredService<IDbContextFactory<PimDbContext>>(), App.Time), App.Time, new JobSignals(), new PortalEvents(), NullLogger<DirectorySyncer>.Instance);
+            new LocalDirectoryGateway(App.Services.GetRequiredService<IDbContextFactory<PimDbContext>>(), App.Time), App.Time, App.Services.GetRequiredService<CredentialResets>(),
+            App.Services.GetRequiredService<Announcer>(), new JobSignals(), new PortalEvents(), NullLogger<DirectorySyncer>.Instance);
 
         Assert.Equal(0, await local.SyncAsync(CancellationToken.None));
     }
@@ -100,7 +131,8 @@ public sealed class DirectorySyncTests : IAsyncLifetime
     {
         var factory = App.Services.GetRequiredService<IDbContextFactory<PimDbContext>>();
         var gateway = Stub.Gateway(App.Services);
-        return new DirectorySyncer(factory, gateway, App.Time, App.Services.GetRequiredService<JobSignals>(), App.Services.GetRequiredService<PortalEvents>(), NullLogger<DirectorySyncer>.Instance);
+        return new DirectorySyncer(factory, gateway, App.Time, App.Services.GetRequiredService<CredentialResets>(), App.Services.GetRequiredService<Announcer>(),
+            App.Services.GetRequiredService<JobSignals>(), App.Services.GetRequiredService<PortalEvents>(), NullLogger<DirectorySyncer>.Instance);
     }
 
     private Task<Principal> PrincipalAsync(Guid id) => App.Db(db => db.Principals.AsNoTracking().SingleAsync(p => p.Id == id));

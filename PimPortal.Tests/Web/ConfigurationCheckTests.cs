@@ -163,9 +163,13 @@ public sealed class ConfigurationCheckTests
 /// <summary>The real portal as a separate OS process (<c>dotnet PimPortal.dll</c>), as an operator starts it.</summary>
 public static class PortalProcess
 {
-    /// <summary>Runs the portal with <paramref name="args"/> until it exits (it is expected to refuse to start); its exit code and everything it printed.</summary>
-    public static async Task<(int Code, string Output)> RunToExitAsync(params string[] args)
+    /// <summary>
+    /// How to start the built portal with <paramref name="args"/>. Under mutation testing the child is kept out of
+    /// Stryker's per-test coverage (it would report coverage nobody collects, and every later test would wait for it).
+    /// </summary>
+    public static ProcessStartInfo StartInfo(params string[] args)
     {
+        ArgumentNullException.ThrowIfNull(args);
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(typeof(Program).Assembly.Location);
         foreach (var arg in args)
@@ -173,6 +177,15 @@ public static class PortalProcess
             start.ArgumentList.Add(arg);
         }
 
+        start.Environment.Remove("STRYKER_COVERAGE_EPOCH_FILE");
+        start.Environment.Remove("STRYKER_COVERAGE_FILE");
+        return start;
+    }
+
+    /// <summary>Runs the portal with <paramref name="args"/> until it exits (it is expected to refuse to start); its exit code and everything it printed.</summary>
+    public static async Task<(int Code, string Output)> RunToExitAsync(params string[] args)
+    {
+        var start = StartInfo(args);
         start.ArgumentList.Add("--Logging:LogLevel:Default=None");
         start.ArgumentList.Add("--urls=http://127.0.0.1:0");
         using var process = Process.Start(start)!;

@@ -53,13 +53,7 @@ public sealed class VerifyAuditCommandLineTests : IAsyncLifetime
 
     private async Task<(int Code, string Output)> RunAsync(params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(typeof(Program).Assembly.Location);
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
+        var start = PortalProcess.StartInfo(args);
         start.ArgumentList.Add($"--ConnectionStrings:Pim={App.Database.ConnectionString}");
         start.ArgumentList.Add("--Pim:Database:Provider=Sqlite");
         using var process = Process.Start(start)!;

@@ -64,13 +64,16 @@ public sealed partial class GraphDirectoryGateway
                     {
                         var user = await graph.Users[principal.Id.ToString()].GetAsync(r =>
                         {
-                            r.QueryParameters.Select = ["id", "displayName", "userPrincipalName", "accountEnabled"];
+                            r.QueryParameters.Select = ["id", "displayName", "userPrincipalName", "accountEnabled", "lastPasswordChangeDateTime", "signInSessionsValidFromDateTime"];
                             r.QueryParameters.Expand = ["manager($select=id)"];
                         }, token);
                         if (user is not null)
                         {
                             read.Add(new DirectoryPrincipal(principal.Id, PrincipalKind.User, user.DisplayName ?? principal.Id.ToString(), user.UserPrincipalName,
-                                user.AccountEnabled ?? false, Guid.TryParse(user.Manager?.Id, out var manager) ? manager : null, []));
+                                user.AccountEnabled ?? false, Guid.TryParse(user.Manager?.Id, out var manager) ? manager : null, [])
+                            {
+                                CredentialsChangedAt = new[] { user.LastPasswordChangeDateTime, user.SignInSessionsValidFromDateTime }.Max(),
+                            });
                         }
                     }
                     else

@@ -10,8 +10,8 @@ using PimPortal.Core.Signals;
 namespace PimPortal.Core.Features.Alerts;
 
 /// <summary>
-/// A PIM administrator acknowledges a break-glass use (it stays resolved with their note; a later use raises a new
-/// one). Alerts that follow a condition resolve themselves when it is remedied, and cannot be acknowledged away.
+/// A PIM administrator acknowledges a break-glass use, a break-glass mark, a change to a protected role or a
+/// credential reset (it stays resolved with their note; a later one raises a new alert). Alerts that follow a condition resolve themselves when it is remedied, and cannot be acknowledged away.
 /// </summary>
 [RequirePermission(PortalPermissions.PimAdministrator)]
 public sealed record AcknowledgeAlert(Guid AlertId, string? Note) : ICommand;
@@ -34,14 +34,15 @@ public sealed class AcknowledgeAlertHandler(IDbContextFactory<PimDbContext> dbFa
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var alert = await db.Alerts.SingleOrDefaultAsync(a => a.Id == command.AlertId, cancellationToken)
             ?? throw new NotFoundException("That alert does not exist.");
-        if (alert.Kind is not (AlertKind.BreakGlassUsed or AlertKind.BreakGlassChanged or AlertKind.ProtectedRoleChanged))
+        if (!Alert.IsAcknowledgeable(alert.Kind))
         {
             throw new DomainRuleException("This alert resolves itself once its cause is remedied; use its action instead.");
         }
 
-        // Nobody explains away their own use (or mark, or change), and a break-glass account acknowledges no break-glass alert.
+        // Nobody explains away their own use (or mark, or change, or reset — neither its author nor the account it is
+        // about), and a break-glass account acknowledges no break-glass alert.
         var me = context.Actor.PrincipalId;
-        if ((alert.PrincipalId is { } subject && SeparationOfDuties.IsOwn(me, [], subject)) || await db.Principals.AnyAsync(p => p.Id == me && p.IsBreakGlass, cancellationToken))
+        if (alert.Involves(me) || await db.Principals.AnyAsync(p => p.Id == me && p.IsBreakGlass, cancellationToken))
         {
             throw new ForbiddenException("You cannot acknowledge an alert about your own account, or as a break-glass account; ask another PIM administrator.");
         }

@@ -79,6 +79,7 @@ public sealed class GetAlertsHandler(IDbContextFactory<PimDbContext> dbFactory) 
         AlertKind.StaleEligibility => AlertRemediation.ReviewStaleEligibilities,
         AlertKind.FrequentActivation or AlertKind.UndecidableRequest => AlertRemediation.ReviewSettings,
         AlertKind.PermanentAssignmentNotAllowed => AlertRemediation.RemoveAssignment,
-        _ => AlertRemediation.Acknowledge,
+        _ when Alert.IsAcknowledgeable(kind) => AlertRemediation.Acknowledge,
+        _ => AlertRemediation.ReviewSettings,
     };
 }

@@ -65,7 +65,7 @@ public sealed class SetBreakGlassHandler(IDbContextFactory<PimDbContext> dbFacto
             : $"{principal.DisplayName} is no longer a break-glass account ({context.Actor.DisplayName})";
         var alert = new Alert(Guid.NewGuid(), AlertKind.BreakGlassChanged, $"break-glass-change:{Guid.NewGuid():N}", AlertSeverity.High, summary,
             $"Justification: {justification}. A break-glass account keeps standing access and is left out of staleness and drift alerts; confirm the change was intended.",
-            principal.Id, null, null, now);
+            principal.Id, null, null, now) { CausedBy = context.Actor.PrincipalId };
         await AlertRaising.RaiseAndTellAdministratorsAsync(work, alert, notifier, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
         announcer.Announce(work.Announce);

@@ -202,7 +202,7 @@ public sealed class UpdateRoleSettingsHandler(
             var summary = $"{context.Actor.DisplayName} changed the settings of {role.DisplayName}";
             var alert = new Alert(Guid.NewGuid(), AlertKind.ProtectedRoleChanged, $"protected-role-change:{Guid.NewGuid():N}", AlertSeverity.High, summary,
                 $"Changed: {string.Join(", ", changed)}, with a fresh step-up. {role.DisplayName} guards the whole tenant; confirm the change was intended (the audit trail holds the settings before and after).",
-                context.Actor.PrincipalId, role.Id, null, now);
+                context.Actor.PrincipalId, role.Id, null, now) { CausedBy = context.Actor.PrincipalId };
             await AlertRaising.RaiseAndTellAdministratorsAsync(work, alert, notifier, cancellationToken, except: context.Actor.PrincipalId);
         }
 

@@ -228,11 +228,7 @@ public abstract class AlertTests(DatabaseKind kind) : HandlerTests(kind)
     public async Task BreakGlass_CannotAcknowledgeItsOwnAlert()
     {
         // The break-glass account is also a PIM administrator here: the worst case.
-        await App.ChangeAsync(async db =>
-        {
-            var role = await db.Roles.SingleAsync(r => r.Name == PortalPermissions.PimAdministrator);
-            db.UserRoles.Add(new Microsoft.AspNetCore.Identity.IdentityUserRole<Guid> { UserId = DemoOrganisation.BreakGlass.Id, RoleId = role.Id });
-        });
+        await App.MakePimAdministratorAsync(DemoOrganisation.BreakGlass.Id);
         var breakGlass = new DemoAccount(DemoOrganisation.BreakGlass.Id, DemoOrganisation.BreakGlass.Email, DemoOrganisation.BreakGlass.DisplayName,
             DemoOrganisation.BreakGlass.TotpSecret, PortalPermissions.PimAdministrator);
         await App.Services.GetRequiredService<SignInAudit>().SucceededAsync(breakGlass.Id, breakGlass.Email, ClientInfo.Unknown, CancellationToken.None);

@@ -316,11 +316,7 @@ public abstract class UpdateRoleSettingsTests(DatabaseKind kind) : HandlerTests(
     public async Task ChangingAProtectedRolesSettings_RaisesAHighAlert_ToTheOtherPimAdministrators_WhichItsAuthorCannotAcknowledge()
     {
         // Bob is a second PIM administrator; erin changes Global Administrator's maximum duration.
-        await App.ChangeAsync(async db =>
-        {
-            var role = await db.Roles.SingleAsync(r => r.Name == PortalPermissions.PimAdministrator);
-            db.UserRoles.Add(new Microsoft.AspNetCore.Identity.IdentityUserRole<Guid> { UserId = DemoOrganisation.Bob.Id, RoleId = role.Id });
-        });
+        await App.MakePimAdministratorAsync(DemoOrganisation.Bob.Id);
         var globalAdmin = DemoOrganisation.GlobalAdministrator;
 
         await App.UpdateSettingsAsync(globalAdmin, s => s with { MaxActivationDuration = TimeSpan.FromHours(2) });

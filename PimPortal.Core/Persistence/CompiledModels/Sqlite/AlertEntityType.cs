@@ -20,7 +20,7 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
                 "PimPortal.Core.Domain.Alert",
                 typeof(Alert),
                 baseEntityType,
-                propertyCount: 16,
+                propertyCount: 17,
                 unnamedIndexCount: 2,
                 keyCount: 1);
 
@@ -31,6 +31,13 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
                 fieldInfo: typeof(Alert).GetField("<Id>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 afterSaveBehavior: PropertySaveBehavior.Throw,
                 sentinel: new Guid("00000000-0000-0000-0000-000000000000"));
+
+            var causedBy = runtimeEntityType.AddProperty(
+                "CausedBy",
+                typeof(Guid?),
+                propertyInfo: typeof(Alert).GetProperty("CausedBy", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(Alert).GetField("<CausedBy>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true);
 
             var detail = runtimeEntityType.AddProperty(
                 "Detail",

@@ -11,7 +11,7 @@ namespace PimPortal.Core.Persistence.CompiledModels.Sqlite
     public partial class SqlitePimDbContextModel
     {
         private SqlitePimDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("8d44d33f-7a83-4597-ae1c-da50df1f3b1b"), entityTypeCount: 34)
+            : base(skipDetectChanges: false, modelId: new Guid("b8bb16f1-c3ea-4887-8c4a-a95c52f0eab9"), entityTypeCount: 34)
         {
         }
 

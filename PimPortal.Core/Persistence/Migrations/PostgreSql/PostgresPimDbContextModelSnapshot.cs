@@ -541,6 +541,9 @@ namespace PimPortal.Core.Persistence.Migrations.PostgreSql
                     b.Property<Guid>("Id")
                         .HasColumnType("uuid");
 
+                    b.Property<Guid?>("CausedBy")
+                        .HasColumnType("uuid");
+
                     b.Property<string>("Detail")
                         .IsRequired()
                         .HasMaxLength(2000)
@@ -1057,6 +1060,9 @@ namespace PimPortal.Core.Persistence.Migrations.PostgreSql
                 {
                     b.Property<Guid>("Id")
                         .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset?>("CredentialsChangedAt")
+                        .HasColumnType("timestamp with time zone");
 
                     b.Property<DateTimeOffset?>("DirectorySignInsSeenUntil")
                         .HasColumnType("timestamp with time zone");

@@ -542,6 +542,9 @@ namespace PimPortal.Core.Persistence.Migrations.SqlServer
                     b.Property<Guid>("Id")
                         .HasColumnType("uniqueidentifier");
 
+                    b.Property<Guid?>("CausedBy")
+                        .HasColumnType("uniqueidentifier");
+
                     b.Property<string>("Detail")
                         .IsRequired()
                         .HasMaxLength(2000)
@@ -1059,6 +1062,9 @@ namespace PimPortal.Core.Persistence.Migrations.SqlServer
                 {
                     b.Property<Guid>("Id")
                         .HasColumnType("uniqueidentifier");
+
+                    b.Property<DateTimeOffset?>("CredentialsChangedAt")
+                        .HasColumnType("datetimeoffset");
 
                     b.Property<DateTimeOffset?>("DirectorySignInsSeenUntil")
                         .HasColumnType("datetimeoffset");

@@ -528,6 +528,9 @@ namespace PimPortal.Core.Persistence.Migrations.Sqlite
                     b.Property<Guid>("Id")
                         .HasColumnType("TEXT");
 
+                    b.Property<Guid?>("CausedBy")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Detail")
                         .IsRequired()
                         .HasMaxLength(2000)
@@ -1040,6 +1043,9 @@ namespace PimPortal.Core.Persistence.Migrations.Sqlite
                 {
                     b.Property<Guid>("Id")
                         .HasColumnType("TEXT");
+
+                    b.Property<long?>("CredentialsChangedAt")
+                        .HasColumnType("INTEGER");
 
                     b.Property<long?>("DirectorySignInsSeenUntil")
                         .HasColumnType("INTEGER");
