@@ -86,6 +86,16 @@ public sealed class Principal
     /// </summary>
     public DateTimeOffset? CredentialsChangedAt { get; private set; }
 
+    /// <summary>How long before a request a credential reset is shown to those who decide it.</summary>
+    public static readonly TimeSpan RecentCredentialChange = TimeSpan.FromDays(7);
+
+    /// <summary>
+    /// When the credentials changed within <see cref="RecentCredentialChange"/> before <paramref name="moment"/> (a
+    /// request made soon after a reset may be made by whoever reset them); otherwise null.
+    /// </summary>
+    public static DateTimeOffset? RecentCredentialChangeBefore(DateTimeOffset? changedAt, DateTimeOffset moment) =>
+        changedAt is { } at && at <= moment && moment - at <= RecentCredentialChange ? at : null;
+
     /// <summary>The portal reset the account's password or authenticator at <paramref name="now"/>.</summary>
     public void CredentialsReset(DateTimeOffset now)
     {

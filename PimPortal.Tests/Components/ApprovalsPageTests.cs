@@ -110,6 +110,38 @@ public sealed class ApprovalsPageTests : PortalComponentTest
         Assert.Empty(row.QuerySelectorAll("button"));
     }
 
+    [Fact]
+    public async Task ARequestSoonAfterTheRequestersCredentialsWereReset_IsFlagged_InTheQueue()
+    {
+        SignIn(Bob);
+        await RequestAfterAResetAsync();
+
+        var queue = RenderPage<ApprovalsPage>();
+
+        queue.WaitForAssertion(() => Assert.Contains("Credentials reset 27 Nov 2026 09:00 UTC",
+            queue.Find("tr[data-role='Global Administrator'] [data-testid=credentials-reset]").TextContent, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ARequestSoonAfterTheRequestersCredentialsWereReset_IsFlagged_OnItsPage()
+    {
+        SignIn(Bob);
+        var id = await RequestAfterAResetAsync();
+
+        var request = RenderPage<PimPortal.Components.Pages.Requests.RequestPage>(new Dictionary<string, object?> { ["Id"] = id });
+
+        request.WaitForAssertion(() => Assert.Contains("Alice Adams's credentials were reset 27 Nov 2026 09:00 UTC, shortly before this request",
+            request.Find("[data-testid=credentials-reset]").TextContent, StringComparison.Ordinal));
+    }
+
+    /// <summary>Erin resets alice's authenticator; half a minute later alice asks for Global Administrator with the new one.</summary>
+    private async Task<Guid> RequestAfterAResetAsync()
+    {
+        var issued = await SendAsAsync(DemoOrganisation.Erin, new Core.Features.Accounts.ResetCredentials(Alice.Id, false, true, "Lost phone, ticket HD-4414"));
+        Time.Advance(TimeSpan.FromSeconds(30));
+        return await RequestAsync(Alice with { TotpSecret = issued.AuthenticatorKey! }, DemoOrganisation.GlobalAdministrator);
+    }
+
     private async Task<Guid> RequestAsync(DemoAccount who, DemoRole role)
     {
         var eligibility = await DbAsync(db => db.Eligibilities.Where(e => e.PrincipalId == who.Id && e.RoleId == role.Id).Select(e => e.Id).SingleAsync());

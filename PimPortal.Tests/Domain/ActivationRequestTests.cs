@@ -159,6 +159,80 @@ public sealed class ActivationRequestTests
         Assert.NotEqual(before, request.Version);
     }
 
+    [Fact]
+    public void AScheduledRequest_WaitsForItsStart_ApprovedByPolicyOrByTheLastApproval()
+    {
+        var byPolicy = ActivationRequest.ApprovedByPolicy(Guid.NewGuid(), ActivationRequestKind.Activate, Eligibility(), Requester, TimeSpan.FromHours(1), Details, Now, null, start: Now.AddHours(1));
+        var atOnce = ActivationRequest.ApprovedByPolicy(Guid.NewGuid(), ActivationRequestKind.Activate, Eligibility(), Requester, TimeSpan.FromHours(1), Details, Now, null, start: Now);
+        var approved = ActivationRequest.AwaitingApproval(Guid.NewGuid(), ActivationRequestKind.Activate, Eligibility(), Requester, TimeSpan.FromHours(1), Details, Now, null, 1,
+            TimeSpan.FromHours(24), start: Now.AddHours(1));
+        approved.Decide(Bob, ApprovalVerdict.Approve, null, Now.AddMinutes(10));
+        var tooEarly = Assert.Throws<DomainRuleException>(() => byPolicy.Start(Now.AddHours(1).AddSeconds(-1)));
+        byPolicy.Start(Now.AddHours(1));
+        var lateApproval = ActivationRequest.AwaitingApproval(Guid.NewGuid(), ActivationRequestKind.Activate, Eligibility(), Requester, TimeSpan.FromHours(1), Details, Now, null, 1,
+            TimeSpan.FromHours(24), start: Now.AddHours(1));
+        lateApproval.Decide(Bob, ApprovalVerdict.Approve, null, Now.AddHours(1));
+
+        Assert.Equal((true, false), (approved.IsScheduled, atOnce.IsScheduled));
+        Assert.Equal((ActivationRequestStatus.Approved, ActivationRequestStatus.Approved, ActivationRequestStatus.Scheduled, ActivationRequestStatus.Approved),
+            (byPolicy.Status, atOnce.Status, approved.Status, lateApproval.Status));
+        Assert.Equal("This request has not reached its start.", tooEarly.Message);
+        Assert.Equal("A request that is approved cannot be started.", Assert.Throws<DomainRuleException>(() => atOnce.Start(Now)).Message);
+        Assert.Equal("An extension starts when it is decided; it cannot be scheduled.", Assert.Throws<DomainRuleException>(() =>
+            ActivationRequest.ApprovedByPolicy(Guid.NewGuid(), ActivationRequestKind.Extend, Eligibility(), Requester, TimeSpan.FromHours(1), Details, Now, null, Guid.NewGuid(), Now.AddHours(1))).Message);
+        Assert.Equal("A request awaiting approval needs at least one approval.", Assert.Throws<DomainRuleException>(() =>
+            ActivationRequest.AwaitingApproval(Guid.NewGuid(), ActivationRequestKind.Activate, Eligibility(), Requester, TimeSpan.FromHours(1), Details, Now, null, 0, TimeSpan.FromHours(24))).Message);
+    }
+
+    [Fact]
+    public void ARequestLapses_OnlyWhileItCouldStillGrant_WithItsReasonCut_AndItsFirstDecisionKept()
+    {
+        var pending = Pending(1);
+        var approved = Pending(1);
+        approved.Decide(Bob, ApprovalVerdict.Approve, null, Now.AddMinutes(5));
+        var granted = Pending(1);
+        granted.Decide(Bob, ApprovalVerdict.Approve, null, Now.AddMinutes(5));
+        _ = new RoleActivation(Guid.NewGuid(), granted, Now.AddMinutes(5));
+        var denied = Pending(1);
+        denied.Decide(Bob, ApprovalVerdict.Deny, "No change ticket", Now);
+
+        pending.Lapse(new string('r', ActivationRequest.MaxClosedReasonLength + 1), Now.AddMinutes(1));
+        approved.Lapse("the eligibility was removed", Now.AddMinutes(9));
+
+        Assert.Equal((ActivationRequestStatus.Lapsed, ActivationRequest.MaxClosedReasonLength, (DateTimeOffset?)Now.AddMinutes(1), (DateTimeOffset?)null),
+            (pending.Status, pending.ClosedReason!.Length, pending.DecidedAt, pending.ExpiresAt));
+        Assert.Equal((ActivationRequestStatus.Lapsed, (DateTimeOffset?)Now.AddMinutes(5)), (approved.Status, approved.DecidedAt));
+        Assert.Equal("A request that is approved cannot lapse.", Assert.Throws<DomainRuleException>(() => granted.Lapse("late", Now)).Message);
+        Assert.Equal("A request that is denied cannot lapse.", Assert.Throws<DomainRuleException>(() => denied.Lapse("late", Now)).Message);
+        var exact = Pending(1);
+        exact.Lapse(new string('r', ActivationRequest.MaxClosedReasonLength), Now);
+        Assert.Equal(ActivationRequest.MaxClosedReasonLength, exact.ClosedReason!.Length);
+    }
+
+    [Fact]
+    public void AGrant_IsLinkedOnce_AndWaitingMeansPendingOrScheduled()
+    {
+        var request = ActivationRequest.ApprovedByPolicy(Guid.NewGuid(), ActivationRequestKind.Activate, Eligibility(), Requester, TimeSpan.FromHours(1), Details, Now, null);
+        var grant = new RoleActivation(Guid.NewGuid(), request, Now);
+        request.Produced(grant);
+
+        Assert.Equal(grant.Id, request.ActivationId);
+        Assert.Equal("This request already produced a grant.", Assert.Throws<DomainRuleException>(() => new RoleActivation(Guid.NewGuid(), request, Now)).Message);
+        Assert.Equal([ActivationRequestStatus.Pending, ActivationRequestStatus.Scheduled], ActivationRequest.WaitingStatuses);
+        Assert.Equal((true, false), (Pending(1).IsWaiting, request.IsWaiting));
+        Assert.Equal("You have already decided on this request.", Assert.Throws<DomainRuleException>(() =>
+        {
+            var twoOfTwo = Pending(2);
+            twoOfTwo.Decide(Bob, ApprovalVerdict.Approve, null, Now);
+            twoOfTwo.Decide(Bob, ApprovalVerdict.Approve, null, Now);
+        }).Message);
+        Assert.Equal("This request has expired.", Assert.Throws<DomainRuleException>(() => Pending(1).Decide(Bob, ApprovalVerdict.Approve, null, Now.AddHours(24))).Message);
+    }
+
+    [Fact]
+    public void RequestDetails_AreTrimmed_AndBlankIsNone() =>
+        Assert.Equal(new RequestDetails("Maintenance", null, "Jira"), RequestDetails.From("  Maintenance ", "   ", "Jira"));
+
     private static readonly RequestDetails Details = new("Maintenance", null, null);
 
     private static RoleEligibility Eligibility() => new(Guid.NewGuid(), Requester, Guid.NewGuid(), "/", Now.AddDays(-1), null, Guid.NewGuid(), Now.AddDays(-1));

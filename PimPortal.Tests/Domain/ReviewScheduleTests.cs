@@ -82,4 +82,35 @@ public sealed class ReviewScheduleTests
         Assert.Contains("The number of runs must be between 1 and 1000.", new ReviewSchedule(EndOfJanuary, ReviewFrequency.Monthly, 7, ReviewEnd.AfterRuns).Problems());
         Assert.Contains("The start must be given in UTC.", new ReviewSchedule(EndOfJanuary.ToOffset(TimeSpan.FromHours(2)), ReviewFrequency.Monthly, 7).Problems());
     }
+
+    [Theory]
+    [InlineData(1, true)]
+    [InlineData(ReviewSchedule.MaxDurationDays, true)]
+    [InlineData(0, false)]
+    [InlineData(ReviewSchedule.MaxDurationDays + 1, false)]
+    public void AReviewStaysOpen_BetweenADayAndHalfAYear(int days, bool sound) =>
+        Assert.Equal(sound, new ReviewSchedule(EndOfJanuary, ReviewFrequency.OneTime, days).Problems().Count == 0);
+
+    [Theory]
+    [InlineData(1, true)]
+    [InlineData(ReviewSchedule.MaxRuns, true)]
+    [InlineData(0, false)]
+    [InlineData(ReviewSchedule.MaxRuns + 1, false)]
+    public void AReviewEndingAfterRuns_HasBetweenOneAndAThousand(int runs, bool sound) =>
+        Assert.Equal(sound, new ReviewSchedule(EndOfJanuary, ReviewFrequency.Monthly, 7, ReviewEnd.AfterRuns, Runs: runs).Problems().Count == 0);
+
+    [Fact]
+    public void AReviewEndingOnADate_MayEndOnItsStartDay_ButNotBefore()
+    {
+        Assert.Empty(new ReviewSchedule(EndOfJanuary, ReviewFrequency.Monthly, 7, ReviewEnd.OnDate, EndOfJanuary).Problems());
+        Assert.Contains("The end date must be on or after the start.", new ReviewSchedule(EndOfJanuary, ReviewFrequency.Monthly, 7, ReviewEnd.OnDate).Problems());
+    }
+
+    [Fact]
+    public void AWeeklyReview_MayStayOpenAWholeWeek_AndAYearlyOneHalfAYear()
+    {
+        Assert.Empty(new ReviewSchedule(EndOfJanuary, ReviewFrequency.Weekly, 7).Problems());
+        Assert.Empty(new ReviewSchedule(EndOfJanuary, ReviewFrequency.Annual, ReviewSchedule.MaxDurationDays).Problems());
+        Assert.Equal(["A review stays open between 1 and 180 days."], new ReviewSchedule(EndOfJanuary, ReviewFrequency.Weekly, 0).Problems());
+    }
 }

@@ -146,6 +146,72 @@ public sealed class RoleActivationTests
         Assert.Equal(4, versions.Count);
     }
 
+    [Fact]
+    public void AGrant_IsCutAtTheEligibilitysEnd_WhenThatComesFirst_AndNothingIsGrantedOnceItEnded()
+    {
+        var cut = new RoleActivation(Guid.NewGuid(), Approved(TimeSpan.FromHours(2)), Now, endAtLatest: Now.AddHours(1));
+        var exact = new RoleActivation(Guid.NewGuid(), Approved(TimeSpan.FromHours(2)), Now, endAtLatest: Now.AddHours(2));
+        var later = new RoleActivation(Guid.NewGuid(), Approved(TimeSpan.FromHours(2)), Now, endAtLatest: Now.AddHours(3));
+        var ended = Assert.Throws<DomainRuleException>(() => new RoleActivation(Guid.NewGuid(), Approved(TimeSpan.FromHours(2)), Now, endAtLatest: Now));
+
+        Assert.Equal((Now.AddHours(1), Now.AddHours(2), Now.AddHours(2)), (cut.NotAfter, exact.NotAfter, later.NotAfter));
+        Assert.Equal("The eligibility has ended, so nothing can be granted from it.", ended.Message);
+        new RoleActivation(Guid.NewGuid(), Approved(TimeSpan.FromHours(2)), Now, endAtLatest: Now.AddSeconds(1));
+    }
+
+    [Fact]
+    public void OnlyAnApprovedActivationRequest_ProducesAGrant()
+    {
+        var eligibility = new RoleEligibility(Guid.NewGuid(), Holder, Guid.NewGuid(), "/", Now.AddDays(-1), null, Guid.NewGuid(), Now.AddDays(-1));
+        var pending = ActivationRequest.AwaitingApproval(Guid.NewGuid(), ActivationRequestKind.Activate, eligibility, Holder, TimeSpan.FromHours(1), new("Why", null, null), Now, Now, 1, TimeSpan.FromHours(24));
+        var extension = ActivationRequest.ApprovedByPolicy(Guid.NewGuid(), ActivationRequestKind.Extend, eligibility, Holder, TimeSpan.FromHours(1), new("Why", null, null), Now, null);
+
+        var refusals = new[] { pending, extension }.Select(r => Assert.Throws<DomainRuleException>(() => new RoleActivation(Guid.NewGuid(), r, Now)).Message).ToList();
+
+        Assert.All(refusals, m => Assert.Equal("Only an approved activation request produces a grant.", m));
+        Assert.Equal((null, null), (pending.ActivationId, extension.ActivationId));
+    }
+
+    [Fact]
+    public void AnAdministratorsAssignment_EndsInTheFuture_OrNever_AndIsNotTheHoldersToDeactivate()
+    {
+        var assignedBy = Guid.NewGuid();
+        var timeBound = RoleActivation.Assigned(Guid.NewGuid(), Holder, Guid.NewGuid(), "/", Now.AddSeconds(1), assignedBy, Now);
+        var permanent = RoleActivation.Assigned(Guid.NewGuid(), Holder, Guid.NewGuid(), "/", null, assignedBy, Now);
+        var past = Assert.Throws<DomainRuleException>(() => RoleActivation.Assigned(Guid.NewGuid(), Holder, Guid.NewGuid(), "/", Now, assignedBy, Now));
+
+        Assert.Equal("An active assignment must end in the future.", past.Message);
+        Assert.Equal((Now.AddSeconds(1), RoleActivation.PermanentEnd, ActivationStatus.Provisioning), (timeBound.NotAfter, permanent.NotAfter, permanent.Status));
+        Assert.Equal(((Guid?)assignedBy, true, true), (permanent.AssignedBy, permanent.IsAssignment, permanent.IsPermanent));
+        Assert.False(timeBound.IsPermanent);
+        Assert.Equal("An active assignment made by an administrator is removed by a PIM administrator, not deactivated.",
+            Assert.Throws<DomainRuleException>(() => timeBound.Deactivate(Holder, Now)).Message);
+        Assert.Equal("A permanent assignment cannot be extended.", Assert.Throws<DomainRuleException>(() => permanent.Extend(Now.AddDays(1), Now)).Message);
+        Assert.Equal([ActivationStatus.Provisioning, ActivationStatus.Active], RoleActivation.OpenStatuses);
+    }
+
+    [Fact]
+    public void TheRefusals_SayWhyInWords()
+    {
+        var grant = Grant();
+
+        Assert.Equal("Only the holder can deactivate an activation.", Assert.Throws<DomainRuleException>(() => grant.Deactivate(Guid.NewGuid(), Now)).Message);
+        Assert.Equal("An activation cannot expire before its end.", Assert.Throws<DomainRuleException>(() => grant.Expire(grant.NotAfter.AddSeconds(-1))).Message);
+        Assert.Equal("An extension must end later than the activation ends now.", Assert.Throws<DomainRuleException>(() => grant.Extend(grant.NotAfter, Now)).Message);
+        Assert.Equal("This activation has already reached its end.", Assert.Throws<DomainRuleException>(() => grant.Extend(grant.NotAfter.AddHours(1), grant.NotAfter)).Message);
+        Assert.Equal("An open activation is not removed from the directory.", Assert.Throws<DomainRuleException>(() => grant.MarkRemovedFromDirectory(Now)).Message);
+        grant.Extend(grant.NotAfter.AddSeconds(1), grant.NotAfter.AddSeconds(-1));
+        grant.Revoke(null, Now);
+        Assert.Equal("This activation is already revoked.", Assert.Throws<DomainRuleException>(() => grant.Revoke(null, Now)).Message);
+        Assert.Equal("An activation that is revoked cannot be extended.", Assert.Throws<DomainRuleException>(() => grant.Extend(grant.NotAfter.AddHours(1), Now)).Message);
+    }
+
+    private static ActivationRequest Approved(TimeSpan duration)
+    {
+        var eligibility = new RoleEligibility(Guid.NewGuid(), Holder, Guid.NewGuid(), "/", Now.AddDays(-1), null, Guid.NewGuid(), Now.AddDays(-1));
+        return ActivationRequest.ApprovedByPolicy(Guid.NewGuid(), ActivationRequestKind.Activate, eligibility, Holder, duration, new("Why", null, null), Now, null);
+    }
+
     private static RoleActivation Grant(TimeSpan? duration = null)
     {
         var eligibility = new RoleEligibility(Guid.NewGuid(), Holder, Guid.NewGuid(), "/", Now.AddDays(-1), null, Guid.NewGuid(), Now.AddDays(-1));

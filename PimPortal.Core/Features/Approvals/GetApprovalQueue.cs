@@ -47,6 +47,12 @@ public sealed record QueueItem(
     IReadOnlyList<DecisionView> Decisions,
     ApprovalVerdict? MyVerdict)
 {
+    /// <summary>
+    /// The requester's credentials were reset shortly before they asked (<see cref="Principal.RecentCredentialChangeBefore"/>):
+    /// whoever reset them could be asking. Null otherwise.
+    /// </summary>
+    public DateTimeOffset? RequesterCredentialsResetAt { get; init; }
+
     public int ApprovalsGiven => Decisions.Count(d => d.Verdict == ApprovalVerdict.Approve);
 
     /// <summary>Whether the requester chose a start after asking (otherwise it starts when approved).</summary>
@@ -104,7 +110,7 @@ public sealed class GetApprovalQueueHandler(IDbContextFactory<PimDbContext> dbFa
             : await db.ApprovalDecisions.AsNoTracking().Where(d => ids.Contains(d.RequestId)).OrderBy(d => d.DecidedAt).ToListAsync(cancellationToken);
         var people = page.Select(r => r.RequesterId).Concat(decisions.Select(d => d.ApproverId)).Distinct().ToList();
         var names = await db.Principals.AsNoTracking().Where(p => people.Contains(p.Id))
-            .ToDictionaryAsync(p => p.Id, p => (p.DisplayName, p.UserPrincipalName), cancellationToken);
+            .ToDictionaryAsync(p => p.Id, p => (p.DisplayName, p.UserPrincipalName, p.CredentialsChangedAt), cancellationToken);
 
         var items = page.Select(r =>
         {
@@ -112,7 +118,10 @@ public sealed class GetApprovalQueueHandler(IDbContextFactory<PimDbContext> dbFa
             return new QueueItem(
                 r.Id, r.RequesterId, names[r.RequesterId].DisplayName, names[r.RequesterId].UserPrincipalName, r.RoleId, r.RoleName, r.RoleKind, r.Scope, r.Kind,
                 r.Justification, r.TicketNumber, r.TicketSystem, r.RequestedStart, r.Duration, r.CreatedAt, r.ExpiresAt!.Value, r.ApprovalsNeeded, mine,
-                mine.Find(d => d.ApproverId == me)?.Verdict);
+                mine.Find(d => d.ApproverId == me)?.Verdict)
+            {
+                RequesterCredentialsResetAt = Principal.RecentCredentialChangeBefore(names[r.RequesterId].CredentialsChangedAt, r.CreatedAt),
+            };
         }).ToList();
         var next = rows.Count > query.PageSize ? new QueueCursor(page[^1].ExpiresAt!.Value, page[^1].Id) : null;
         return new ApprovalQueuePage(items, next, now);

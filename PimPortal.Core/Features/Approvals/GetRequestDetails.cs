@@ -51,7 +51,7 @@ public sealed class GetRequestDetailsHandler(IDbContextFactory<PimDbContext> dbF
 
         var people = request.Decisions.Select(d => d.ApproverId).Append(request.RequesterId).Distinct().ToList();
         var names = await db.Principals.AsNoTracking().Where(p => people.Contains(p.Id))
-            .ToDictionaryAsync(p => p.Id, p => (p.DisplayName, p.UserPrincipalName), cancellationToken);
+            .ToDictionaryAsync(p => p.Id, p => (p.DisplayName, p.UserPrincipalName, p.CredentialsChangedAt), cancellationToken);
         var decisions = request.Decisions.OrderBy(d => d.DecidedAt)
             .Select(d => new DecisionView(d.ApproverId, names[d.ApproverId].DisplayName, d.Verdict, d.Reason, d.DecidedAt)).ToList();
 
@@ -71,7 +71,10 @@ public sealed class GetRequestDetailsHandler(IDbContextFactory<PimDbContext> dbF
             request.Id, request.RequesterId, names[request.RequesterId].DisplayName, names[request.RequesterId].UserPrincipalName, request.RoleId,
             request.Role.DisplayName, request.Role.Kind, request.Scope, request.Kind, request.Justification, request.TicketNumber, request.TicketSystem,
             request.RequestedStart, request.Duration, request.CreatedAt, request.ExpiresAt ?? request.DecidedAt ?? request.CreatedAt, request.ApprovalsNeeded,
-            decisions, decisions.Find(d => d.ApproverId == actor.PrincipalId)?.Verdict);
+            decisions, decisions.Find(d => d.ApproverId == actor.PrincipalId)?.Verdict)
+        {
+            RequesterCredentialsResetAt = Principal.RecentCredentialChangeBefore(names[request.RequesterId].CredentialsChangedAt, request.CreatedAt),
+        };
         var pending = request.Status == ActivationRequestStatus.Pending && request.ExpiresAt > now;
         return new RequestDetailsView(
             item, request.Status, request.DecidedAt, request.ClosedReason, request.ActivationId, isMine,

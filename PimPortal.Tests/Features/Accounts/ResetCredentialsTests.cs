@@ -5,6 +5,7 @@ using PimPortal.Core.Domain;
 using PimPortal.Core.Features.Accounts;
 using PimPortal.Core.Features.Activation;
 using PimPortal.Core.Features.Alerts;
+using PimPortal.Core.Features.Approvals;
 using PimPortal.Core.Persistence;
 using PimPortal.Core.Seed;
 using PimPortal.Tests.Infrastructure;
@@ -122,8 +123,28 @@ public abstract class ResetCredentialsTests(DatabaseKind kind) : HandlerTests(ki
         Assert.Equal(0, await App.CountAsync<Alert>());
     }
 
-    private async Task<Guid> RequestGlobalAdministratorAsync(DemoAccount who) =>
+    [Fact]
+    public async Task ARequestMadeSoonAfterAReset_ShowsItsApproversTheReset_ForAWeek()
+    {
+        var issued = await App.SendAs(Erin, new ResetCredentials(Alice.Id, Password: false, Authenticator: true, "Lost phone, ticket HD-4413"));
+        var resetAt = App.Time.GetUtcNow();
+        var alice = Alice with { TotpSecret = issued.AuthenticatorKey! };
+        App.NextCodeStep();
+        var soon = await RequestGlobalAdministratorAsync(alice, App.CodeFor(alice));
+        var queued = Assert.Single((await App.QueryAs(DemoOrganisation.Bob, new GetApprovalQueue())).Items);
+        var details = await App.QueryAs(DemoOrganisation.Bob, new GetRequestDetails(soon));
+        await App.SendAs(alice, new CancelActivationRequest(soon));
+        App.Time.Advance(Principal.RecentCredentialChange + TimeSpan.FromMinutes(1));
+        await RequestGlobalAdministratorAsync(alice, App.CodeFor(alice));
+        var later = Assert.Single((await App.QueryAs(DemoOrganisation.Bob, new GetApprovalQueue())).Items);
+
+        Assert.Equal(resetAt, queued.RequesterCredentialsResetAt);
+        Assert.Equal(resetAt, details.Request.RequesterCredentialsResetAt);
+        Assert.Null(later.RequesterCredentialsResetAt);
+    }
+
+    private async Task<Guid> RequestGlobalAdministratorAsync(DemoAccount who, string? code = null) =>
         Assert.Single((await App.SendAs(who, new ActivateRoles(
             [new ActivationItem(await App.EligibilityOf(who, DemoOrganisation.GlobalAdministrator), TimeSpan.FromHours(1))],
-            "Tenant-wide change", "CHG-7", "ServiceNow", null))).Items).RequestId;
+            "Tenant-wide change", "CHG-7", "ServiceNow", code))).Items).RequestId;
 }
