@@ -11,7 +11,8 @@ namespace PimPortal.Core.Features.Alerts;
 
 /// <summary>
 /// A PIM administrator acknowledges a break-glass use, a break-glass mark, a change to a protected role or a
-/// credential reset (it stays resolved with their note; a later one raises a new alert). Alerts that follow a condition resolve themselves when it is remedied, and cannot be acknowledged away.
+/// credential reset (it stays resolved with their note; a later one raises a new alert). Alerts that follow a
+/// condition resolve themselves when it is remedied, and cannot be acknowledged away.
 /// </summary>
 [RequirePermission(PortalPermissions.PimAdministrator)]
 public sealed record AcknowledgeAlert(Guid AlertId, string? Note) : ICommand;

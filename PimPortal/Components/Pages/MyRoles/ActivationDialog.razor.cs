@@ -189,14 +189,9 @@ public sealed partial class ActivationDialog
             if (StepsUpWithEntra && preview?.NeedsMfaCode == true && preview.CanSubmit)
             {
                 // Keep the activation (or extension) as filled in, go to Microsoft for the step-up; it completes on the way back.
-                var nonce = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
-                var stepUp = Extending is { } extending
-                    ? await Sender.Send(new BeginStepUp(null, StepUpChallenge.HashNonce(nonce), new ExtendActivation(extending.ActivationId, Duration, justification, ticketNumber, ticketSystem, null)))
-                    : await Sender.Send(new BeginStepUp(
-                        new ActivateRoles([.. (Roles ?? []).Select(r => new ActivationItem(r.EligibilityId, Duration))], justification, ticketNumber, ticketSystem, null, StartAt),
-                        StepUpChallenge.HashNonce(nonce)));
-                await JS.InvokeVoidAsync("pimPortal.rememberStepUp", stepUp, nonce);
-                Navigation.NavigateTo($"stepup/{stepUp}", forceLoad: true);
+                await StepUpRoundTrip.StartAsync(Sender, JS, Navigation, secret => Extending is { } extending
+                    ? new BeginStepUp(null, secret, new ExtendActivation(extending.ActivationId, Duration, justification, ticketNumber, ticketSystem, null))
+                    : new BeginStepUp(new ActivateRoles([.. (Roles ?? []).Select(r => new ActivationItem(r.EligibilityId, Duration))], justification, ticketNumber, ticketSystem, null, StartAt), secret));
                 return;
             }
 

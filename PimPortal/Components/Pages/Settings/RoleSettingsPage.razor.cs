@@ -4,6 +4,7 @@ using Microsoft.JSInterop;
 using MudBlazor;
 using PimPortal.Core;
 using PimPortal.Core.Domain;
+using PimPortal.Components.Shared;
 using PimPortal.Core.Features.Activation;
 using PimPortal.Core.Features.Settings;
 
@@ -139,10 +140,7 @@ public sealed partial class RoleSettingsPage
             if (view.IsProtected && StepsUpWithEntra)
             {
                 // Keep the change as made, go to Microsoft for the step-up; it is saved on the way back.
-                var nonce = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
-                var started = await Sender.Send(new BeginStepUp(null, StepUpChallenge.HashNonce(nonce), Settings: change));
-                await JS.InvokeVoidAsync("pimPortal.rememberStepUp", started, nonce);
-                Navigation.NavigateTo($"stepup/{started}?then={Uri.EscapeDataString($"/settings/{view.RoleId}")}", forceLoad: true);
+                await StepUpRoundTrip.StartAsync(Sender, JS, Navigation, secret => new BeginStepUp(null, secret, Settings: change), then: $"/settings/{view.RoleId}");
                 return;
             }
 
